@@ -1,0 +1,115 @@
+# mxguard - build, test, run.
+#
+#   make            build ./mxguard
+#   make run        install missing Debian packages, build, run in the foreground
+#   make test       install missing Debian packages, build, run every test tier
+#   make demo       a local show: DNS server + private Postfix + mxguard + senders
+#   make bench      throughput and latency against a Postfix without mxguard
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Library flags are evaluated lazily (=) so that `make deps` can install
+# the packages before pkg-config is asked about them.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR  = $(PREFIX)/sbin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+MANDIR   = $(PREFIX)/share/man
+
+CC      ?= cc
+OPT     ?= -O2 -g
+WARN     = -Wall -Wextra -Werror
+STD      = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+PKGS     = libcares opendkim libidn2 libpsl
+SAN     ?=
+CPPFLAGS_ALL = -I. $(shell pkg-config --cflags $(PKGS) milter)
+CFLAGS_ALL   = $(STD) $(WARN) $(OPT) $(SAN) $(CPPFLAGS_ALL) $(CFLAGS)
+LIBS     = -lmilter -lspf2 $(shell pkg-config --libs $(PKGS)) -pthread
+TEST_LIBS = -lspf2 $(shell pkg-config --libs $(PKGS) cmocka) -pthread
+
+BUILD   = build
+POLICY_SRC = $(wildcard policy/*.c)
+CONF_SRC   = $(wildcard conf/*.c)
+MILTER_SRC = $(wildcard milter/*.c)
+# The real network layer; unit tests link tests/unit/fake_resolver.c instead.
+NET_SRC    = policy/resolver.c
+CORE_SRC   = $(filter-out $(NET_SRC),$(POLICY_SRC)) $(CONF_SRC)
+CORE_OBJ   = $(CORE_SRC:%.c=$(BUILD)/%.o)
+NET_OBJ    = $(NET_SRC:%.c=$(BUILD)/%.o)
+MILTER_OBJ = $(MILTER_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SUPPORT_SRC = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_SUPPORT_OBJ = $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps run test test-unit test-milter test-e2e test-spf test-dkim demo bench install clean lint sanitize
+
+all: mxguard
+
+deps:
+	@bash contrib/install-deps.sh
+
+mxguard: $(CORE_OBJ) $(NET_OBJ) $(MILTER_OBJ)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(UNIT_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(TEST_LIBS)
+
+run: deps mxguard
+	./mxguard -f -c conf/mxguard.conf
+
+# Every tier; each prints its own "N passed, N failed" and the summary adds them up.
+test: deps
+	@$(MAKE) --no-print-directory mxguard $(UNIT_BIN)
+	@bash tests/run-all.sh
+
+test-unit: deps $(UNIT_BIN)
+	@bash tests/run-all.sh unit
+
+test-milter: deps mxguard
+	@bash tests/run-all.sh milter
+
+test-e2e: deps mxguard
+	@bash tests/run-all.sh e2e
+
+test-spf: deps mxguard
+	@bash tests/run-all.sh spf
+
+test-dkim: deps mxguard
+	@bash tests/run-all.sh dkim
+
+unit-bins: $(UNIT_BIN)
+
+demo: deps mxguard
+	@bash tests/demo.sh
+
+bench: deps mxguard
+	@bash tests/bench/run.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -I. -D__GNUC__ policy conf milter
+
+sanitize: deps
+	$(MAKE) clean
+	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OPT="-O1 -g" mxguard unit-bins
+
+install: mxguard
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 mxguard $(DESTDIR)$(SBINDIR)/mxguard
+	install -m 0644 conf/mxguard.conf $(DESTDIR)$(SYSCONFDIR)/mxguard.conf.default
+	test -e $(DESTDIR)$(SYSCONFDIR)/mxguard.conf || \
+		install -m 0644 conf/mxguard.conf $(DESTDIR)$(SYSCONFDIR)/mxguard.conf
+	@if ls contrib/*.8 >/dev/null 2>&1; then install -d $(DESTDIR)$(MANDIR)/man8 && \
+		install -m 0644 contrib/*.8 $(DESTDIR)$(MANDIR)/man8/; fi
+	@if ls contrib/*.5 >/dev/null 2>&1; then install -d $(DESTDIR)$(MANDIR)/man5 && \
+		install -m 0644 contrib/*.5 $(DESTDIR)$(MANDIR)/man5/; fi
+
+clean:
+	rm -rf $(BUILD) mxguard

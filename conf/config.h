@@ -1,0 +1,80 @@
+/*
+ * config.h - one immutable, reference-counted configuration snapshot.
+ *
+ * config_load() parses a file into a new snapshot with refcount 1. The
+ * daemon keeps a "current" pointer; every connection takes a reference
+ * (config_ref) at connect and drops it (config_unref) at close, so SIGHUP
+ * can swap in a new snapshot while old connections finish on the old one.
+ * A snapshot is never modified after config_load() returns.
+ *
+ * Errors are reported as "FILE:LINE: message" in err.
+ */
+#ifndef MXGUARD_CONFIG_H
+#define MXGUARD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "policy/rules.h"
+
+struct netlist;
+
+enum reject_stage { STAGE_MAIL = 1, STAGE_RCPT };
+enum log_format { LOG_TEXT = 1, LOG_JSON };
+enum log_target { LOG_TARGET_SYSLOG = 1, LOG_TARGET_STDERR };
+
+struct config {
+	/* identity */
+	char *path;                    /* the file it was loaded from */
+	int refcount;                  /* touch only through config_ref/config_unref */
+
+	/* daemon */
+	char *socket;                  /* libmilter spec; default "inet:8894@127.0.0.1" */
+	unsigned socket_mode;          /* unix socket mode, default 0660 */
+	char *socket_group;            /* unix socket group, NULL = primary group of user */
+	char *user;                    /* drop to this user after binding when root; NULL = stay */
+	char *pidfile;                 /* NULL = none */
+	enum log_format log_format;    /* default LOG_TEXT */
+	char *syslog_facility;         /* default "mail" */
+	bool dry_run;                  /* global: log what would happen, accept everything */
+	enum action on_error;          /* internal error outcome: ACTION_TEMPFAIL (default) or ACTION_ACCEPT */
+
+	/* DNS */
+	char *dns_servers;             /* "host[:port],..." for c-ares; NULL = system resolver */
+	unsigned dns_timeout_ms;       /* per-message deadline, default 8000 (< Postfix's 30 s milter_command_timeout) */
+	unsigned dns_try_timeout_ms;   /* first per-try timeout, default 1000 */
+	unsigned max_mx_targets;       /* default 10 */
+	struct netlist *bogus_networks;/* default netlist_bogus_default() */
+
+	/* who is not checked */
+	struct netlist *trusted_networks; /* default 127.0.0.0/8, ::1 */
+	bool skip_authenticated;       /* default true */
+
+	/* when to answer */
+	enum reject_stage reject_stage;/* default STAGE_RCPT */
+
+	/* SPF / DKIM / headers (issue 3) */
+	char *authserv_id;             /* default: the host name */
+	bool add_received_spf;         /* default false */
+	unsigned dkim_min_key_bits;    /* default 1024 */
+
+	/* rules */
+	struct ruleset *rules;
+};
+
+/*
+ * config_load - parse path into a new snapshot (refcount 1). On error
+ * returns NULL with "path:line: message" in err.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+/* config_load_string - the same from memory; name is used in messages. For tests and `check`. */
+struct config *config_load_string(const char *name, const char *text, char *err, size_t errlen);
+
+/* config_ref - take a reference (thread-safe); returns c. */
+struct config *config_ref(struct config *c);
+/* config_unref - drop a reference; frees on the last one (thread-safe). NULL is fine. */
+void config_unref(struct config *c);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * rules.h - the operator's rules and their three-valued evaluation.
+ *
+ * A ruleset is an ordered list of (name, condition, action, reply,
+ * dry_run) plus a default action. It is built by conf/ at load time and
+ * then only read: one ruleset is shared by all connection threads.
+ *
+ * Evaluation is pure: facts in, verdict out. Each condition evaluates to
+ * true, false or unknown (a fact it needs is not known yet). Walking the
+ * rules in order, the first true rule decides provided every rule before
+ * it is false; an unknown rule first means "wait for more facts".
+ */
+#ifndef MXGUARD_RULES_H
+#define MXGUARD_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/facts.h"
+
+enum action {
+	ACTION_NONE = 0,      /* no decision yet */
+	ACTION_ACCEPT,
+	ACTION_REJECT,
+	ACTION_TEMPFAIL,
+	ACTION_DISCARD,
+	ACTION_QUARANTINE,
+};
+
+/* action_name - "accept", "reject", ...; "none" for ACTION_NONE. */
+const char *action_name(enum action);
+
+/* A reply as the operator wrote it; text may hold %{macro}s. */
+struct reply_template {
+	char code[4];         /* "550", "" when the rule gave none */
+	char xcode[16];       /* "5.7.27", "" when none */
+	char *text;           /* owned by the ruleset; NULL when none */
+};
+
+struct rule;              /* opaque; built by conf/, read by rules_eval */
+struct ruleset;
+
+/* The outcome of one evaluation. Points into the ruleset: keep the config snapshot alive while using it. */
+struct verdict {
+	enum action action;            /* ACTION_NONE when undecided */
+	const char *rule_name;         /* "default" when the default decided; NULL when undecided */
+	const struct reply_template *reply;  /* never NULL once decided (may be all empty) */
+	bool dry_run;                  /* the deciding rule (or the global setting) is dry-run */
+};
+
+/*
+ * rules_eval - evaluate the ruleset against what is known. Returns true
+ * and fills v when a rule (or the default) decides; false when a rule
+ * that could still match needs facts that are not known yet.
+ */
+bool rules_eval(const struct ruleset *, const struct facts *, struct verdict *v);
+
+/*
+ * rules_needed_facts - the FACT_* bits still unknown that some rule which
+ * could still decide refers to (rules before the first true one that are
+ * not already false). A check whose fact bit is not in here need not run.
+ */
+unsigned rules_needed_facts(const struct ruleset *, const struct facts *);
+
+/* rules_free - frees the ruleset and everything it owns. NULL is fine. */
+void rules_free(struct ruleset *);
+
+#endif
