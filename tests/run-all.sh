@@ -2,14 +2,19 @@
 # run-all.sh - run test tiers and add up their "N passed, M failed" lines.
 #   tests/run-all.sh            every tier
 #   tests/run-all.sh unit e2e   just these
-# A tier is tests/TIER/run.sh; it must print "N passed, M failed" as its
-# last such line and exit non-zero on any failure. A missing tier script
-# is an error, never a silent skip.
+# A tier is any tests/TIER/run.sh; it must print "N passed, M failed" as
+# its last such line and exit non-zero on any failure. Tiers run cheapest
+# first (the order below), then any other tier found, alphabetically.
+# A tier named on the command line that does not exist is an error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tiers=("$@")
-[[ ${#tiers[@]} -eq 0 ]] && tiers=(unit milter e2e spf dkim)
+if [[ ${#tiers[@]} -eq 0 ]]; then
+	for t in dns unit resolver milter spf dkim e2e $(ls tests/*/run.sh | cut -d/ -f2 | sort); do
+		[[ -f tests/$t/run.sh && " ${tiers[*]-} " != *" $t "* ]] && tiers+=("$t")
+	done
+fi
 
 total_pass=0 total_fail=0 bad=()
 for t in "${tiers[@]}"; do
