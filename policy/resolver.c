@@ -1,0 +1,429 @@
+/*
+ * resolver.c - policy/resolver.h on one c-ares 1.18 channel.
+ *
+ * c-ares calls ares_cb() from inside ares_query(), ares_process_fd(),
+ * ares_cancel() and ares_destroy(). ares_cb() never calls the user: it
+ * records the outcome on the query and appends it to a completion queue,
+ * which deliver() empties from resolver_wait(), resolver_poll() and
+ * resolver_cancel_all(). So user callbacks never run inside
+ * resolver_query() nor inside c-ares, and a callback may freely start or
+ * cancel queries.
+ *
+ * CNAME following also happens in deliver(): an answer that holds only a
+ * CNAME chain re-sends the same struct rquery for the chain's end, at most
+ * RESOLVER_CNAME_MAX times.
+ *
+ * Ownership: each struct rquery is allocated by resolver_query() and freed
+ * by deliver() right after its user callback returns; the answer copy it
+ * carries is freed with it. The channel belongs to the struct resolver.
+ */
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <ares.h>
+
+#include "policy/dns_parse.h"
+#include "policy/resolver.h"
+
+#define RESOLVER_CNAME_MAX 8
+
+/* What ares_cb() makes of c-ares's ECANCELLED/EDESTRUCTION, and what deliver() overrides. */
+enum resolver_mode {
+	MODE_NORMAL,
+	MODE_EXPIRING,       /* the deadline passed: cancelled queries time out */
+	MODE_CANCELLING,     /* resolver_cancel_all/free: everything fails with DNS_ERROR */
+};
+
+struct rquery {
+	struct resolver *r;
+	resolver_callback *cb;
+	void *arg;
+	int type;
+	int hops;                     /* CNAME re-queries so far */
+	/* the outcome, set by ares_cb() and read by deliver() */
+	enum dns_status status;
+	unsigned char *answer;        /* owned copy of the reply, or NULL */
+	int answer_len;
+	bool follow;                  /* re-query follow_name instead of calling back */
+	char follow_name[DNS_NAME_BUF];
+	struct rquery *next;          /* completion queue link */
+};
+
+struct resolver {
+	ares_channel ch;
+	bool has_deadline;
+	struct timespec deadline;
+	unsigned pending;             /* user callbacks not run yet */
+	struct rquery *done_head, **done_tail;
+	enum resolver_mode mode;
+};
+
+/* now_mono - CLOCK_MONOTONIC now */
+static struct timespec now_mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+/* deadline_ms - milliseconds until the deadline, rounded up; 0 once passed; -1 without one */
+static long deadline_ms(const struct resolver *r)
+{
+	if (!r->has_deadline)
+		return -1;
+	struct timespec n = now_mono();
+	long long ns = (long long)(r->deadline.tv_sec - n.tv_sec) * 1000000000LL
+		     + (r->deadline.tv_nsec - n.tv_nsec);
+	if (ns <= 0)
+		return 0;
+	return (long)((ns + 999999) / 1000000);
+}
+
+/* deadline_passed - is there a deadline and is it behind us? */
+static bool deadline_passed(const struct resolver *r)
+{
+	return deadline_ms(r) == 0;
+}
+
+/* enqueue - a finished (or to-be-followed) query waits for deliver() */
+static void enqueue(struct resolver *r, struct rquery *q)
+{
+	q->next = NULL;
+	*r->done_tail = q;
+	r->done_tail = &q->next;
+}
+
+/* map_status - c-ares status to ours (facts.md: SERVFAIL/REFUSED arrive as ECONNREFUSED) */
+static enum dns_status map_status(int status, enum resolver_mode mode)
+{
+	switch (status) {
+	case ARES_SUCCESS:      return DNS_OK;
+	case ARES_ENODATA:      return DNS_NODATA;
+	case ARES_ENOTFOUND:    return DNS_NXDOMAIN;
+	case ARES_ESERVFAIL:
+	case ARES_EREFUSED:
+	case ARES_ECONNREFUSED:
+	case ARES_ENOTIMP:      return DNS_SERVFAIL;
+	case ARES_ETIMEOUT:     return DNS_TIMEOUT;
+	case ARES_EBADNAME:     return DNS_BADNAME;
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION: return mode == MODE_EXPIRING ? DNS_TIMEOUT : DNS_ERROR;
+	default:                return DNS_ERROR;
+	}
+}
+
+/* classify_ok - an ARES_SUCCESS answer: records of the type, a chain to follow, or nothing */
+static void classify_ok(struct rquery *q, const unsigned char *abuf, int alen)
+{
+	switch (dns_parse_follow(abuf, alen, q->type, q->follow_name, sizeof(q->follow_name))) {
+	case DNS_FOLLOW_HAS_TYPE:
+		break;
+	case DNS_FOLLOW_CNAME:
+		if (q->hops < RESOLVER_CNAME_MAX)
+			q->follow = true;
+		else
+			q->status = DNS_ERROR;   /* too long a chain, or a loop */
+		break;
+	case DNS_FOLLOW_EMPTY:
+		q->status = DNS_NODATA;      /* records of other types only */
+		break;
+	default:
+		q->status = DNS_ERROR;       /* malformed or out of memory */
+		break;
+	}
+}
+
+/* ares_cb - c-ares is done with a query: record the outcome, queue it */
+static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct rquery *q = arg;
+
+	(void)timeouts;
+	q->status = map_status(status, q->r->mode);
+	q->follow = false;
+	if (q->status == DNS_OK)
+		classify_ok(q, abuf, alen);
+	if (!q->follow && abuf && alen > 0) {
+		q->answer = malloc((size_t)alen);
+		if (q->answer) {
+			memcpy(q->answer, abuf, (size_t)alen);
+			q->answer_len = alen;
+		} else if (q->status == DNS_OK) {
+			q->status = DNS_ERROR;
+		}
+	}
+	enqueue(q->r, q);
+}
+
+/* send_query - hand a query to c-ares; its outcome always comes back through ares_cb */
+static void send_query(struct resolver *r, struct rquery *q, const char *name)
+{
+	ares_query(r->ch, name, ns_c_in, q->type, ares_cb, q);
+}
+
+/* finish - run the user callback once and free the query */
+static void finish(struct resolver *r, struct rquery *q)
+{
+	r->pending--;
+	q->cb(q->arg, q->status, q->answer, q->answer_len);
+	free(q->answer);
+	free(q);
+}
+
+/* deliver - empty the completion queue: follow CNAMEs or call back */
+static void deliver(struct resolver *r)
+{
+	struct rquery *q;
+
+	while ((q = r->done_head) != NULL) {
+		r->done_head = q->next;
+		if (!r->done_head)
+			r->done_tail = &r->done_head;
+		if (r->mode == MODE_CANCELLING) {
+			q->follow = false;
+			q->status = DNS_ERROR;
+			free(q->answer);
+			q->answer = NULL;
+			q->answer_len = 0;
+		} else if (q->follow && deadline_passed(r)) {
+			q->follow = false;
+			q->status = DNS_TIMEOUT;
+		}
+		if (q->follow) {
+			q->follow = false;
+			q->hops++;
+			send_query(r, q, q->follow_name);
+			continue;
+		}
+		finish(r, q);
+	}
+}
+
+/* expire - the deadline passed: every query in flight times out now */
+static void expire(struct resolver *r)
+{
+	enum resolver_mode saved = r->mode;
+
+	if (saved == MODE_CANCELLING)
+		return;
+	r->mode = MODE_EXPIRING;
+	ares_cancel(r->ch);
+	deliver(r);
+	r->mode = saved;
+}
+
+/* step - wait up to max_ms (0: just look) for c-ares sockets, then let c-ares work */
+static void step(struct resolver *r, long max_ms)
+{
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+	struct timeval maxtv, tv, *tvp;
+	int bits, n = 0, rc;
+	long ms;
+
+	bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
+	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+		short ev = 0;
+		if (ARES_GETSOCK_READABLE(bits, i))
+			ev |= POLLIN;
+		if (ARES_GETSOCK_WRITABLE(bits, i))
+			ev |= POLLOUT;
+		if (!ev)
+			break;
+		pfd[n].fd = socks[i];
+		pfd[n].events = ev;
+		pfd[n].revents = 0;
+		n++;
+	}
+	if (max_ms >= 0) {
+		maxtv.tv_sec = max_ms / 1000;
+		maxtv.tv_usec = (max_ms % 1000) * 1000;
+	}
+	tvp = ares_timeout(r->ch, max_ms >= 0 ? &maxtv : NULL, &tv);
+	/* c-ares always has a timeout while a query is out; 1 s only guards against surprises */
+	ms = tvp ? (long)tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000 : 1000;
+
+	rc = poll(pfd, (nfds_t)n, (int)ms);
+	if (rc < 0 && errno == EINTR)
+		return;
+	if (rc <= 0) {
+		ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		ares_socket_t rd = pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd : ARES_SOCKET_BAD;
+		ares_socket_t wr = pfd[i].revents & POLLOUT ? pfd[i].fd : ARES_SOCKET_BAD;
+		ares_process_fd(r->ch, rd, wr);
+	}
+}
+
+int resolver_library_init(void)
+{
+	return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? 0 : -1;
+}
+
+void resolver_library_cleanup(void)
+{
+	ares_library_cleanup();
+}
+
+/* count_servers - how many name servers the channel ended up with */
+static int count_servers(ares_channel ch)
+{
+	struct ares_addr_port_node *list = NULL;
+	int n = 0;
+
+	if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+		return -1;
+	for (struct ares_addr_port_node *p = list; p; p = p->next)
+		n++;
+	ares_free_data(list);
+	return n;
+}
+
+struct resolver *resolver_new(const struct resolver_options *opt, char *err, size_t errlen)
+{
+	struct ares_options o;
+	struct resolver *r;
+	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES, rc;
+	bool own_servers = opt && opt->servers && *opt->servers;
+	char lookups[] = "b";
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->done_tail = &r->done_head;
+	memset(&o, 0, sizeof(o));
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	o.timeout = (int)(opt && opt->try_timeout_ms ? opt->try_timeout_ms : 1000);
+	o.tries = (int)(opt && opt->tries ? opt->tries : 3);
+	if (own_servers) {
+		/* Every setting resolv.conf could supply, so c-ares never reads it. */
+		mask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS |
+			ARES_OPT_NDOTS | ARES_OPT_SORTLIST;
+		o.nservers = 0;
+		o.ndomains = 0;
+		o.lookups = lookups;
+		o.ndots = 1;
+		o.nsort = 0;
+	}
+	rc = ares_init_options(&r->ch, &o, mask);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errlen, "cannot create DNS channel: %s", ares_strerror(rc));
+		free(r);
+		return NULL;
+	}
+	if (own_servers) {
+		rc = ares_set_servers_ports_csv(r->ch, opt->servers);
+		if (rc != ARES_SUCCESS || count_servers(r->ch) < 1) {
+			snprintf(err, errlen, "bad DNS server list \"%.100s\": %s", opt->servers,
+				 rc != ARES_SUCCESS ? ares_strerror(rc) : "no servers");
+			ares_destroy(r->ch);
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void resolver_free(struct resolver *r)
+{
+	if (!r)
+		return;
+	resolver_cancel_all(r);
+	r->mode = MODE_CANCELLING;
+	ares_destroy(r->ch);       /* nothing should be left; if so it fails through ares_cb */
+	deliver(r);
+	free(r);
+}
+
+void resolver_set_deadline(struct resolver *r, const struct timespec *deadline)
+{
+	r->has_deadline = deadline != NULL;
+	if (deadline)
+		r->deadline = *deadline;
+}
+
+int resolver_query(struct resolver *r, const char *name, int type,
+		   resolver_callback *cb, void *arg)
+{
+	struct rquery *q;
+
+	if (!r || !name || !cb)
+		return -1;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -1;
+	q->r = r;
+	q->cb = cb;
+	q->arg = arg;
+	q->type = type;
+	r->pending++;
+	if (r->mode == MODE_CANCELLING) {
+		q->status = DNS_ERROR;
+		enqueue(r, q);
+	} else if (deadline_passed(r)) {
+		q->status = DNS_TIMEOUT;
+		enqueue(r, q);
+	} else {
+		send_query(r, q, name);
+	}
+	return 0;
+}
+
+bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
+{
+	for (;;) {
+		deliver(r);
+		if (done ? done(arg) : r->pending == 0)
+			return true;
+		if (r->pending == 0)
+			return false;
+		if (deadline_passed(r)) {
+			expire(r);
+			return done ? done(arg) : r->pending == 0;
+		}
+		step(r, deadline_ms(r));
+	}
+}
+
+void resolver_poll(struct resolver *r)
+{
+	deliver(r);
+	if (r->pending == 0)
+		return;
+	if (deadline_passed(r)) {
+		expire(r);
+		return;
+	}
+	step(r, 0);
+	deliver(r);
+}
+
+void resolver_cancel_all(struct resolver *r)
+{
+	enum resolver_mode saved;
+
+	if (!r)
+		return;
+	saved = r->mode;
+	r->mode = MODE_CANCELLING;
+	ares_cancel(r->ch);
+	deliver(r);
+	r->mode = saved;
+}
+
+unsigned resolver_pending(const struct resolver *r)
+{
+	return r ? r->pending : 0;
+}

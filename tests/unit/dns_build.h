@@ -1,0 +1,26 @@
+/*
+ * dns_build.h - build DNS reply packets from a one-line description, for
+ * unit tests (the fake resolver, dns_parse tests, SPF/DKIM tests).
+ *
+ * spec is a list of records separated by ';' (not inside quotes). Each record is
+ *     [@owner] TYPE rdata
+ * where owner defaults to the question name and TYPE/rdata is one of
+ *     A 192.0.2.1            AAAA 2001:db8::1
+ *     MX 10 mx1.example.org  MX 0 .        (the null MX)
+ *     CNAME target.example   PTR host.example
+ *     TXT "v=spf1 " "-all"   (one or more quoted strings; \" and \\ escape)
+ * Names are written uncompressed. NULL or "" means no records.
+ *
+ * Output is the full reply: header (QR, RD, RA set; the given RCODE),
+ * the question, and the records as the answer section.
+ */
+#ifndef MXGUARD_TEST_DNS_BUILD_H
+#define MXGUARD_TEST_DNS_BUILD_H
+
+#include <stddef.h>
+
+/* dns_build - returns the packet length, or -1 when spec is bad or buf too small. */
+int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
+	      int rcode, const char *spec);
+
+#endif
