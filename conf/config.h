@@ -37,6 +37,7 @@ struct config {
 	char *pidfile;                 /* NULL = none */
 	enum log_format log_format;    /* default LOG_TEXT */
 	char *syslog_facility;         /* default "mail" */
+	int syslog_facility_code;      /* the same as <syslog.h> LOG_MAIL, LOG_LOCAL0, ... for openlog() */
 	bool dry_run;                  /* global: log what would happen, accept everything */
 	enum action on_error;          /* internal error outcome: ACTION_TEMPFAIL (default) or ACTION_ACCEPT */
 

@@ -45,8 +45,16 @@ struct verdict {
 	enum action action;            /* ACTION_NONE when undecided */
 	const char *rule_name;         /* "default" when the default decided; NULL when undecided */
 	const struct reply_template *reply;  /* never NULL once decided (may be all empty) */
-	bool dry_run;                  /* the deciding rule (or the global setting) is dry-run */
+	bool dry_run;                  /* the deciding rule is marked dry_run (see below) */
 };
+
+/*
+ * dry_run: rules_eval reports only the deciding rule's own flag. The
+ * global `dry_run` setting lives in struct config; callers OR it in:
+ *     dry = v.dry_run || cfg->dry_run;
+ * A dry-run verdict still ends the walk (first match wins): the caller
+ * logs what would have happened and accepts.
+ */
 
 /*
  * rules_eval - evaluate the ruleset against what is known. Returns true

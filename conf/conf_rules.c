@@ -1,0 +1,487 @@
+/*
+ * conf_rules.c - recursive-descent parser for rule conditions, actions
+ * and replies (grammar in conf_rules.h).
+ *
+ * Nodes are built bottom-up; on any error the partial tree is freed
+ * before returning, so the ruleset only ever holds complete rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf_lists.h"
+#include "conf/conf_rules.h"
+#include "policy/reply.h"
+#include "policy/rules_ast.h"
+
+#define MAX_DEPTH 32        /* parentheses and "not"s; deeper is a mistake, not a policy */
+#define RULE_NAME_MAX 64
+
+struct parser {
+	struct conf_ctx *ctx;
+	const struct conf_line *l;
+	size_t i;                 /* next token */
+	const char *what;         /* "rule NAME" or "default", for messages */
+	int depth;
+};
+
+static const struct {
+	const char *name;
+	enum action action;
+} actions[] = {
+	{ "accept", ACTION_ACCEPT }, { "reject", ACTION_REJECT }, { "tempfail", ACTION_TEMPFAIL },
+	{ "discard", ACTION_DISCARD }, { "quarantine", ACTION_QUARANTINE },
+};
+#define ACTION_LIST "accept, reject, tempfail, discard, quarantine"
+
+/* peek - the next token, NULL at the end of the line */
+static const struct conf_token *peek(const struct parser *ps)
+{
+	return ps->i < ps->l->count ? &ps->l->tok[ps->i] : NULL;
+}
+
+/* is_word - the token is exactly this bare word */
+static bool is_word(const struct conf_token *t, const char *w)
+{
+	return t && t->type == TOK_WORD && strcmp(t->text, w) == 0;
+}
+
+/* line_of - a token's line, or the directive's for "end of line" */
+static int line_of(const struct parser *ps, const struct conf_token *t)
+{
+	return t ? t->line : ps->l->tok[ps->l->count - 1].line;
+}
+
+/* unexpected - "rule X: expected ..., got ..." */
+static int unexpected(struct parser *ps, const char *expected)
+{
+	const struct conf_token *t = peek(ps);
+	char d[80];
+
+	return conf_error(ps->ctx, NULL, line_of(ps, t), "%s: expected %s, got %s", ps->what,
+			  expected, conf_tok_describe(t, d, sizeof(d)));
+}
+
+/* action_find - ACTION_NONE when the word is not an action */
+static enum action action_find(const struct conf_token *t)
+{
+	if (!t || t->type != TOK_WORD)
+		return ACTION_NONE;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(t->text, actions[i].name) == 0)
+			return actions[i].action;
+	return ACTION_NONE;
+}
+
+/* fact_names - the known fact names, for messages */
+static const char *fact_names(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < RF_COUNT && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", rules_fields[i].name);
+	return buf;
+}
+
+/* value_names - "pass, fail, ..." for an enum field */
+static const char *value_names(enum rules_vtype vt, char *buf, size_t len)
+{
+	unsigned count = vt == RV_MX ? MX_RESULT_COUNT : vt == RV_SPF ? SPFR_RESULT_COUNT : DKIMR_RESULT_COUNT;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned v = 1; v < count && n < len; v++) {
+		const char *name = vt == RV_MX ? facts_mx_name(v) : vt == RV_SPF ? facts_spf_name(v)
+			: facts_dkim_name(v);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", v > 1 ? ", " : "", name);
+	}
+	return buf;
+}
+
+/* enum_value - parse a result name of the field's enum; 0 when unknown */
+static unsigned enum_value(enum rules_vtype vt, const char *text)
+{
+	char low[32];
+	size_t n = strlen(text);
+
+	if (n >= sizeof(low))
+		return 0;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+	if (vt == RV_MX)
+		return facts_mx_parse(low);
+	if (vt == RV_SPF)
+		return facts_spf_parse(low);
+	return facts_dkim_parse(low);
+}
+
+/* fill_values - the items tok[0..n) of an enum or bool test into c->values */
+static int fill_values(struct parser *ps, struct cond *c, const struct conf_token *tok, size_t n)
+{
+	const struct rules_field_info *fi = &rules_fields[c->field];
+	char d[80], names[200];
+
+	for (size_t k = 0; k < n; k++) {
+		const struct conf_token *t = &tok[k];
+		unsigned v;
+		int b;
+
+		if (t->type == TOK_COMMA)
+			continue;
+		if (!conf_tok_is_value(t))
+			return conf_error(ps->ctx, NULL, t->line, "%s: unexpected %s in a list", ps->what,
+					  conf_tok_describe(t, d, sizeof(d)));
+		if (fi->vtype == RV_BOOL) {
+			b = strcmp(t->text, "yes") == 0 ? 1 : strcmp(t->text, "no") == 0 ? 0 : -1;
+			if (b < 0)
+				return conf_error(ps->ctx, NULL, t->line, "%s: %s is yes or no, got \"%s\"",
+						  ps->what, fi->name, t->text);
+			c->values |= 1u << b;
+			continue;
+		}
+		v = enum_value(fi->vtype, t->text);
+		if (v == 0)
+			return conf_error(ps->ctx, NULL, t->line, "%s: %s has no value \"%s\" (valid: %s)",
+					  ps->what, fi->name, t->text, value_names(fi->vtype, names, sizeof(names)));
+		c->values |= 1u << v;
+	}
+	return 0;
+}
+
+/* fill_list - items of a network or name test into c->nets / c->names */
+static int fill_list(struct parser *ps, struct cond *c, const struct conf_token *tok, size_t n)
+{
+	const struct rules_field_info *fi = &rules_fields[c->field];
+	char what[RULE_NAME_MAX + 64];
+	struct conf_token *copy = NULL;
+	int rc;
+
+	snprintf(what, sizeof(what), "%s: %s", ps->what, fi->name);
+	if (fi->vtype == RV_NET)
+		return conf_netlist_parse(ps->ctx, what, tok, n, &c->nets);
+	if (fi->vtype == RV_ADDRESS) {
+		/* "<>" names the null sender, which the facts hold as "" */
+		copy = calloc(n ? n : 1, sizeof(*copy));
+		if (!copy)
+			return conf_error(ps->ctx, NULL, tok->line, "out of memory");
+		for (size_t k = 0; k < n; k++) {
+			copy[k] = tok[k];
+			if (tok[k].type == TOK_WORD && strcmp(tok[k].text, "<>") == 0)
+				copy[k].text = (char *)"";
+		}
+		tok = copy;
+	}
+	rc = conf_namelist_parse(ps->ctx, what, tok, n, fi->vtype == RV_DOMAIN, &c->names);
+	free(copy);
+	return rc;
+}
+
+/* parse_test - FACT = VALUE, FACT != VALUE, FACT [not] in {...}, BOOLFACT */
+static struct cond *parse_test(struct parser *ps)
+{
+	const struct conf_token *t = peek(ps), *op;
+	struct cond *c;
+	char names[300];
+	bool negate = false;
+	size_t from, n;
+	enum rules_field f;
+
+	if (!t || t->type != TOK_WORD) {
+		unexpected(ps, "a fact (mx, spf, sender_domain, ...), 'not' or '('");
+		return NULL;
+	}
+	f = rules_field_find(t->text);
+	if (f == RF_COUNT) {
+		conf_error(ps->ctx, NULL, t->line, "%s: unknown fact \"%s\" (known: %s)", ps->what,
+			   t->text, fact_names(names, sizeof(names)));
+		return NULL;
+	}
+	ps->i++;
+	c = cond_new(COND_TEST);
+	if (!c) {
+		conf_error(ps->ctx, NULL, t->line, "out of memory");
+		return NULL;
+	}
+	c->field = f;
+	op = peek(ps);
+	if (rules_fields[f].vtype == RV_BOOL && !(op && (op->type == TOK_EQ || op->type == TOK_NE))) {
+		c->values = 2;                   /* bare "trusted" means trusted = yes */
+		return c;
+	}
+	if (op && (op->type == TOK_EQ || op->type == TOK_NE)) {
+		negate = op->type == TOK_NE;
+		ps->i++;
+		if (!conf_tok_is_value(peek(ps))) {
+			unexpected(ps, "a value");
+			goto fail;
+		}
+		from = ps->i++;
+		n = 1;
+	} else {
+		if (is_word(op, "not")) {
+			negate = true;
+			ps->i++;
+		}
+		if (!is_word(peek(ps), "in")) {
+			unexpected(ps, negate ? "'in' after 'not'" : "'=', '!=' or 'in'");
+			goto fail;
+		}
+		if (rules_fields[f].vtype == RV_BOOL) {
+			conf_error(ps->ctx, NULL, peek(ps)->line, "%s: %s is yes or no; use = or !=",
+				   ps->what, rules_fields[f].name);
+			goto fail;
+		}
+		ps->i++;
+		if (!peek(ps) || peek(ps)->type != TOK_LBRACE) {
+			unexpected(ps, "'{' after 'in'");
+			goto fail;
+		}
+		from = ++ps->i;
+		while (peek(ps) && peek(ps)->type != TOK_RBRACE)
+			ps->i++;
+		if (!peek(ps)) {
+			unexpected(ps, "'}' to close the list");
+			goto fail;
+		}
+		n = ps->i++ - from;
+		if (n == 0) {
+			conf_error(ps->ctx, NULL, ps->l->tok[from].line, "%s: empty list after 'in'", ps->what);
+			goto fail;
+		}
+	}
+	switch (rules_fields[f].vtype) {
+	case RV_MX: case RV_SPF: case RV_DKIM: case RV_BOOL:
+		for (size_t k = from; k < from + n; k++)
+			if (ps->l->tok[k].type == TOK_WORD && strncmp(ps->l->tok[k].text, "file:", 5) == 0) {
+				conf_error(ps->ctx, NULL, ps->l->tok[k].line,
+					   "%s: %s takes result names, not file: lists", ps->what, rules_fields[f].name);
+				goto fail;
+			}
+		if (fill_values(ps, c, &ps->l->tok[from], n) != 0)
+			goto fail;
+		break;
+	default:
+		if (fill_list(ps, c, &ps->l->tok[from], n) != 0)
+			goto fail;
+		break;
+	}
+	if (negate) {
+		struct cond *nc = cond_new(COND_NOT);
+		if (!nc) {
+			conf_error(ps->ctx, NULL, t->line, "out of memory");
+			goto fail;
+		}
+		nc->left = c;
+		c = nc;
+	}
+	return c;
+fail:
+	cond_free(c);
+	return NULL;
+}
+
+static struct cond *parse_or(struct parser *ps);
+
+/* parse_unary - not X, ( X ), test */
+static struct cond *parse_unary(struct parser *ps)
+{
+	const struct conf_token *t = peek(ps);
+	struct cond *c, *inner;
+
+	if (++ps->depth > MAX_DEPTH) {
+		conf_error(ps->ctx, NULL, line_of(ps, t), "%s: condition nested deeper than %d", ps->what, MAX_DEPTH);
+		return NULL;
+	}
+	if (is_word(t, "not")) {
+		ps->i++;
+		inner = parse_unary(ps);
+		if (!inner)
+			return NULL;
+		c = cond_new(COND_NOT);
+		if (!c) {
+			cond_free(inner);
+			conf_error(ps->ctx, NULL, t->line, "out of memory");
+			return NULL;
+		}
+		c->left = inner;
+	} else if (t && t->type == TOK_LPAREN) {
+		ps->i++;
+		c = parse_or(ps);
+		if (!c)
+			return NULL;
+		if (!peek(ps) || peek(ps)->type != TOK_RPAREN) {
+			cond_free(c);
+			unexpected(ps, "')'");
+			return NULL;
+		}
+		ps->i++;
+	} else {
+		c = parse_test(ps);
+	}
+	ps->depth--;
+	return c;
+}
+
+/* parse_binary - left-associative chain of op over sub */
+static struct cond *parse_binary(struct parser *ps, const char *word, enum cond_op op,
+				 struct cond *(*sub)(struct parser *))
+{
+	struct cond *left = sub(ps);
+
+	while (left && is_word(peek(ps), word)) {
+		int line = peek(ps)->line;
+		struct cond *right, *c;
+		ps->i++;
+		right = sub(ps);
+		if (!right) {
+			cond_free(left);
+			return NULL;
+		}
+		c = cond_new(op);
+		if (!c) {
+			cond_free(left);
+			cond_free(right);
+			conf_error(ps->ctx, NULL, line, "out of memory");
+			return NULL;
+		}
+		c->left = left;
+		c->right = right;
+		left = c;
+	}
+	return left;
+}
+
+/* parse_and - UNARY { and UNARY } */
+static struct cond *parse_and(struct parser *ps)
+{
+	return parse_binary(ps, "and", COND_AND, parse_unary);
+}
+
+/* parse_or - AND { or AND } */
+static struct cond *parse_or(struct parser *ps)
+{
+	return parse_binary(ps, "or", COND_OR, parse_and);
+}
+
+/* parse_action_tail - ACTION [CODE [XCODE]] ["TEXT"] [dry_run] to the end of the line, into r */
+static int parse_action_tail(struct parser *ps, struct rule *r)
+{
+	const struct conf_token *t = peek(ps);
+	const char *code = NULL, *xcode = NULL, *text = NULL;
+	char why[300];
+
+	r->action = action_find(t);
+	if (r->action == ACTION_NONE)
+		return unexpected(ps, r->cond ? "'and', 'or' or an action (" ACTION_LIST ")"
+				  : "an action (" ACTION_LIST ")");
+	ps->i++;
+	t = peek(ps);
+	if (t && t->type == TOK_WORD && t->text[0] >= '0' && t->text[0] <= '9' && !strchr(t->text, '.')) {
+		code = t->text;
+		ps->i++;
+		t = peek(ps);
+	}
+	if (code && t && t->type == TOK_WORD && t->text[0] >= '0' && t->text[0] <= '9') {
+		xcode = t->text;
+		ps->i++;
+		t = peek(ps);
+	}
+	if (t && t->type == TOK_STRING) {
+		text = t->text;
+		ps->i++;
+		t = peek(ps);
+	}
+	if (is_word(t, "dry_run")) {
+		r->dry_run = true;
+		ps->i++;
+		t = peek(ps);
+	}
+	if (t)
+		return unexpected(ps, t->type == TOK_WORD && !r->dry_run
+				  ? "end of line (reply text must be \"quoted\"; options: dry_run)"
+				  : "end of line");
+	if (reply_check_template(r->action, code, xcode, text, why, sizeof(why)) != 0)
+		return conf_error(ps->ctx, NULL, ps->l->line, "%s: %s", ps->what, why);
+	if (code)
+		snprintf(r->reply.code, sizeof(r->reply.code), "%s", code);
+	if (xcode)
+		snprintf(r->reply.xcode, sizeof(r->reply.xcode), "%s", xcode);
+	if (text && !(r->reply.text = strdup(text)))
+		return conf_error(ps->ctx, NULL, ps->l->line, "out of memory");
+	return 0;
+}
+
+/* check_rule_name - syntax and uniqueness */
+static int check_rule_name(struct conf_ctx *ctx, const struct conf_token *t)
+{
+	const struct ruleset *rs = ctx->cfg->rules;
+	size_t n = strlen(t->text);
+
+	if (t->type != TOK_WORD || n == 0 || n > RULE_NAME_MAX ||
+	    strspn(t->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n ||
+	    t->text[0] == '-' || t->text[0] == '.')
+		return conf_error(ctx, NULL, t->line, "rule name must be 1-%d letters, digits, '_', '.' or '-', got \"%.80s\"",
+				  RULE_NAME_MAX, t->text);
+	if (strcmp(t->text, "default") == 0)
+		return conf_error(ctx, NULL, t->line, "\"default\" is reserved; write \"default ACTION\" for the default rule");
+	for (size_t i = 0; i < rules_count(rs); i++)
+		if (strcmp(rules_at(rs, i)->name, t->text) == 0)
+			return conf_error(ctx, NULL, t->line, "rule %s: name already used on line %d",
+					  t->text, rules_at(rs, i)->line);
+	return 0;
+}
+
+int conf_rule_parse(struct conf_ctx *ctx, const struct conf_line *l)
+{
+	char what[RULE_NAME_MAX + 8];
+	struct parser ps = { ctx, l, 2, what, 0 };
+	struct rule r = { 0 };
+
+	if (l->count < 2)
+		return conf_error(ctx, NULL, l->line, "rule: missing name (rule NAME CONDITION ACTION ...)");
+	if (check_rule_name(ctx, &l->tok[1]) != 0)
+		return -1;
+	snprintf(what, sizeof(what), "rule %s", l->tok[1].text);
+	if (ctx->default_line)
+		return conf_error(ctx, NULL, l->line, "%s: comes after \"default\" (line %d), so it could never match",
+				  what, ctx->default_line);
+	if (action_find(peek(&ps)) != ACTION_NONE || !peek(&ps))
+		return conf_error(ctx, NULL, l->line, "%s: missing condition before the action", what);
+	r.line = l->line;
+	r.cond = parse_or(&ps);
+	if (!r.cond || parse_action_tail(&ps, &r) != 0)
+		goto fail;
+	if (!(r.name = strdup(l->tok[1].text))) {
+		conf_error(ctx, NULL, l->line, "out of memory");
+		goto fail;
+	}
+	if (rules_append(ctx->cfg->rules, &r) != 0) {
+		conf_error(ctx, NULL, l->line, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	rules_rule_clear(&r);
+	return -1;
+}
+
+int conf_default_parse(struct conf_ctx *ctx, const struct conf_line *l)
+{
+	struct parser ps = { ctx, l, 1, "default", 0 };
+	struct rule r = { 0 };
+	struct rule *d = &ctx->cfg->rules->deflt;
+
+	if (ctx->default_line)
+		return conf_error(ctx, NULL, l->line, "default: already set on line %d", ctx->default_line);
+	if (parse_action_tail(&ps, &r) != 0) {
+		rules_rule_clear(&r);
+		return -1;
+	}
+	d->action = r.action;
+	d->reply = r.reply;
+	d->dry_run = r.dry_run;
+	d->line = l->line;
+	ctx->default_line = l->line;
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * rules_ast.h - private shape of a ruleset, shared by the rule parser
+ * (conf/conf_rules.c) and the evaluator (policy/rules.c). Nobody else
+ * should include it: the public contract is policy/rules.h.
+ *
+ * Ownership is a plain tree: a ruleset owns its rules; a rule owns its
+ * name, its reply text and its condition; a condition node owns its
+ * children and its lists (netlist, namelist). rules_free() (rules.c)
+ * frees all of it.
+ *
+ * Each condition field is declared once in rules_fields[] (rules_ast.c)
+ * with the name the config file uses, the FACT_* bit that says whether
+ * its value is known yet, and the kind of value it compares against.
+ */
+#ifndef MXGUARD_RULES_AST_H
+#define MXGUARD_RULES_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/rules.h"
+
+struct netlist;
+struct namelist;
+
+/* The kind of value a field holds, which decides how a test matches. */
+enum rules_vtype {
+	RV_MX,        /* enum mx_result: set of values */
+	RV_SPF,       /* enum spf_result */
+	RV_DKIM,      /* enum dkim_result */
+	RV_BOOL,      /* yes / no */
+	RV_NET,       /* client address in a netlist */
+	RV_DOMAIN,    /* domain name against a namelist (exact or *.suffix) */
+	RV_ADDRESS,   /* mail address against a namelist (exact only) */
+};
+
+enum rules_field {
+	RF_MX, RF_SPF, RF_HELO_SPF, RF_DKIM, RF_DKIM_ALIGNED,
+	RF_TRUSTED, RF_AUTHENTICATED, RF_CLIENT_IP,
+	RF_SENDER, RF_SENDER_DOMAIN, RF_FROM_DOMAIN, RF_HELO, RF_RCPT_DOMAIN,
+	RF_COUNT
+};
+
+struct rules_field_info {
+	const char *name;          /* as written in the config: "mx", "sender_domain" */
+	unsigned fact_bit;         /* FACT_* that must be in facts.known */
+	enum rules_vtype vtype;
+};
+
+extern const struct rules_field_info rules_fields[RF_COUNT];
+
+/* rules_field_find - field by config name; RF_COUNT when there is none. */
+enum rules_field rules_field_find(const char *name);
+
+enum cond_op { COND_TEST, COND_NOT, COND_AND, COND_OR };
+
+struct cond {
+	enum cond_op op;
+	struct cond *left;         /* NOT, AND, OR */
+	struct cond *right;        /* AND, OR */
+
+	/* COND_TEST: "field matches one of these" */
+	enum rules_field field;
+	unsigned values;           /* RV_MX/SPF/DKIM: bit (1u << value); RV_BOOL: bit 1 = yes, bit 0 = no */
+	struct netlist *nets;      /* RV_NET */
+	struct namelist *names;    /* RV_DOMAIN, RV_ADDRESS */
+};
+
+struct rule {
+	char *name;
+	struct cond *cond;         /* never NULL for a rule; NULL for the default */
+	enum action action;
+	struct reply_template reply;
+	bool dry_run;
+	int line;                  /* where it was defined, for messages */
+};
+
+struct ruleset {
+	struct rule *rules;
+	size_t count, cap;
+	struct rule deflt;         /* name "default", cond NULL */
+};
+
+/* rules_new - an empty ruleset whose default is plain accept; NULL when out of memory. */
+struct ruleset *rules_new(void);
+
+/*
+ * rules_append - move *r into the ruleset (the ruleset now owns its
+ * name, text and cond, and *r is zeroed). Returns 0, -1 when out of
+ * memory (then *r is left untouched for the caller to free).
+ */
+int rules_append(struct ruleset *, struct rule *r);
+
+/* rules_rule_clear - free what a rule owns (not the struct itself) and zero it. */
+void rules_rule_clear(struct rule *);
+
+/* cond_new - a zeroed node of this op; NULL when out of memory. */
+struct cond *cond_new(enum cond_op op);
+/* cond_free - the node, its children and its lists. NULL is fine. */
+void cond_free(struct cond *);
+
+/* rules_count - number of rules, not counting the default. */
+size_t rules_count(const struct ruleset *);
+/* rules_at - the i-th rule (i < rules_count), or the default when i == rules_count. */
+const struct rule *rules_at(const struct ruleset *, size_t i);
+
+#endif
