@@ -1,0 +1,353 @@
+/*
+ * mx.c - the MX fact as an asynchronous check (see mx.h for the rules).
+ *
+ * Every lookup carries a heap ticket {check, target, slot}; the check keeps
+ * a pointer to each ticket in flight. The resolver guarantees each
+ * callback runs exactly once, and the callback frees its ticket, so the
+ * tickets never leak. mx_check_abandon() clears ticket->check, which
+ * turns the late callback into "free the ticket and return".
+ */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy/mx.h"
+#include "policy/netlist.h"
+
+#define MX_TICKET_MX   (-1)       /* target index of the MX lookup itself */
+#define MX_ADDRS_SEEN  64         /* addresses looked at per answer */
+
+struct mx_ticket {
+	struct mx_check *check;       /* NULL once abandoned */
+	int target;                   /* MX_TICKET_MX or an index into check->target */
+	unsigned slot;                /* index into check->ticket */
+};
+
+/* finish - record the verdict; later answers are ignored */
+static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->result = res;
+	c->done = true;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	if (c->null_ignored && res != MX_VALID) {
+		size_t n = strlen(c->detail);
+		snprintf(c->detail + n, sizeof(c->detail) - n, " (null MX among other MX records ignored)");
+	}
+}
+
+static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int len);
+
+/* lookup - start one query for the check; false when it could not be started */
+static bool lookup(struct mx_check *c, const char *name, int type, int target)
+{
+	struct mx_ticket *t;
+	unsigned slot;
+
+	for (slot = 0; slot < MX_QUERIES_MAX && c->ticket[slot]; slot++)
+		;
+	if (slot == MX_QUERIES_MAX)
+		return false;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return false;
+	t->check = c;
+	t->target = target;
+	t->slot = slot;
+	if (resolver_query(c->res, name, type, mx_cb, t) < 0) {
+		free(t);
+		return false;
+	}
+	c->ticket[slot] = t;
+	c->outstanding++;
+	if (target >= 0)
+		c->target[target].outstanding++;
+	return true;
+}
+
+/* lookup_addrs - A and AAAA of target i; a lookup that cannot start is a temporary failure */
+static void lookup_addrs(struct mx_check *c, unsigned i)
+{
+	struct mx_target *tg = &c->target[i];
+
+	if (!lookup(c, tg->host, ns_t_a, (int)i))
+		tg->temp = DNS_ERROR;
+	if (!lookup(c, tg->host, ns_t_aaaa, (int)i))
+		tg->temp = DNS_ERROR;
+}
+
+/* unusable_host - an exchange that needs no lookup to be refused (RFC 5321 §5.1) */
+static const char *unusable_host(const char *host)
+{
+	unsigned char bin[16];
+	size_t n = strlen(host);
+	char inner[DNS_HOST_BUF];
+
+	if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1)
+		return "is an IP address, not a host name";
+	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(inner, host + 1, n - 2);
+		inner[n - 2] = '\0';
+		if (inet_pton(AF_INET, inner, bin) == 1 || strncasecmp(inner, "ipv6:", 5) == 0)
+			return "is an IP address, not a host name";
+	}
+	if (strcasecmp(host, "localhost") == 0 ||
+	    (n > 10 && strcasecmp(host + n - 10, ".localhost") == 0))
+		return "is localhost";
+	return NULL;
+}
+
+/* add_target - append a distinct exchange; false when it was already there */
+static bool add_target(struct mx_check *c, const struct dns_mx *mx)
+{
+	for (unsigned i = 0; i < c->ntargets; i++)
+		if (strcmp(c->target[i].host, mx->host) == 0)
+			return false;
+	struct mx_target *tg = &c->target[c->ntargets++];
+	memcpy(tg->host, mx->host, sizeof(tg->host));
+	tg->pref = mx->pref;
+	tg->unusable = unusable_host(mx->host);
+	return true;
+}
+
+/* finalize - every lookup is back and nothing usable was found */
+static void finalize(struct mx_check *c)
+{
+	const struct mx_target *first = NULL;
+
+	for (unsigned i = 0; i < c->ntargets; i++)
+		if (c->target[i].temp != DNS_OK) {
+			finish(c, MX_TEMPERROR, "address lookup for %s failed: %s",
+			       c->target[i].host, dns_status_name(c->target[i].temp));
+			return;
+		}
+	if (c->implicit) {
+		if (c->target[0].bogus_addr[0])
+			finish(c, MX_BOGUS, "no MX; %s resolves only to bogus address %s",
+			       c->domain, c->target[0].bogus_addr);
+		else
+			finish(c, MX_NONE, "%s has no MX and no address records", c->domain);
+		return;
+	}
+	if (c->ntargets == 0) {
+		finish(c, MX_BOGUS, "no usable MX host names for %s", c->domain);
+		return;
+	}
+	first = &c->target[0];
+	char why[FACT_DETAIL_MAX];
+	if (first->unusable)
+		snprintf(why, sizeof(why), "%s", first->unusable);
+	else if (first->bogus_addr[0])
+		snprintf(why, sizeof(why), "resolves only to bogus address %s", first->bogus_addr);
+	else
+		snprintf(why, sizeof(why), "has no address records");
+	if (c->ntargets == 1)
+		finish(c, MX_BOGUS, "%.120s %s", first->host, why);
+	else
+		finish(c, MX_BOGUS, "%.120s %s (and %u more unusable MX%s)", first->host, why,
+		       c->ntargets - 1,
+		       c->mx_total > c->ntargets ? ", not all checked" : "");
+}
+
+/* on_addrs - an A or AAAA answer for target i */
+static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
+		     const unsigned char *ans, int len)
+{
+	struct mx_target *tg = &c->target[i];
+	struct dns_addr a[MX_ADDRS_SEEN];
+	char buf[48];
+	int n;
+
+	if (st == DNS_OK) {
+		n = dns_parse_addrs(ans, len, a, MX_ADDRS_SEEN, NULL);
+		if (n < 0)
+			tg->temp = DNS_ERROR;
+		for (int k = 0; k < n; k++) {
+			dns_addr_format(&a[k], buf, sizeof(buf));
+			if (!c->opt.bogus || !netlist_contains_raw(c->opt.bogus, a[k].family, a[k].addr)) {
+				if (c->implicit)
+					finish(c, MX_IMPLICIT, "no MX; %s has address %s", c->domain, buf);
+				else
+					finish(c, MX_VALID, "%.120s has address %s", tg->host, buf);
+				return;
+			}
+			if (!tg->bogus_addr[0])
+				memcpy(tg->bogus_addr, buf, sizeof(tg->bogus_addr));
+		}
+	} else if (dns_status_temporary(st)) {
+		tg->temp = st;
+	}
+	/* NXDOMAIN, NODATA, BADNAME: this lookup found no address, permanently */
+}
+
+/* on_mx_records - an MX answer with records: null MX, or resolve the exchanges */
+static void on_mx_records(struct mx_check *c, const unsigned char *ans, int len)
+{
+	unsigned max = c->opt.max_targets;
+	struct dns_mx *mx;
+	size_t total = 0;
+	int n, nnull = 0;
+
+	/* One extra slot so that a stray "." does not cost a real exchange its place. */
+	mx = calloc(max + 1, sizeof(*mx));
+	if (!mx) {
+		finish(c, MX_TEMPERROR, "out of memory reading MX of %s", c->domain);
+		return;
+	}
+	n = dns_parse_mx(ans, len, mx, max + 1, &total);
+	if (n < 0) {
+		free(mx);
+		finish(c, MX_TEMPERROR, "malformed MX answer for %s", c->domain);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (mx[i].host[0] == '\0')
+			nnull++;
+	c->mx_total = (unsigned)total;
+	if (nnull > 0 && (size_t)nnull == total) {
+		free(mx);
+		finish(c, MX_NULLMX, "%s has a null MX (RFC 7505)", c->domain);
+		return;
+	}
+	c->null_ignored = nnull > 0;
+	for (int i = 0; i < n && c->ntargets < max; i++)
+		if (mx[i].host[0] != '\0')
+			add_target(c, &mx[i]);
+	free(mx);
+	for (unsigned i = 0; i < c->ntargets; i++)
+		if (!c->target[i].unusable)
+			lookup_addrs(c, i);
+	if (c->outstanding == 0)
+		finalize(c);
+}
+
+/* on_mx - the answer to the MX lookup */
+static void on_mx(struct mx_check *c, enum dns_status st, const unsigned char *ans, int len)
+{
+	switch (st) {
+	case DNS_OK:
+		on_mx_records(c, ans, len);
+		break;
+	case DNS_NXDOMAIN:
+		finish(c, MX_NXDOMAIN, "%s does not exist (NXDOMAIN)", c->domain);
+		break;
+	case DNS_NODATA:
+		c->implicit = true;
+		c->ntargets = 1;
+		memcpy(c->target[0].host, c->domain, sizeof(c->domain));
+		lookup_addrs(c, 0);
+		if (c->outstanding == 0)
+			finalize(c);
+		break;
+	case DNS_BADNAME:
+		finish(c, MX_INVALID, "%s cannot be looked up", c->domain);
+		break;
+	default:
+		finish(c, MX_TEMPERROR, "MX lookup for %s failed: %s", c->domain, dns_status_name(st));
+		break;
+	}
+}
+
+/* mx_cb - every answer of a check comes here */
+static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct mx_ticket *t = arg;
+	struct mx_check *c = t->check;
+	int target = t->target;
+
+	if (c)
+		c->ticket[t->slot] = NULL;
+	free(t);
+	if (!c || c->done)
+		return;
+	c->outstanding--;
+	if (target == MX_TICKET_MX) {
+		on_mx(c, st, ans, len);
+		return;
+	}
+	c->target[target].outstanding--;
+	on_addrs(c, (unsigned)target, st, ans, len);
+	if (!c->done && c->outstanding == 0)
+		finalize(c);
+}
+
+void mx_check_start(struct mx_check *c, struct resolver *res, const char *domain,
+		    const struct mx_options *opt)
+{
+	char reason[ADDR_REASON_MAX];
+
+	memset(c, 0, sizeof(*c));
+	c->res = res;
+	if (opt)
+		c->opt = *opt;
+	if (c->opt.max_targets == 0)
+		c->opt.max_targets = MX_TARGETS_DEFAULT;
+	if (c->opt.max_targets > MX_TARGETS_MAX)
+		c->opt.max_targets = MX_TARGETS_MAX;
+	if (address_domain(domain, c->domain, sizeof(c->domain), reason, sizeof(reason)) < 0) {
+		finish(c, MX_INVALID, "invalid domain: %s", reason);
+		return;
+	}
+	if (!lookup(c, c->domain, ns_t_mx, MX_TICKET_MX))
+		finish(c, MX_TEMPERROR, "cannot start MX lookup for %s", c->domain);
+}
+
+void mx_check_for_sender(struct mx_check *c, struct resolver *res,
+			 const struct address *sender, const struct mx_options *opt)
+{
+	switch (sender->cls) {
+	case ADDR_NORMAL:
+		mx_check_start(c, res, sender->domain, opt);
+		return;
+	case ADDR_NULL:
+		memset(c, 0, sizeof(*c));
+		finish(c, MX_SKIPPED, "null sender");
+		return;
+	case ADDR_LITERAL:
+		memset(c, 0, sizeof(*c));
+		finish(c, MX_LITERAL, "address literal %s", sender->domain);
+		return;
+	default:
+		memset(c, 0, sizeof(*c));
+		finish(c, MX_INVALID, "invalid sender address: %s",
+		       sender->reason[0] ? sender->reason : "unparsable");
+		return;
+	}
+}
+
+bool mx_check_done(void *arg)
+{
+	return ((const struct mx_check *)arg)->done;
+}
+
+void mx_check_facts(const struct mx_check *c, struct facts *f)
+{
+	if (!c->done)
+		return;
+	f->mx = c->result;
+	memcpy(f->mx_detail, c->detail, sizeof(f->mx_detail));
+	f->known |= FACT_MX;
+}
+
+void mx_check_abandon(struct mx_check *c)
+{
+	for (unsigned i = 0; i < MX_QUERIES_MAX; i++) {
+		if (c->ticket[i]) {
+			c->ticket[i]->check = NULL;
+			c->ticket[i] = NULL;
+		}
+	}
+	c->outstanding = 0;
+	if (!c->done)
+		finish(c, MX_TEMPERROR, "MX check for %s abandoned before an answer", c->domain);
+}

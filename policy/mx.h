@@ -1,0 +1,114 @@
+/*
+ * mx.h - the MX fact (design.md, "The MX fact"; RFC 5321 §5.1, RFC 7505)
+ * as an asynchronous check on a connection's resolver.
+ *
+ *   struct mx_check mx;                          (inside per-message state)
+ *   mx_check_for_sender(&mx, res, &sender_addr, &opts);
+ *   ... start other lookups, do other work ...
+ *   resolver_wait(res, mx_check_done, &mx);      (also drives the others)
+ *   mx_check_facts(&mx, facts);                  (result + detail)
+ *   mx_check_abandon(&mx);                       (before freeing or reusing mx)
+ *
+ * Classes: "<>" gives skipped, an address literal literal, a bad domain
+ * invalid (address.h reasons) - all without any DNS. Otherwise: MX of the
+ * domain; NXDOMAIN -> nxdomain; failure -> temperror; a null MX ("0 .")
+ * as the only MX -> nullmx. A null MX among other MX records is a broken
+ * setup (RFC 7505 §3 forbids it): the "." is ignored and the others are
+ * judged, and the detail says so. The max_targets most preferred distinct
+ * exchanges get A and AAAA lookups, all at once. An exchange that is an
+ * IP address or localhost is unusable without a lookup. The first address
+ * outside the bogus networks decides valid at once (answers still in
+ * flight are ignored when they arrive); once every lookup is back: any
+ * temporary failure -> temperror, else bogus. No MX records (NODATA): the
+ * domain's own A/AAAA decide implicit / bogus / none / temperror.
+ * CNAMEs are followed by the resolver. A malformed answer counts as a
+ * temporary failure: a hostile server must not earn a permanent verdict.
+ *
+ * Lifetime: the check owns no heap memory of its own, but each lookup in
+ * flight holds a small ticket pointing back at it. mx_check_abandon()
+ * detaches those tickets, so late answers are dropped without touching
+ * the check; call it before the check's memory is freed or reused
+ * (including before starting a new check in the same memory). It is
+ * harmless on a finished check. resolver_cancel_all() or resolver_free()
+ * before freeing the check works too.
+ */
+#ifndef MXGUARD_MX_H
+#define MXGUARD_MX_H
+
+#include <stdbool.h>
+
+#include "policy/address.h"
+#include "policy/dns_parse.h"
+#include "policy/facts.h"
+#include "policy/resolver.h"
+
+struct netlist;
+
+#define MX_TARGETS_DEFAULT 10
+#define MX_TARGETS_MAX     32     /* hard cap, whatever the configuration says */
+#define MX_QUERIES_MAX     (1 + 2 * MX_TARGETS_MAX)
+
+struct mx_options {
+	const struct netlist *bogus;  /* addresses that do not count; NULL: none are bogus */
+	unsigned max_targets;         /* exchanges to resolve; 0 = MX_TARGETS_DEFAULT, capped at MX_TARGETS_MAX */
+};
+
+struct mx_ticket;
+
+/* One exchange (or, for an implicit MX, the domain itself). Private. */
+struct mx_target {
+	char host[DNS_HOST_BUF];
+	unsigned pref;
+	unsigned outstanding;          /* its lookups still in flight */
+	const char *unusable;          /* set without DNS: "is an IP address, not a host name", ... */
+	enum dns_status temp;          /* a temporary failure seen, or DNS_OK */
+	char bogus_addr[48];           /* first bogus address seen, "" if none */
+};
+
+struct mx_check {
+	/* The result: valid once mx_check_done() is true. */
+	enum mx_result result;
+	char detail[FACT_DETAIL_MAX];
+
+	/* Private. */
+	bool done;
+	bool implicit;                 /* judging the domain's own addresses */
+	bool null_ignored;             /* a "." was among other MX records */
+	struct resolver *res;
+	struct mx_options opt;
+	char domain[FACT_NAME_MAX];
+	unsigned mx_total;             /* MX records in the answer */
+	unsigned ntargets;
+	unsigned outstanding;          /* lookups in flight that still count */
+	struct mx_target target[MX_TARGETS_MAX];
+	struct mx_ticket *ticket[MX_QUERIES_MAX];
+};
+
+/*
+ * mx_check_start - judge domain (a host name; it is normalised and
+ * checked with address_domain() first, so a bad one gives invalid without
+ * DNS). c is overwritten: abandon any previous check in it first. On
+ * return the check is either done or has lookups in flight on res; opt is
+ * copied, but the netlist it points to must outlive the check.
+ */
+void mx_check_start(struct mx_check *c, struct resolver *res, const char *domain,
+		    const struct mx_options *opt);
+
+/*
+ * mx_check_for_sender - the same for a parsed MAIL FROM: skipped for the
+ * null sender, literal, invalid (detail: the parse reason) with no DNS;
+ * mx_check_start() on the domain otherwise.
+ */
+void mx_check_for_sender(struct mx_check *c, struct resolver *res,
+			 const struct address *sender, const struct mx_options *opt);
+
+/* mx_check_done - has the check decided? (a resolver_done_fn: arg is the struct mx_check) */
+bool mx_check_done(void *arg);
+
+/* mx_check_facts - copy result and detail into facts and mark FACT_MX known; no-op until done. */
+void mx_check_facts(const struct mx_check *c, struct facts *f);
+
+/* mx_check_abandon - detach lookups in flight; the check stays readable and may then be freed. */
+void mx_check_abandon(struct mx_check *c);
+
+#endif

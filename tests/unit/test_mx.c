@@ -1,0 +1,472 @@
+/*
+ * test_mx.c - policy/mx.c against canned DNS (tests/unit/fake_resolver.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/nameser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/mx.h"
+#include "policy/netlist.h"
+#include "tests/unit/fake_resolver.h"
+
+#define A    ns_t_a
+#define AAAA ns_t_aaaa
+#define MX   ns_t_mx
+
+static struct resolver *res;
+static struct netlist *bogus;
+static struct mx_options opts;
+static struct mx_check chk;
+
+static int setup(void **state)
+{
+	char err[128];
+	(void)state;
+	fake_dns_reset();
+	res = resolver_new(NULL, err, sizeof(err));
+	bogus = netlist_bogus_default();
+	opts.bogus = bogus;
+	opts.max_targets = 10;
+	return res && bogus ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mx_check_abandon(&chk);
+	resolver_free(res);
+	netlist_free(bogus);
+	fake_dns_reset();
+	return 0;
+}
+
+/* add - register a canned answer or fail */
+static void add(const char *name, int type, enum dns_status st, const char *spec)
+{
+	assert_int_equal(fake_dns_add(name, type, st, spec), 0);
+}
+
+/* run - check domain to the end; returns the result */
+static enum mx_result run(const char *domain)
+{
+	mx_check_start(&chk, res, domain, &opts);
+	assert_true(resolver_wait(res, mx_check_done, &chk));
+	assert_true(mx_check_done(&chk));
+	return chk.result;
+}
+
+/* detail_has - the detail mentions s */
+static void detail_has(const char *s)
+{
+	if (!strstr(chk.detail, s))
+		print_error("detail '%s' lacks '%s'\n", chk.detail, s);
+	assert_non_null(strstr(chk.detail, s));
+}
+
+static void valid_simple(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 192.0.2.10");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("Example.ORG."), MX_VALID);
+	assert_string_equal(chk.detail, "mx1.example.org has address 192.0.2.10");
+	struct facts f;
+	memset(&f, 0, sizeof(f));
+	mx_check_facts(&chk, &f);
+	assert_int_equal(f.mx, MX_VALID);
+	assert_true(f.known & FACT_MX);
+	assert_string_equal(f.mx_detail, chk.detail);
+}
+
+/* The first usable address decides; the other answers are still in flight. */
+static void valid_decides_early(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org; MX 30 mx3.example.org");
+	for (int i = 1; i <= 3; i++) {
+		char h[32];
+		snprintf(h, sizeof(h), "mx%d.example.org", i);
+		add(h, A, DNS_OK, "A 192.0.2.1");
+		add(h, AAAA, DNS_OK, "AAAA 2001:db8::1");
+	}
+	assert_int_equal(run("example.org"), MX_VALID);
+	detail_has("mx1.example.org has address 192.0.2.1");
+	/* 1 MX + A and AAAA of 3 exchanges fired together; only one address answer was needed */
+	assert_int_equal(fake_dns_total(), 7);
+	assert_int_equal(resolver_pending(res), 5);
+	/* late answers change nothing */
+	assert_true(resolver_wait(res, NULL, NULL));
+	assert_int_equal(chk.result, MX_VALID);
+	assert_int_equal(fake_dns_total(), 7);
+}
+
+static void null_mx(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 0 .");
+	assert_int_equal(run("example.org"), MX_NULLMX);
+	assert_string_equal(chk.detail, "example.org has a null MX (RFC 7505)");
+	assert_int_equal(fake_dns_total(), 1);
+}
+
+static void null_mx_mixed(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 0 .; MX 10 mx1.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 10.0.0.1");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	detail_has("mx1.example.org resolves only to bogus address 10.0.0.1");
+	detail_has("null MX among other MX records ignored");
+	add("mx1.example.org", A, DNS_OK, "A 192.0.2.1");
+	assert_int_equal(run("example.org"), MX_VALID);
+}
+
+static void nxdomain(void **state)
+{
+	(void)state;
+	add("nope.example", MX, DNS_NXDOMAIN, NULL);
+	assert_int_equal(run("nope.example"), MX_NXDOMAIN);
+	detail_has("NXDOMAIN");
+	assert_int_equal(fake_dns_total(), 1);
+}
+
+static void mx_lookup_fails(void **state)
+{
+	(void)state;
+	add("sf.example", MX, DNS_SERVFAIL, NULL);
+	assert_int_equal(run("sf.example"), MX_TEMPERROR);
+	assert_string_equal(chk.detail, "MX lookup for sf.example failed: servfail");
+	/* unknown names time out in the fake */
+	assert_int_equal(run("unknown.example"), MX_TEMPERROR);
+	detail_has("timeout");
+}
+
+static void implicit_mx(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_NODATA, NULL);
+	add("example.org", A, DNS_NODATA, NULL);
+	add("example.org", AAAA, DNS_OK, "AAAA 2001:db8::25");
+	assert_int_equal(run("example.org"), MX_IMPLICIT);
+	assert_string_equal(chk.detail, "no MX; example.org has address 2001:db8::25");
+}
+
+static void implicit_bogus_none_temperror(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_NODATA, NULL);
+	add("example.org", A, DNS_OK, "A 127.0.0.1");
+	add("example.org", AAAA, DNS_OK, "AAAA ::1");
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	detail_has("resolves only to bogus address");
+
+	add("example.org", A, DNS_NODATA, NULL);
+	add("example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_NONE);
+	assert_string_equal(chk.detail, "example.org has no MX and no address records");
+
+	add("example.org", A, DNS_SERVFAIL, NULL);
+	add("example.org", AAAA, DNS_OK, "AAAA fe80::1");
+	assert_int_equal(run("example.org"), MX_TEMPERROR);
+	detail_has("servfail");
+}
+
+static void exchange_is_ip_or_localhost(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 192.0.2.1");
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	assert_string_equal(chk.detail, "192.0.2.1 is an IP address, not a host name");
+	assert_int_equal(fake_dns_count("192.0.2.1", 0), 0);
+
+	add("example.org", MX, DNS_OK, "MX 10 localhost; MX 20 mail.localhost");
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	detail_has("localhost is localhost (and 1 more unusable MX)");
+	assert_int_equal(fake_dns_count("localhost", 0), 0);
+	assert_int_equal(fake_dns_count("mail.localhost", 0), 0);
+	assert_int_equal(fake_dns_total(), 2);
+}
+
+static void many_mx_bounded(void **state)
+{
+	char spec[4096] = "";
+	(void)state;
+	for (int i = 60; i >= 1; i--) {
+		char rec[48];
+		snprintf(rec, sizeof(rec), "MX %d mx%02d.example.org;", i, i);
+		strcat(spec, rec);
+	}
+	add("example.org", MX, DNS_OK, spec);
+	fake_dns_default(DNS_NXDOMAIN);
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	assert_int_equal(fake_dns_total(), 1 + 2 * 10);
+	assert_int_equal(fake_dns_count("mx10.example.org", A), 1);
+	assert_int_equal(fake_dns_count("mx11.example.org", 0), 0);
+	detail_has("mx01.example.org has no address records (and 9 more unusable MX, not all checked)");
+
+	/* a configured maximum above the hard cap is capped */
+	fake_dns_reset();
+	fake_dns_default(DNS_NXDOMAIN);
+	add("example.org", MX, DNS_OK, spec);
+	opts.max_targets = 1000;
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	assert_int_equal(fake_dns_total(), 1 + 2 * MX_TARGETS_MAX);
+}
+
+static void duplicate_exchanges(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 MX1.example.org.");
+	add("mx1.example.org", A, DNS_OK, "A 10.1.2.3");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	assert_int_equal(fake_dns_total(), 3);
+}
+
+static void cname_chains(void **state)
+{
+	(void)state;
+	add("alias.example", MX, DNS_OK, "CNAME real.example");
+	add("real.example", MX, DNS_OK, "MX 10 mx.real.example");
+	add("mx.real.example", A, DNS_OK, "CNAME host.cdn.example; @host.cdn.example CNAME edge.cdn.example");
+	add("edge.cdn.example", A, DNS_OK, "A 198.51.100.7");
+	add("mx.real.example", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("alias.example"), MX_VALID);
+	assert_string_equal(chk.detail, "mx.real.example has address 198.51.100.7");
+	assert_int_equal(fake_dns_count("real.example", MX), 1);
+	assert_int_equal(fake_dns_count("edge.cdn.example", A), 1);
+
+	/* a loop is a temporary error, not a verdict */
+	add("loop1.example", MX, DNS_OK, "CNAME loop2.example");
+	add("loop2.example", MX, DNS_OK, "CNAME loop1.example");
+	assert_int_equal(run("loop1.example"), MX_TEMPERROR);
+}
+
+static void mixed_bogus_and_usable(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 10.0.0.1; A 192.168.1.1");
+	add("mx1.example.org", AAAA, DNS_OK, "AAAA fc00::1");
+	add("mx2.example.org", A, DNS_OK, "A 172.16.0.1; A 203.0.113.9");
+	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_VALID);
+	assert_string_equal(chk.detail, "mx2.example.org has address 203.0.113.9");
+}
+
+static void temp_on_one_usable_on_other(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_SERVFAIL, NULL);
+	fake_dns_hang("mx1.example.org", AAAA);
+	add("mx2.example.org", A, DNS_OK, "A 192.0.2.2");
+	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_VALID);
+	detail_has("mx2.example.org");
+}
+
+static void all_temp(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_SERVFAIL, NULL);
+	add("mx1.example.org", AAAA, DNS_SERVFAIL, NULL);
+	/* mx2 unknown: the fake times out */
+	assert_int_equal(run("example.org"), MX_TEMPERROR);
+	assert_string_equal(chk.detail, "address lookup for mx1.example.org failed: servfail");
+}
+
+static void bogus_and_temp_is_temperror(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 127.0.0.2");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	add("mx2.example.org", A, DNS_NODATA, NULL);
+	add("mx2.example.org", AAAA, DNS_ERROR, NULL);
+	assert_int_equal(run("example.org"), MX_TEMPERROR);
+	detail_has("mx2.example.org failed: error");
+}
+
+static void all_bogus(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 10.0.0.1");
+	add("mx1.example.org", AAAA, DNS_OK, "AAAA ::1");
+	add("mx2.example.org", A, DNS_NXDOMAIN, NULL);
+	add("mx2.example.org", AAAA, DNS_NXDOMAIN, NULL);
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	assert_string_equal(chk.detail,
+			    "mx1.example.org resolves only to bogus address 10.0.0.1 (and 1 more unusable MX)");
+}
+
+static void no_bogus_list(void **state)
+{
+	(void)state;
+	opts.bogus = NULL;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 10.0.0.1");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_VALID);
+}
+
+static void no_dns_for_null_literal_invalid(void **state)
+{
+	struct address a;
+	(void)state;
+	address_parse("<>", &a);
+	mx_check_for_sender(&chk, res, &a, &opts);
+	assert_true(mx_check_done(&chk));
+	assert_int_equal(chk.result, MX_SKIPPED);
+	address_parse("<user@[192.0.2.1]>", &a);
+	mx_check_for_sender(&chk, res, &a, &opts);
+	assert_int_equal(chk.result, MX_LITERAL);
+	assert_string_equal(chk.detail, "address literal [192.0.2.1]");
+	address_parse("<user@exa_mple.org>", &a);
+	mx_check_for_sender(&chk, res, &a, &opts);
+	assert_int_equal(chk.result, MX_INVALID);
+	detail_has("bad character '_'");
+	mx_check_start(&chk, res, "-bad.example", &opts);
+	assert_true(mx_check_done(&chk));
+	assert_int_equal(chk.result, MX_INVALID);
+	assert_int_equal(fake_dns_total(), 0);
+	assert_int_equal(resolver_pending(res), 0);
+
+	add("example.org", MX, DNS_NXDOMAIN, NULL);
+	address_parse("<User@EXAMPLE.org>", &a);
+	mx_check_for_sender(&chk, res, &a, &opts);
+	assert_false(mx_check_done(&chk));      /* callbacks only run inside wait */
+	assert_true(resolver_wait(res, mx_check_done, &chk));
+	assert_int_equal(chk.result, MX_NXDOMAIN);
+}
+
+static void malformed_answers(void **state)
+{
+	unsigned char junk[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xc0, 0x0c };
+	(void)state;
+	fake_dns_add_raw("example.org", MX, DNS_OK, junk, sizeof(junk));
+	assert_int_equal(run("example.org"), MX_TEMPERROR);
+	assert_string_equal(chk.detail, "malformed MX answer for example.org");
+
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org");
+	fake_dns_add_raw("mx1.example.org", A, DNS_OK, junk, sizeof(junk));
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_TEMPERROR);
+}
+
+/* Abandon with answers in flight, free the memory: late answers must not touch it. */
+static void abandon_then_free(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 192.0.2.1");
+	add("mx1.example.org", AAAA, DNS_OK, "AAAA 2001:db8::1");
+
+	struct mx_check *c = malloc(sizeof(*c));
+	assert_non_null(c);
+	mx_check_start(c, res, "example.org", &opts);
+	assert_int_equal(resolver_pending(res), 1);
+	mx_check_abandon(c);
+	assert_true(mx_check_done(c));
+	assert_int_equal(c->result, MX_TEMPERROR);
+	memset(c, 0xa5, sizeof(*c));
+	free(c);
+	assert_true(resolver_wait(res, NULL, NULL));
+	assert_int_equal(fake_dns_total(), 1);     /* the late MX answer started nothing */
+
+	/* decided early, then abandoned and freed with address answers in flight */
+	c = malloc(sizeof(*c));
+	assert_non_null(c);
+	mx_check_start(c, res, "example.org", &opts);
+	assert_true(resolver_wait(res, mx_check_done, c));
+	assert_int_equal(c->result, MX_VALID);
+	assert_true(resolver_pending(res) > 0);
+	mx_check_abandon(c);
+	free(c);
+	assert_true(resolver_wait(res, NULL, NULL));
+	assert_int_equal(resolver_pending(res), 0);
+}
+
+static void deadline_gives_temperror(void **state)
+{
+	struct timespec d;
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &d);
+	d.tv_sec += 30;                  /* the fake jumps to it once only hanging queries are left */
+	resolver_set_deadline(res, &d);
+	fake_dns_hang("slow.example", MX);
+	assert_int_equal(run("slow.example"), MX_TEMPERROR);
+	assert_string_equal(chk.detail, "MX lookup for slow.example failed: timeout");
+
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 10.0.0.1");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	fake_dns_hang("mx2.example.org", A);
+	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_TEMPERROR);
+	detail_has("mx2.example.org failed: timeout");
+
+	/* a deadline already passed: every lookup times out */
+	clock_gettime(CLOCK_MONOTONIC, &d);
+	d.tv_sec -= 1;
+	resolver_set_deadline(res, &d);
+	add("fast.example", MX, DNS_OK, "MX 10 mx1.example.org");
+	assert_int_equal(run("fast.example"), MX_TEMPERROR);
+	detail_has("timeout");
+}
+
+static void resolver_freed_under_check(void **state)
+{
+	char err[64];
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org");
+	mx_check_start(&chk, res, "example.org", &opts);
+	resolver_free(res);                      /* pending lookups fail with DNS_ERROR */
+	assert_true(mx_check_done(&chk));
+	assert_int_equal(chk.result, MX_TEMPERROR);
+	res = resolver_new(NULL, err, sizeof(err));
+	assert_non_null(res);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(valid_simple),
+		T(valid_decides_early),
+		T(null_mx),
+		T(null_mx_mixed),
+		T(nxdomain),
+		T(mx_lookup_fails),
+		T(implicit_mx),
+		T(implicit_bogus_none_temperror),
+		T(exchange_is_ip_or_localhost),
+		T(many_mx_bounded),
+		T(duplicate_exchanges),
+		T(cname_chains),
+		T(mixed_bogus_and_usable),
+		T(temp_on_one_usable_on_other),
+		T(all_temp),
+		T(bogus_and_temp_is_temperror),
+		T(all_bogus),
+		T(no_bogus_list),
+		T(no_dns_for_null_literal_invalid),
+		T(malformed_answers),
+		T(abandon_then_free),
+		T(deadline_gives_temperror),
+		T(resolver_freed_under_check),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
