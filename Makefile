@@ -23,7 +23,9 @@ STD      = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 PKGS     = libcares opendkim libidn2 libpsl
 SAN     ?=
 CPPFLAGS_ALL = -I. $(shell pkg-config --cflags $(PKGS) milter)
-CFLAGS_ALL   = $(STD) $(WARN) $(OPT) $(SAN) $(CPPFLAGS_ALL) $(CFLAGS)
+# The daemon's default -c: PREFIX/etc/mxguard.conf (/etc/mxguard.conf for PREFIX=/usr).
+DEFS     = -DMXGUARD_CONF_PATH='"$(SYSCONFDIR)/mxguard.conf"'
+CFLAGS_ALL   = $(STD) $(WARN) $(OPT) $(SAN) $(DEFS) $(CPPFLAGS_ALL) $(CFLAGS)
 LIBS     = -lmilter -lspf2 $(shell pkg-config --libs $(PKGS)) -pthread
 TEST_LIBS = -lspf2 $(shell pkg-config --libs $(PKGS) cmocka) -pthread
 

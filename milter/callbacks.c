@@ -1,0 +1,376 @@
+/*
+ * callbacks.c - libmilter callbacks (see callbacks.h).
+ *
+ * Each callback runs on its connection's thread and touches only that
+ * connection's struct conn (smfi_getpriv). The message state is freed in
+ * one place, msg_end(), from end-of-message, abort, a new MAIL FROM and
+ * close alike. An internal error (out of memory, no resolver) becomes
+ * the configured on_error outcome with a logged line, never a crash.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libmilter/mfapi.h>
+
+#include "milter/callbacks.h"
+#include "milter/context.h"
+#include "milter/log.h"
+#include "milter/snapshot.h"
+#include "policy/checks.h"
+#include "policy/reply.h"
+#include "policy/rules.h"
+
+#define ERROR_CODE  "451"
+#define ERROR_XCODE "4.3.0"
+#define ERROR_TEXT  "temporary internal error, try again later"
+
+/* get_conn - this connection's state, NULL when it could not be allocated */
+static struct conn *get_conn(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* note_queue_id - remember {i} as soon as the MTA tells it */
+static void note_queue_id(SMFICTX *ctx, struct msg *m)
+{
+	const char *qid;
+
+	if (m->queue_id[0])
+		return;
+	qid = smfi_getsymval(ctx, "{i}");
+	if (qid && *qid)
+		snprintf(m->queue_id, sizeof m->queue_id, "%s", qid);
+}
+
+/* reply_line - "550 5.7.27 text" for the log */
+static void reply_line(const struct reply *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s", r->code, r->code[0] ? " " : "", r->xcode,
+		 r->xcode[0] ? " " : "", r->text);
+}
+
+/* set_reply - hand a reply to the MTA; a failure is logged, the action still applies */
+static void set_reply(SMFICTX *ctx, const char *code, const char *xcode, const char *smtp_text)
+{
+	if (!code[0])
+		return;
+	if (smfi_setreply(ctx, (char *)code, xcode[0] ? (char *)xcode : NULL,
+			  (char *)smtp_text) != MI_SUCCESS)
+		log_warn("smfi_setreply %s %s failed", code, xcode);
+}
+
+/*
+ * internal_error - on_error: tempfail 451 4.3.0 (default) or accept.
+ * m may be NULL (nothing to log per message then); cfg may be NULL.
+ */
+static sfsistat internal_error(SMFICTX *ctx, struct msg *m, const char *rcpt,
+			       const char *stage, const char *what)
+{
+	struct config *cfg = m ? m->cfg : NULL;
+	struct config *own = cfg ? NULL : snapshot_get();
+	bool accept = (cfg ? cfg : own) && (cfg ? cfg : own)->on_error == ACTION_ACCEPT;
+	struct verdict v = { 0 };
+	static const struct reply_template none;
+
+	config_unref(own);
+	v.action = accept ? ACTION_ACCEPT : ACTION_TEMPFAIL;
+	v.rule_name = "on_error";
+	v.reply = &none;
+	if (m)
+		msg_log(m, &v, accept ? NULL : ERROR_CODE " " ERROR_XCODE " " ERROR_TEXT,
+			rcpt, stage, what);
+	else
+		log_err("%s: %s; answering %s", stage, what, accept ? "accept" : "tempfail");
+	if (accept)
+		return SMFIS_CONTINUE;
+	set_reply(ctx, ERROR_CODE, ERROR_XCODE, ERROR_TEXT);
+	return SMFIS_TEMPFAIL;
+}
+
+/* refuse - reject or tempfail now, logging the refused recipient (or message) */
+static sfsistat refuse(SMFICTX *ctx, struct msg *m, const struct verdict *v,
+		       const char *rcpt, const char *stage)
+{
+	struct reply r;
+	char line[sizeof r.text + 32];
+
+	reply_format(v, checks_facts(m->ck), &r);
+	reply_line(&r, line, sizeof line);
+	set_reply(ctx, r.code, r.xcode, r.smtp_text);
+	msg_log(m, v, line, rcpt, stage, NULL);
+	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* log_dry_run - what would have happened, once per message */
+static void log_dry_run(struct msg *m, const struct verdict *v, const char *stage)
+{
+	struct reply r;
+	char line[sizeof r.text + 32];
+
+	if (m->logged)
+		return;
+	reply_format(v, checks_facts(m->ck), &r);
+	reply_line(&r, line, sizeof line);
+	msg_log(m, v, line, NULL, stage, NULL);
+}
+
+/* envelope_decision - at MAIL or RCPT: act only on reject/tempfail, the rest waits for the end */
+static sfsistat envelope_decision(SMFICTX *ctx, struct msg *m, const char *rcpt, const char *stage)
+{
+	struct verdict v;
+
+	switch (checks_decide(m->ck, &v)) {
+	case CHECKS_ERROR:
+		return internal_error(ctx, m, rcpt, stage, checks_error(m->ck));
+	case CHECKS_UNDECIDED:
+		return SMFIS_CONTINUE;
+	case CHECKS_DECIDED:
+		break;
+	}
+	if (v.action != ACTION_REJECT && v.action != ACTION_TEMPFAIL)
+		return SMFIS_CONTINUE;
+	if (v.dry_run) {
+		log_dry_run(m, &v, stage);
+		return SMFIS_CONTINUE;
+	}
+	return refuse(ctx, m, &v, rcpt, stage);
+}
+
+/* cb_negotiate - ask for what we use, drop what we never need */
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3, unsigned long *pf0,
+			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c = get_conn(ctx);
+
+	(void)f2;
+	(void)f3;
+	if (!c) {
+		c = conn_new();
+		smfi_setpriv(ctx, c);
+	}
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP);
+	*pf2 = 0;
+	*pf3 = 0;
+	if (c)
+		c->can_skip = (f1 & SMFIP_SKIP) != 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {i}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "{i}");
+		smfi_setsymlist(ctx, SMFIM_EOM, "{i}");
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* cb_connect - remember the client; nothing is decided before MAIL FROM */
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (!c) {
+		c = conn_new();
+		smfi_setpriv(ctx, c);
+	}
+	if (!c) {
+		log_err("connect: out of memory");
+		return SMFIS_CONTINUE;   /* MAIL FROM answers on_error */
+	}
+	conn_set_client(c, hostname, sa);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_helo - the last HELO/EHLO counts */
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c) {
+		snprintf(c->helo, sizeof c->helo, "%s", helo ? helo : "");
+		c->have_helo = true;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* cb_envfrom - a new message: fill the envelope facts, start the needed checks */
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = get_conn(ctx);
+	const char *auth;
+	struct msg *m;
+
+	if (!c || !c->connected)
+		return internal_error(ctx, NULL, NULL, "mail", "no connection state (out of memory)");
+	m = msg_begin(c);
+	if (!m)
+		return internal_error(ctx, NULL, NULL, "mail", "cannot start a message (out of memory)");
+	note_queue_id(ctx, m);
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	checks_set_client(m->ck, c->addr.ss_family == AF_UNSPEC ? NULL
+						     : (const struct sockaddr *)&c->addr);
+	checks_set_helo(m->ck, c->have_helo ? c->helo : NULL);
+	checks_set_sender(m->ck, argv && argv[0] ? argv[0] : "", auth && *auth);
+	if (checks_advance(m->ck, CHECK_STAGE_MAIL) < 0)
+		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
+	if (m->cfg->reject_stage == STAGE_MAIL)
+		return envelope_decision(ctx, m, NULL, "mail");
+	return SMFIS_CONTINUE;
+}
+
+/* cb_envrcpt - decide at the first RCPT (or each, when rules look at the recipient) */
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = get_conn(ctx);
+	const char *rcpt = argv && argv[0] ? argv[0] : "";
+	struct msg *m = c ? c->msg : NULL;
+
+	if (!m)
+		return internal_error(ctx, NULL, rcpt, "rcpt", "recipient without a message");
+	note_queue_id(ctx, m);
+	checks_set_rcpt(m->ck, rcpt);
+	if (checks_advance(m->ck, CHECK_STAGE_RCPT) < 0)
+		return internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
+	return envelope_decision(ctx, m, checks_facts(m->ck)->rcpt, "rcpt");
+}
+
+/* cb_header - From: domain and data for checks that read headers */
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c && c->msg)
+		checks_header(c->msg->ck, name ? name : "", value ? value : "");
+	return SMFIS_CONTINUE;
+}
+
+/* cb_eoh - end of headers: header-stage checks may start */
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c && c->msg && checks_advance(c->msg->ck, CHECK_STAGE_HEADERS) < 0)
+		return internal_error(ctx, c->msg, NULL, "headers", checks_error(c->msg->ck));
+	return SMFIS_CONTINUE;
+}
+
+/* cb_body - feed the body to checks that read it; skip the rest when none does */
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (!c || !c->msg)
+		return SMFIS_CONTINUE;
+	if (!checks_wants_body(c->msg->ck))
+		return c->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
+	checks_body(c->msg->ck, data, len);
+	return SMFIS_CONTINUE;
+}
+
+/* final_action - apply a decided verdict at end of message */
+static sfsistat final_action(SMFICTX *ctx, struct msg *m, const struct verdict *v)
+{
+	struct reply r;
+	char line[sizeof r.text + 32];
+
+	if (v->dry_run) {
+		log_dry_run(m, v, "eom");
+		return SMFIS_CONTINUE;
+	}
+	switch (v->action) {
+	case ACTION_REJECT:
+	case ACTION_TEMPFAIL:
+		return refuse(ctx, m, v, NULL, "eom");
+	case ACTION_DISCARD:
+		msg_log(m, v, NULL, NULL, "eom", NULL);
+		return SMFIS_DISCARD;
+	case ACTION_QUARANTINE:
+		reply_format(v, checks_facts(m->ck), &r);
+		if (smfi_quarantine(ctx, r.text) != MI_SUCCESS)
+			return internal_error(ctx, m, NULL, "eom", "smfi_quarantine failed");
+		reply_line(&r, line, sizeof line);
+		msg_log(m, v, line, NULL, "eom", NULL);
+		return SMFIS_CONTINUE;
+	case ACTION_ACCEPT:
+	case ACTION_NONE:
+		break;
+	}
+	if (!m->logged)
+		msg_log(m, v, NULL, NULL, "eom", NULL);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_eom - the final decision, then the one cleanup */
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+	struct msg *m = c ? c->msg : NULL;
+	struct verdict v;
+	sfsistat rc;
+
+	if (!m)
+		return internal_error(ctx, NULL, NULL, "eom", "end of message without a message");
+	note_queue_id(ctx, m);
+	if (checks_advance(m->ck, CHECK_STAGE_EOM) < 0) {
+		rc = internal_error(ctx, m, NULL, "eom", checks_error(m->ck));
+	} else {
+		switch (checks_decide(m->ck, &v)) {
+		case CHECKS_DECIDED:
+			rc = final_action(ctx, m, &v);
+			break;
+		case CHECKS_UNDECIDED:
+			rc = internal_error(ctx, m, NULL, "eom", "no rule could decide at end of message");
+			break;
+		default:
+			rc = internal_error(ctx, m, NULL, "eom", checks_error(m->ck));
+			break;
+		}
+	}
+	msg_end(c, "eom");
+	return rc;
+}
+
+/* cb_abort - the message ended early (RSET, a refused DATA, a dropped client) */
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+
+	if (c)
+		msg_end(c, "abort");
+	return SMFIS_CONTINUE;
+}
+
+/* cb_close - the connection is gone */
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct conn *c = get_conn(ctx);
+
+	smfi_setpriv(ctx, NULL);
+	conn_free(c);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "mxguard",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+/* callbacks_desc - for smfi_register */
+struct smfiDesc *callbacks_desc(void)
+{
+	return &desc;
+}

@@ -1,0 +1,177 @@
+/*
+ * context.c - connection and message lifetimes (see context.h).
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milter/context.h"
+#include "milter/decision_log.h"
+#include "milter/log.h"
+#include "milter/snapshot.h"
+#include "policy/resolver.h"
+
+static atomic_uint active;
+static atomic_bool resolver_failing;   /* log resolver trouble once, at the transition */
+
+/* conn_new - zeroed connection, client unknown */
+struct conn *conn_new(void)
+{
+	struct conn *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return NULL;
+	c->addr.ss_family = AF_UNSPEC;
+	atomic_fetch_add(&active, 1);
+	return c;
+}
+
+/* conn_set_client - copy what xxfi_connect was given */
+void conn_set_client(struct conn *c, const char *hostname, const struct sockaddr *sa)
+{
+	memset(&c->addr, 0, sizeof c->addr);
+	c->addr.ss_family = AF_UNSPEC;
+	if (sa && sa->sa_family == AF_INET)
+		memcpy(&c->addr, sa, sizeof(struct sockaddr_in));
+	else if (sa && sa->sa_family == AF_INET6)
+		memcpy(&c->addr, sa, sizeof(struct sockaddr_in6));
+	snprintf(c->hostname, sizeof c->hostname, "%s", hostname ? hostname : "");
+	c->connected = true;
+}
+
+/* conn_free - message first (its lookups use the resolver), then the resolver */
+void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	msg_end(c, "close");
+	resolver_free(c->res);
+	config_unref(c->res_cfg);
+	free(c);
+	atomic_fetch_sub(&active, 1);
+}
+
+/* conn_active - connections alive */
+unsigned conn_active(void)
+{
+	return atomic_load(&active);
+}
+
+/* same_str - NULL-safe string equality */
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* dns_settings_equal - would a resolver made from a serve b just as well? */
+static bool dns_settings_equal(const struct config *a, const struct config *b)
+{
+	return same_str(a->dns_servers, b->dns_servers) &&
+	       a->dns_try_timeout_ms == b->dns_try_timeout_ms;
+}
+
+/* conn_resolver - keep, or (re)make, the connection's resolver for cfg; failure leaves res NULL */
+static void conn_resolver(struct conn *c, struct config *cfg)
+{
+	struct resolver_options opt = { 0 };
+
+	if (c->res && dns_settings_equal(c->res_cfg, cfg)) {
+		/* hold the newest snapshot so an old one is not kept alive by us */
+		config_unref(c->res_cfg);
+		c->res_cfg = config_ref(cfg);
+		return;
+	}
+	resolver_free(c->res);
+	config_unref(c->res_cfg);
+	c->res_cfg = config_ref(cfg);
+	opt.servers = cfg->dns_servers;
+	opt.try_timeout_ms = cfg->dns_try_timeout_ms;
+	c->res_error[0] = '\0';
+	c->res = resolver_new(&opt, c->res_error, sizeof c->res_error);
+	if (!c->res) {
+		if (!c->res_error[0])
+			snprintf(c->res_error, sizeof c->res_error, "out of memory");
+		if (!atomic_exchange(&resolver_failing, true))
+			log_err("cannot create a DNS resolver: %s", c->res_error);
+	} else if (atomic_exchange(&resolver_failing, false)) {
+		log_info("DNS resolver creation works again");
+	}
+}
+
+/* msg_begin - snapshot reference, resolver, checks */
+struct msg *msg_begin(struct conn *c)
+{
+	struct msg *m;
+	struct config *cfg;
+
+	msg_end(c, "abort");
+	cfg = snapshot_get();
+	if (!cfg)
+		return NULL;
+	m = calloc(1, sizeof *m);
+	if (!m) {
+		config_unref(cfg);
+		return NULL;
+	}
+	m->cfg = cfg;
+	clock_gettime(CLOCK_MONOTONIC, &m->started);
+	conn_resolver(c, cfg);
+	m->ck = checks_new(cfg, c->res);
+	if (!m->ck) {
+		config_unref(cfg);
+		free(m);
+		return NULL;
+	}
+	c->msg = m;
+	return m;
+}
+
+/* msg_end - log if nothing was logged, then free */
+void msg_end(struct conn *c, const char *stage)
+{
+	struct msg *m = c->msg;
+
+	if (!m)
+		return;
+	if (!m->logged && m->rcpt_lines == 0)
+		msg_log(m, NULL, NULL, NULL, stage, NULL);
+	checks_free(m->ck);
+	config_unref(m->cfg);
+	free(m);
+	c->msg = NULL;
+}
+
+/* msg_elapsed_ms - since MAIL FROM */
+long msg_elapsed_ms(const struct msg *m)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - m->started.tv_sec) * 1000 +
+	       (now.tv_nsec - m->started.tv_nsec) / 1000000;
+}
+
+/* msg_log - one decision line */
+void msg_log(struct msg *m, const struct verdict *v, const char *reply, const char *rcpt,
+	     const char *stage, const char *error)
+{
+	struct decision d = { 0 };
+	bool decided = v && v->action != ACTION_NONE;
+
+	d.queue_id = m->queue_id;
+	d.facts = checks_facts(m->ck);
+	d.rcpt = rcpt;
+	d.stage = stage;
+	d.rule = decided ? v->rule_name : NULL;
+	d.action = decided ? action_name(v->action) : "none";
+	d.reply = reply;
+	d.dry_run = decided && v->dry_run;
+	d.elapsed_ms = msg_elapsed_ms(m);
+	d.error = error;
+	decision_log(m->cfg->log_format, &d);
+	if (rcpt)
+		m->rcpt_lines++;
+	else
+		m->logged = true;
+}

@@ -1,0 +1,220 @@
+/*
+ * daemon.c - the milter's life: start-up, serving, reload, stop.
+ *
+ * Threads: the main thread waits for signals (signals.c explains why it
+ * must be the main one); smfi_main runs on its own thread; libmilter
+ * starts one thread per MTA connection; SIGHUP reloads run on the
+ * signals worker. The only shared state is the snapshot pointer
+ * (snapshot.c) and the connection count (context.c).
+ */
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf/config.h"
+#include "milter/callbacks.h"
+#include "milter/context.h"
+#include "milter/daemon.h"
+#include "milter/log.h"
+#include "milter/pidfile.h"
+#include "milter/signals.h"
+#include "milter/snapshot.h"
+#include "milter/socket.h"
+#include "policy/resolver.h"
+
+/* How long SIGTERM waits for open MTA connections to finish. */
+#define DRAIN_SECONDS 15
+
+struct daemon_state {
+	const char *path;          /* configuration file */
+	bool foreground;
+	char *socket;              /* the spec we listen on (fixed until restart) */
+	int milter_status;         /* smfi_main's result */
+};
+
+/* same_str - NULL-safe equality */
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* daemon_settings_ok - what only the daemon checks: do user and group exist? 0 or -1 with err */
+static int daemon_settings_ok(const struct config *c, char *err, size_t errlen)
+{
+	if (c->user && !getpwnam(c->user)) {
+		snprintf(err, errlen, "%s: user %s does not exist", c->path, c->user);
+		return -1;
+	}
+	if (c->socket_group && !getgrnam(c->socket_group)) {
+		snprintf(err, errlen, "%s: socket_group %s does not exist", c->path, c->socket_group);
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_check_config - `mxguard -n` */
+int daemon_check_config(const char *conf_path)
+{
+	char err[512];
+	struct config *c = config_load(conf_path, err, sizeof err);
+	int rc;
+
+	if (!c) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rc = daemon_settings_ok(c, err, sizeof err);
+	if (rc < 0)
+		fprintf(stderr, "%s\n", err);
+	else
+		printf("configuration OK\n");
+	config_unref(c);
+	return rc < 0 ? 1 : 0;
+}
+
+/* reload - SIGHUP: load the file again; keep the old snapshot on any error */
+static void reload(void *arg)
+{
+	struct daemon_state *d = arg;
+	struct config *old, *nc;
+	char err[512];
+
+	nc = config_load(d->path, err, sizeof err);
+	if (nc && daemon_settings_ok(nc, err, sizeof err) < 0) {
+		config_unref(nc);
+		nc = NULL;
+	}
+	if (!nc) {
+		log_err("reload failed: %s; keeping previous configuration", err);
+		return;
+	}
+	old = snapshot_get();
+	if (!same_str(d->socket, nc->socket))
+		log_warn("socket changed to %s: needs a restart; still listening on %s",
+			 nc->socket ? nc->socket : "(none)", d->socket);
+	if (old && (!same_str(old->user, nc->user) || !same_str(old->pidfile, nc->pidfile)))
+		log_warn("user and pidfile changes need a restart");
+	if (!d->foreground && old && old->syslog_facility_code != nc->syslog_facility_code) {
+		log_close();
+		log_open("mxguard", nc->syslog_facility_code, false);
+	}
+	config_unref(old);
+	snapshot_set(nc);
+	log_info("reloaded configuration from %s", d->path);
+}
+
+/* milter_thread - smfi_main until stopped; then wake the main thread */
+static void *milter_thread(void *arg)
+{
+	struct daemon_state *d = arg;
+
+	d->milter_status = smfi_main();
+	signals_wake();
+	return NULL;
+}
+
+/* drain - give open connections a bounded time to finish */
+static void drain(void)
+{
+	struct timespec tick = { 0, 100 * 1000000L };
+	unsigned n;
+
+	for (int i = 0; i < DRAIN_SECONDS * 10 && (n = conn_active()) > 0; i++) {
+		if (i == 0)
+			log_info("waiting for %u open connection(s) to finish", n);
+		nanosleep(&tick, NULL);
+	}
+	if ((n = conn_active()) > 0)
+		log_warn("exiting with %u connection(s) still open", n);
+}
+
+/* start_up - everything that may fail before serving; 0 or -1 (already reported) */
+static int start_up(struct daemon_state *d, struct config *cfg)
+{
+	char err[512];
+
+	if (daemon_settings_ok(cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "mxguard: %s\n", err);
+		return -1;
+	}
+	if (resolver_library_init() != 0) {
+		fprintf(stderr, "mxguard: cannot initialise the DNS library\n");
+		return -1;
+	}
+	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
+		fprintf(stderr, "mxguard: smfi_register failed\n");
+		return -1;
+	}
+	if (sock_open(cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "mxguard: %s\n", err);
+		return -1;
+	}
+	if (!d->foreground && daemon(0, 0) < 0) {
+		perror("mxguard: daemon");
+		return -1;
+	}
+	log_open("mxguard", cfg->syslog_facility_code, d->foreground);
+	if (cfg->pidfile && pidfile_create(cfg->pidfile, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (priv_drop(cfg->user, err, sizeof err) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_run - serve until SIGTERM/SIGINT */
+int daemon_run(const char *conf_path, bool foreground, bool debug)
+{
+	struct daemon_state d = { .path = conf_path, .foreground = foreground };
+	struct config *cfg;
+	pthread_t tid;
+	char err[512];
+	int sig;
+
+	cfg = config_load(conf_path, err, sizeof err);
+	if (!cfg) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	log_set_debug(debug);
+	if (start_up(&d, cfg) < 0) {
+		config_unref(cfg);
+		pidfile_remove();
+		return 1;
+	}
+	d.socket = strdup(cfg->socket);
+	snapshot_set(cfg);
+	if (!d.socket || signals_block() < 0 ||
+	    pthread_create(&tid, NULL, milter_thread, &d) != 0) {
+		log_err("cannot start the milter thread");
+		snapshot_clear();
+		pidfile_remove();
+		free(d.socket);
+		return 1;
+	}
+	log_info("mxguard %s started: listening on %s, configuration %s", MXGUARD_VERSION,
+		 d.socket, conf_path);
+	sig = signals_run(reload, &d);
+	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	smfi_stop();
+	pthread_join(tid, NULL);
+	drain();
+	log_info("stopped");
+	snapshot_clear();
+	pidfile_remove();
+	resolver_library_cleanup();
+	free(d.socket);
+	log_close();
+	return d.milter_status == MI_SUCCESS ? 0 : 1;
+}

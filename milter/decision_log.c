@@ -1,0 +1,248 @@
+/*
+ * decision_log.c - render and write decision lines (see decision_log.h).
+ *
+ * Rendering goes into a caller's fixed buffer through a tiny bounded
+ * builder; nothing is allocated, so logging works even when memory is
+ * short (which is exactly when an error line matters).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "milter/decision_log.h"
+#include "milter/log.h"
+
+struct out {
+	char *buf;
+	size_t len, cap;   /* cap includes the NUL */
+};
+
+/* put - append n bytes, silently truncating */
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + 1 >= o->cap)
+		return;
+	if (n > o->cap - 1 - o->len)
+		n = o->cap - 1 - o->len;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+/* puts_ - append a C string */
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* needs_quotes - text format: must this value be quoted? */
+static bool needs_quotes(const char *v)
+{
+	if (!*v)
+		return true;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '=')
+			return true;
+	return false;
+}
+
+/* text_value - a value, quoted and escaped when needed */
+static void text_value(struct out *o, const char *v)
+{
+	char esc[8];
+
+	if (!needs_quotes(v)) {
+		puts_(o, v);
+		return;
+	}
+	put(o, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(o, esc, 2);
+		} else if (*p < ' ' || *p >= 0x7f) {
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+			puts_(o, esc);
+		} else {
+			put(o, (const char *)p, 1);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+/* utf8_len - length of a valid UTF-8 sequence at p, 0 when invalid */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF are invalid */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* json_string - a JSON string literal; invalid UTF-8 becomes U+FFFD */
+static void json_string(struct out *o, const char *v)
+{
+	char esc[8];
+	const unsigned char *p = (const unsigned char *)v;
+
+	put(o, "\"", 1);
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 0) {
+			puts_(o, "\\ufffd");
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(o, esc, 2);
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			puts_(o, esc);
+			p++;
+		} else {
+			put(o, (const char *)p, n);
+			p += n;
+		}
+	}
+	put(o, "\"", 1);
+}
+
+/* field - one key and value in either format; v NULL means unknown */
+static void field(struct out *o, enum log_format fmt, const char *key, const char *v)
+{
+	bool first = o->len <= 1 && fmt == LOG_JSON;
+
+	if (fmt == LOG_JSON) {
+		if (!first)
+			put(o, ",", 1);
+		json_string(o, key);
+		put(o, ":", 1);
+		if (v)
+			json_string(o, v);
+		else
+			puts_(o, "null");
+		return;
+	}
+	if (o->len)
+		put(o, " ", 1);
+	puts_(o, key);
+	put(o, "=", 1);
+	if (v)
+		text_value(o, v);
+	else
+		put(o, "-", 1);
+}
+
+/* raw_field - a JSON literal (number, boolean) or bare text value */
+static void raw_field(struct out *o, enum log_format fmt, const char *key, const char *v)
+{
+	if (fmt == LOG_JSON) {
+		put(o, ",", 1);
+		json_string(o, key);
+		put(o, ":", 1);
+		puts_(o, v);
+		return;
+	}
+	put(o, " ", 1);
+	puts_(o, key);
+	put(o, "=", 1);
+	puts_(o, v);
+}
+
+/* known - the string when its fact bit is known, else NULL */
+static const char *known(const struct facts *f, unsigned bit, const char *v)
+{
+	return (f->known & bit) ? v : NULL;
+}
+
+/* fact_fields - every fact, unknown ones as - / null */
+static void fact_fields(struct out *o, enum log_format fmt, const struct facts *f)
+{
+	char sender[FACT_ADDR_MAX + 2];
+	bool dkim = f->known & FACT_DKIM;
+
+	field(o, fmt, "client_ip", known(f, FACT_CLIENT, f->client_ip));
+	field(o, fmt, "helo", known(f, FACT_HELO, f->helo));
+	snprintf(sender, sizeof sender, "<%s>", f->sender);
+	field(o, fmt, "sender", known(f, FACT_SENDER, sender));
+	field(o, fmt, "from_domain", known(f, FACT_FROM, f->from_domain));
+	field(o, fmt, "trusted", known(f, FACT_CLIENT, f->trusted ? "yes" : "no"));
+	field(o, fmt, "authenticated", known(f, FACT_SENDER, f->authenticated ? "yes" : "no"));
+	field(o, fmt, "mx", known(f, FACT_MX, facts_mx_name(f->mx)));
+	field(o, fmt, "mx_detail", known(f, FACT_MX, f->mx_detail));
+	field(o, fmt, "spf", known(f, FACT_SPF, facts_spf_name(f->spf)));
+	field(o, fmt, "helo_spf", known(f, FACT_HELO_SPF, facts_spf_name(f->helo_spf)));
+	field(o, fmt, "spf_detail", known(f, FACT_SPF, f->spf_detail));
+	field(o, fmt, "dkim", known(f, FACT_DKIM, facts_dkim_name(f->dkim)));
+	field(o, fmt, "dkim_aligned", dkim ? (f->dkim_aligned ? "yes" : "no") : NULL);
+}
+
+/* decision_format - render one decision line */
+size_t decision_format(enum log_format fmt, const struct decision *d, char *buf, size_t len)
+{
+	struct out o = { buf, 0, len };
+	char num[32];
+	char rcpt[FACT_ADDR_MAX + 2];
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (fmt == LOG_JSON)
+		put(&o, "{", 1);
+	field(&o, fmt, "queue_id", d->queue_id && *d->queue_id ? d->queue_id : NULL);
+	fact_fields(&o, fmt, d->facts);
+	if (d->rcpt) {
+		snprintf(rcpt, sizeof rcpt, "<%s>", d->rcpt);
+		field(&o, fmt, "rcpt", rcpt);
+	}
+	field(&o, fmt, "rule", d->rule);
+	field(&o, fmt, "action", d->action ? d->action : "none");
+	field(&o, fmt, "reply", d->reply && *d->reply ? d->reply : NULL);
+	if (fmt == LOG_JSON)
+		raw_field(&o, fmt, "dry_run", d->dry_run ? "true" : "false");
+	else
+		raw_field(&o, fmt, "dry_run", d->dry_run ? "yes" : "no");
+	field(&o, fmt, "stage", d->stage ? d->stage : "-");
+	snprintf(num, sizeof num, "%ld", d->elapsed_ms);
+	raw_field(&o, fmt, "elapsed_ms", num);
+	if (d->error)
+		field(&o, fmt, "error", d->error);
+	if (fmt == LOG_JSON)
+		put(&o, "}", 1);
+	return o.len;
+}
+
+/* decision_log - format and write */
+void decision_log(enum log_format fmt, const struct decision *d)
+{
+	/* room for every field escaped at its worst (6 bytes per input byte) */
+	char line[16384];
+
+	decision_format(fmt, d, line, sizeof line);
+	log_decision(line);
+}

@@ -1,0 +1,374 @@
+/*
+ * checks.c - the per-message check orchestrator (see checks.h).
+ *
+ * A check is a row in check_table: the fact bit it produces, the
+ * earliest stage it may start, and adapters around its module
+ * (start, done, finish, skip, release; optional data hooks). The
+ * orchestrator owns one state pointer per row and the struct facts the
+ * rows write into; facts are only written here (harvest), never from
+ * inside resolver callbacks, so a rule never sees a half-written fact.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "conf/config.h"
+#include "policy/checks.h"
+#include "policy/checks_row.h"
+#include "policy/netlist.h"
+#include "policy/resolver.h"
+#include "policy/rules.h"
+
+/* The pseudo-rule verdicts for clients that skip all checks. */
+static const struct reply_template empty_reply;
+
+/* check_stage_name - for logs and `mxguard check` */
+const char *check_stage_name(enum check_stage s)
+{
+	static const char *const names[] = {
+		"none", "connect", "helo", "mail", "rcpt", "headers", "eom",
+	};
+
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "none";
+}
+
+/* checks_new - zeroed state; facts all unknown */
+struct checks *checks_new(const struct config *cfg, struct resolver *res)
+{
+	struct checks *ck = calloc(1, sizeof *ck);
+
+	if (!ck)
+		return NULL;
+	ck->cfg = cfg;
+	ck->res = res;
+	return ck;
+}
+
+/* checks_free - cancel lookups first: their callbacks point into row states */
+void checks_free(struct checks *ck)
+{
+	if (!ck)
+		return;
+	if (ck->res)
+		resolver_cancel_all(ck->res);
+	for (size_t i = 0; i < check_table_len; i++)
+		if (ck->row[i].state)
+			check_table[i]->release(ck->row[i].state);
+	free(ck);
+}
+
+/* checks_facts - read-only view */
+const struct facts *checks_facts(const struct checks *ck)
+{
+	return &ck->facts;
+}
+
+/* checks_error - "" unless an internal error happened */
+const char *checks_error(const struct checks *ck)
+{
+	return ck->error;
+}
+
+/* checks_stage - last stage reached */
+enum check_stage checks_stage(const struct checks *ck)
+{
+	return ck->stage;
+}
+
+/* checks_fail - remember the first internal error */
+void checks_fail(struct checks *ck, const char *what)
+{
+	if (!ck->error[0])
+		snprintf(ck->error, sizeof ck->error, "%s", what);
+}
+
+/* checks_set_client - address, presentation form, trusted */
+void checks_set_client(struct checks *ck, const struct sockaddr *sa)
+{
+	struct facts *f = &ck->facts;
+	const void *raw = NULL;
+
+	memset(&f->client_addr, 0, sizeof f->client_addr);
+	f->client_addr.ss_family = AF_UNSPEC;
+	f->client_ip[0] = '\0';
+	f->trusted = false;
+	if (sa && sa->sa_family == AF_INET) {
+		memcpy(&f->client_addr, sa, sizeof(struct sockaddr_in));
+		raw = &((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		memcpy(&f->client_addr, sa, sizeof(struct sockaddr_in6));
+		raw = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	}
+	if (raw) {
+		if (!inet_ntop(sa->sa_family, raw, f->client_ip, sizeof f->client_ip))
+			f->client_ip[0] = '\0';
+		f->trusted = ck->cfg->trusted_networks &&
+			     netlist_contains(ck->cfg->trusted_networks, sa);
+	}
+	f->known |= FACT_CLIENT;
+}
+
+/* checks_set_helo - copied as given; too long a name is cut (rules compare it as text) */
+void checks_set_helo(struct checks *ck, const char *helo)
+{
+	snprintf(ck->facts.helo, sizeof ck->facts.helo, "%s", helo ? helo : "");
+	ck->facts.known |= FACT_HELO;
+}
+
+/* checks_set_rcpt - replaces the previous recipient */
+void checks_set_rcpt(struct checks *ck, const char *rcpt)
+{
+	check_parse_rcpt(&ck->facts, rcpt ? rcpt : "");
+	ck->facts.known |= FACT_RCPT;
+}
+
+/* checks_set_sender - parse once; the mx row reads ck->sender */
+void checks_set_sender(struct checks *ck, const char *mail_from, bool authenticated)
+{
+	check_parse_sender(&ck->facts, &ck->sender, mail_from ? mail_from : "");
+	ck->facts.authenticated = authenticated;
+	ck->facts.known |= FACT_SENDER;
+}
+
+/* checks_header - the first From: names the author domain; rows may read every header */
+void checks_header(struct checks *ck, const char *name, const char *value)
+{
+	if (!ck->seen_from && strcasecmp(name, "From") == 0) {
+		ck->seen_from = true;
+		check_parse_from(&ck->facts, value ? value : "");
+	}
+	for (size_t i = 0; i < check_table_len; i++)
+		if (ck->row[i].state && check_table[i]->header)
+			check_table[i]->header(ck->row[i].state, name, value ? value : "");
+}
+
+/* checks_body - hand the chunk to rows that read the body */
+void checks_body(struct checks *ck, const unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < check_table_len; i++)
+		if (ck->row[i].state && check_table[i]->body)
+			check_table[i]->body(ck->row[i].state, data, len);
+}
+
+/* checks_wants_body - a body reader is running, or may still start */
+bool checks_wants_body(const struct checks *ck)
+{
+	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+
+	for (size_t i = 0; i < check_table_len; i++) {
+		const struct check_slot *s = &ck->row[i];
+
+		if (!check_table[i]->body)
+			continue;
+		if (s->started ? !s->harvested : (needed & check_table[i]->fact) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* skipped_client - trusted or (authenticated and skip_authenticated) */
+static const char *skipped_client(const struct checks *ck)
+{
+	const struct facts *f = &ck->facts;
+
+	if ((f->known & FACT_CLIENT) && f->trusted)
+		return "trusted";
+	if ((f->known & FACT_SENDER) && f->authenticated && ck->cfg->skip_authenticated)
+		return "authenticated";
+	return NULL;
+}
+
+/* set_deadline - now + dns_timeout; only ever moves the deadline later */
+static void set_deadline(struct checks *ck)
+{
+	struct timespec now, d;
+	unsigned ms = ck->cfg->dns_timeout_ms ? ck->cfg->dns_timeout_ms : 8000;
+
+	if (!ck->res)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d.tv_sec = now.tv_sec + ms / 1000;
+	d.tv_nsec = now.tv_nsec + (long)(ms % 1000) * 1000000L;
+	if (d.tv_nsec >= 1000000000L) {
+		d.tv_sec++;
+		d.tv_nsec -= 1000000000L;
+	}
+	if (ck->have_deadline && (d.tv_sec < ck->deadline.tv_sec ||
+	    (d.tv_sec == ck->deadline.tv_sec && d.tv_nsec < ck->deadline.tv_nsec)))
+		return;
+	ck->deadline = d;
+	ck->have_deadline = true;
+	resolver_set_deadline(ck->res, &d);
+}
+
+/* harvest - copy every finished check's result into the facts, once */
+static bool harvest(struct checks *ck)
+{
+	bool progress = false;
+
+	if (ck->res)
+		resolver_poll(ck->res);
+	for (size_t i = 0; i < check_table_len; i++) {
+		struct check_slot *s = &ck->row[i];
+
+		if (!s->started || s->harvested || !check_table[i]->done(s->state))
+			continue;
+		check_table[i]->finish(s->state, &ck->facts);
+		ck->facts.known |= check_table[i]->fact;
+		s->harvested = true;
+		progress = true;
+	}
+	return progress;
+}
+
+/* start_needed - start the rows allowed by now whose fact is needed */
+static int start_needed(struct checks *ck)
+{
+	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+
+	for (size_t i = 0; i < check_table_len; i++) {
+		const struct check_row *r = check_table[i];
+		struct check_slot *s = &ck->row[i];
+
+		if (s->started || r->stage > ck->stage || !(needed & r->fact) ||
+		    (ck->facts.known & r->fact))
+			continue;
+		s->started = true;
+		if (r->start(ck, &s->state) < 0) {
+			s->harvested = true;   /* never finish a check that did not start */
+			return -1;
+		}
+	}
+	harvest(ck);
+	return 0;
+}
+
+/* skip_all - every check's fact becomes "skipped" */
+static void skip_all(struct checks *ck)
+{
+	for (size_t i = 0; i < check_table_len; i++) {
+		if (ck->row[i].started || (ck->facts.known & check_table[i]->fact))
+			continue;
+		check_table[i]->skip(&ck->facts);
+		ck->facts.known |= check_table[i]->fact;
+		ck->row[i].started = ck->row[i].harvested = true;
+	}
+}
+
+/* checks_advance - mark the stage's facts known, then start what is needed */
+int checks_advance(struct checks *ck, enum check_stage stage)
+{
+	if (stage <= ck->stage)
+		return ck->error[0] ? -1 : 0;
+	ck->stage = stage;
+	if (stage >= CHECK_STAGE_MAIL) {
+		/* no HELO by now means none will come: the fact is "" */
+		if (!(ck->facts.known & FACT_HELO))
+			checks_set_helo(ck, "");
+		if (!(ck->facts.known & FACT_CLIENT))
+			checks_set_client(ck, NULL);
+	}
+	if (stage >= CHECK_STAGE_HEADERS && !(ck->facts.known & FACT_FROM))
+		ck->facts.known |= FACT_FROM;   /* no From: header: from_domain "" */
+	if (stage == CHECK_STAGE_MAIL || stage == CHECK_STAGE_HEADERS)
+		set_deadline(ck);
+	for (size_t i = 0; i < check_table_len; i++)
+		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->stage_event)
+			check_table[i]->stage_event(ck->row[i].state, stage);
+	if (stage >= CHECK_STAGE_MAIL && skipped_client(ck)) {
+		skip_all(ck);
+		return 0;
+	}
+	if (start_needed(ck) < 0)
+		return -1;
+	return ck->error[0] ? -1 : 0;
+}
+
+/* any_needed_done - resolver_wait predicate: a running needed check has finished */
+static bool any_needed_done(void *arg)
+{
+	struct checks *ck = arg;
+
+	for (size_t i = 0; i < check_table_len; i++) {
+		const struct check_slot *s = &ck->row[i];
+
+		if ((ck->waiting_for & check_table[i]->fact) && s->started && !s->harvested &&
+		    check_table[i]->done(s->state))
+			return true;
+	}
+	return false;
+}
+
+/* running_needed - fact bits of started, unfinished checks that a rule waits for */
+static unsigned running_needed(const struct checks *ck, unsigned needed)
+{
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < check_table_len; i++)
+		if (ck->row[i].started && !ck->row[i].harvested && (needed & check_table[i]->fact))
+			bits |= check_table[i]->fact;
+	return bits;
+}
+
+/* force_finish - a check that can make no more progress reports what it has (temperror) */
+static void force_finish(struct checks *ck, unsigned bits)
+{
+	for (size_t i = 0; i < check_table_len; i++) {
+		struct check_slot *s = &ck->row[i];
+
+		if (!(bits & check_table[i]->fact) || !s->started || s->harvested)
+			continue;
+		check_table[i]->finish(s->state, &ck->facts);
+		ck->facts.known |= check_table[i]->fact;
+		s->harvested = true;
+	}
+}
+
+/* skip_verdict - accept by the pseudo-rule that skipped the checks */
+static void skip_verdict(const char *who, struct verdict *v)
+{
+	v->action = ACTION_ACCEPT;
+	v->rule_name = who;
+	v->reply = &empty_reply;
+	v->dry_run = false;
+}
+
+/* checks_decide - evaluate; wait only for running checks a rule needs */
+enum checks_status checks_decide(struct checks *ck, struct verdict *v)
+{
+	const char *who;
+
+	memset(v, 0, sizeof *v);
+	if (ck->error[0])
+		return CHECKS_ERROR;
+	if (ck->stage >= CHECK_STAGE_MAIL && (who = skipped_client(ck)) != NULL) {
+		skip_verdict(who, v);
+		return CHECKS_DECIDED;
+	}
+	harvest(ck);
+	for (;;) {
+		unsigned needed, running;
+
+		if (rules_eval(ck->cfg->rules, &ck->facts, v)) {
+			v->dry_run = v->dry_run || ck->cfg->dry_run;
+			return CHECKS_DECIDED;
+		}
+		if (start_needed(ck) < 0 || ck->error[0])
+			return CHECKS_ERROR;
+		needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+		running = running_needed(ck, needed);
+		if (!running) {
+			memset(v, 0, sizeof *v);
+			return CHECKS_UNDECIDED;
+		}
+		ck->waiting_for = running;
+		if (ck->res)
+			resolver_wait(ck->res, any_needed_done, ck);
+		if (!harvest(ck))
+			/* deadline passed or nothing pending: what still runs never ends */
+			force_finish(ck, running);
+	}
+}

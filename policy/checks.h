@@ -1,0 +1,131 @@
+/*
+ * checks.h - the check orchestrator: runs the checks of one message and
+ * asks the rules when a decision can be made.
+ *
+ * One struct checks per message, used by the milter callbacks and by
+ * `mxguard check` alike. The caller feeds what the SMTP stages reveal
+ * (client, HELO, MAIL FROM, RCPT, headers, body) and announces each
+ * stage with checks_advance(); the orchestrator then starts only the
+ * checks whose fact some rule that can still decide refers to
+ * (rules_needed_facts), so a policy without MX rules never looks up an
+ * MX. All checks share the connection's resolver and overlap.
+ *
+ * checks_decide() evaluates the rules and, while the first undecided
+ * rules wait for a fact whose check is running, drives the resolver
+ * until one of those checks finishes, then evaluates again. It never
+ * waits past the message's DNS deadline (dns_timeout, set at MAIL FROM):
+ * a check cut off by it reports temperror.
+ *
+ * Trusted clients (trusted_networks) and authenticated senders (when
+ * skip_authenticated) skip every check: their facts are "skipped" and
+ * the verdict is accept by the pseudo-rule "trusted" / "authenticated".
+ *
+ * Ownership: the caller owns cfg and res and keeps both alive until
+ * checks_free(); checks_free() cancels the message's pending lookups
+ * (resolver_cancel_all) before freeing its own state. Verdicts point
+ * into cfg's ruleset (or static storage).
+ *
+ * Adding a check (SPF, DKIM): write its start/done/finish/skip/release
+ * adapters in checks.c and add one row to the table there.
+ */
+#ifndef MXGUARD_CHECKS_H
+#define MXGUARD_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "conf/config.h"
+#include "policy/facts.h"
+#include "policy/rules.h"
+
+struct resolver;
+
+/* SMTP stages in order; a check starts no earlier than its stage. */
+enum check_stage {
+	CHECK_STAGE_NONE = 0,
+	CHECK_STAGE_CONNECT,
+	CHECK_STAGE_HELO,
+	CHECK_STAGE_MAIL,
+	CHECK_STAGE_RCPT,
+	CHECK_STAGE_HEADERS,   /* end of headers */
+	CHECK_STAGE_EOM,       /* end of message */
+};
+
+enum checks_status {
+	CHECKS_DECIDED = 0,    /* *v holds the verdict */
+	CHECKS_UNDECIDED,      /* a rule needs facts of a later stage */
+	CHECKS_ERROR,          /* internal error (out of memory, no resolver): see checks_error() */
+};
+
+struct checks;
+
+/*
+ * checks_new - state for one message under snapshot cfg, looking up
+ * through res (NULL when the resolver could not be created: a check
+ * that needs DNS then makes checks_decide return CHECKS_ERROR).
+ * NULL when out of memory. Caller frees with checks_free().
+ */
+struct checks *checks_new(const struct config *cfg, struct resolver *res);
+
+/* checks_free - cancel pending lookups and free. NULL is fine. */
+void checks_free(struct checks *);
+
+/*
+ * checks_set_client - the connecting client. sa may be NULL (unix
+ * socket, unknown): then client_ip is "" and the client is not trusted.
+ */
+void checks_set_client(struct checks *, const struct sockaddr *sa);
+
+/* checks_set_helo - the HELO/EHLO name as given (NULL = none was given). */
+void checks_set_helo(struct checks *, const char *helo);
+
+/*
+ * checks_set_sender - the MAIL FROM address as the MTA passes it
+ * ("<a@b>", "<>", or without brackets) and whether the client
+ * authenticated. A malformed address makes mx "invalid" (no DNS).
+ */
+void checks_set_sender(struct checks *, const char *mail_from, bool authenticated);
+
+/* checks_set_rcpt - the current recipient (replaces the previous one). */
+void checks_set_rcpt(struct checks *, const char *rcpt);
+
+/* checks_header - one header; the first From: gives from_domain. */
+void checks_header(struct checks *, const char *name, const char *value);
+
+/* checks_body - one body chunk (for checks that read the body). */
+void checks_body(struct checks *, const unsigned char *data, size_t len);
+
+/*
+ * checks_advance - the message reached stage (call in order; stages may
+ * be skipped). Marks the facts of the stage known and starts every
+ * check allowed by now that a rule may still need. At CHECK_STAGE_MAIL
+ * it sets the DNS deadline (now + dns_timeout); at
+ * CHECK_STAGE_HEADERS it extends it to now + dns_timeout so checks of
+ * the message data get their own budget. Returns 0, or -1 on an
+ * internal error (then checks_decide reports CHECKS_ERROR).
+ */
+int checks_advance(struct checks *, enum check_stage stage);
+
+/* checks_decide - see above. On CHECKS_DECIDED fills *v (dry_run includes the global setting). */
+enum checks_status checks_decide(struct checks *, struct verdict *v);
+
+/*
+ * checks_wants_body - may a check still read body chunks? When false the
+ * caller may stop feeding the body (libmilter's SMFIS_SKIP).
+ */
+bool checks_wants_body(const struct checks *);
+
+/* checks_facts - what is known so far; valid until checks_free(). */
+const struct facts *checks_facts(const struct checks *);
+
+/* checks_error - the internal error behind CHECKS_ERROR, "" when none. */
+const char *checks_error(const struct checks *);
+
+/* checks_stage - the last stage passed to checks_advance. */
+enum check_stage checks_stage(const struct checks *);
+
+/* check_stage_name - "connect", "helo", "mail", "rcpt", "headers", "eom"; "none". */
+const char *check_stage_name(enum check_stage);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * checks_row.h - inside the check orchestrator: the per-message state
+ * and the row type of the check table. Only policy/checks*.c include it.
+ *
+ * A row adapts one check module (mx, spf, dkim) to the orchestrator:
+ *   start(ck, &state)  begin; may finish at once (e.g. mx of "<>" is
+ *                      skipped). Owns *state from then on. 0, or -1 on an
+ *                      internal error (after checks_fail()).
+ *   done(state)        has it finished?
+ *   finish(state, f)   write the row's fact(s) into f; when called
+ *                      before done() (no more progress possible) it must
+ *                      write temperror.
+ *   skip(f)            write "skipped" without starting (trusted client).
+ *   release(state)     free; lookups are already cancelled.
+ *   header/body/stage_event  optional: message data for checks that read
+ *                      it (DKIM), and stage changes after start.
+ * check_table lists the rows in the order they should start.
+ */
+#ifndef MXGUARD_CHECKS_ROW_H
+#define MXGUARD_CHECKS_ROW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "policy/address.h"
+#include "policy/checks.h"
+#include "policy/facts.h"
+
+struct check_row {
+	const char *name;
+	unsigned fact;                  /* FACT_* bits it writes */
+	enum check_stage stage;         /* earliest stage it may start */
+	int (*start)(struct checks *ck, void **state);
+	bool (*done)(const void *state);
+	void (*finish)(void *state, struct facts *f);
+	void (*skip)(struct facts *f);
+	void (*release)(void *state);
+	void (*header)(void *state, const char *name, const char *value);
+	void (*body)(void *state, const unsigned char *data, size_t len);
+	void (*stage_event)(void *state, enum check_stage stage);
+};
+
+#define CHECKS_MAX_ROWS 8
+
+struct check_slot {
+	void *state;
+	bool started;                   /* start ran (or the fact was skipped) */
+	bool harvested;                 /* its fact has been written */
+};
+
+struct checks {
+	const struct config *cfg;       /* caller's snapshot */
+	struct resolver *res;           /* caller's; NULL when it could not be created */
+	struct facts facts;
+	enum check_stage stage;
+	struct address sender;          /* MAIL FROM as address_parse() saw it */
+	bool seen_from;
+	bool have_deadline;
+	struct timespec deadline;
+	unsigned waiting_for;           /* fact bits checks_decide waits for */
+	struct check_slot row[CHECKS_MAX_ROWS];
+	char error[160];
+};
+
+/* The rows, in start order (checks_table.c); check_table_len of them. */
+extern const struct check_row *const check_table[];
+extern const size_t check_table_len;
+
+/* checks_fail - record an internal error (the first one wins). */
+void checks_fail(struct checks *ck, const char *what);
+
+/* check_parse_sender - parse MAIL FROM into *a and fill sender/sender_domain from it. */
+void check_parse_sender(struct facts *f, struct address *a, const char *mail_from);
+/* check_parse_rcpt - fill rcpt/rcpt_domain from RCPT TO. */
+void check_parse_rcpt(struct facts *f, const char *rcpt);
+/* check_parse_from - fill from_domain from a From: header value ("" when unusable). */
+void check_parse_from(struct facts *f, const char *value);
+
+#endif
