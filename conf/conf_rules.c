@@ -205,7 +205,8 @@ static struct cond *parse_test(struct parser *ps)
 	}
 	c->field = f;
 	op = peek(ps);
-	if (rules_fields[f].vtype == RV_BOOL && !(op && (op->type == TOK_EQ || op->type == TOK_NE))) {
+	if (rules_fields[f].vtype == RV_BOOL && !(op && (op->type == TOK_EQ || op->type == TOK_NE)) &&
+	    !is_word(op, "in")) {
 		c->values = 2;                   /* bare "trusted" means trusted = yes */
 		return c;
 	}
@@ -371,10 +372,13 @@ static int parse_action_tail(struct parser *ps, struct rule *r)
 	const char *code = NULL, *xcode = NULL, *text = NULL;
 	char why[300];
 
+	int line;
+
 	r->action = action_find(t);
 	if (r->action == ACTION_NONE)
 		return unexpected(ps, r->cond ? "'and', 'or' or an action (" ACTION_LIST ")"
 				  : "an action (" ACTION_LIST ")");
+	line = t->line;             /* reply problems are reported where the action is */
 	ps->i++;
 	t = peek(ps);
 	if (t && t->type == TOK_WORD && t->text[0] >= '0' && t->text[0] <= '9' && !strchr(t->text, '.')) {
@@ -382,7 +386,8 @@ static int parse_action_tail(struct parser *ps, struct rule *r)
 		ps->i++;
 		t = peek(ps);
 	}
-	if (code && t && t->type == TOK_WORD && t->text[0] >= '0' && t->text[0] <= '9') {
+	if (t && t->type == TOK_WORD && t->text[0] >= '0' && t->text[0] <= '9') {
+		/* without a code this is an error reply_check_template explains */
 		xcode = t->text;
 		ps->i++;
 		t = peek(ps);
@@ -402,13 +407,13 @@ static int parse_action_tail(struct parser *ps, struct rule *r)
 				  ? "end of line (reply text must be \"quoted\"; options: dry_run)"
 				  : "end of line");
 	if (reply_check_template(r->action, code, xcode, text, why, sizeof(why)) != 0)
-		return conf_error(ps->ctx, NULL, ps->l->line, "%s: %s", ps->what, why);
+		return conf_error(ps->ctx, NULL, line, "%s: %s", ps->what, why);
 	if (code)
 		snprintf(r->reply.code, sizeof(r->reply.code), "%s", code);
 	if (xcode)
 		snprintf(r->reply.xcode, sizeof(r->reply.xcode), "%s", xcode);
 	if (text && !(r->reply.text = strdup(text)))
-		return conf_error(ps->ctx, NULL, ps->l->line, "out of memory");
+		return conf_error(ps->ctx, NULL, line, "out of memory");
 	return 0;
 }
 
