@@ -67,6 +67,9 @@ struct checks {
 extern const struct check_row *const check_table[];
 extern const size_t check_table_len;
 
+/* The rows (checks_<name>.c). */
+extern const struct check_row check_row_mx;
+
 /* checks_fail - record an internal error (the first one wins). */
 void checks_fail(struct checks *ck, const char *what);
 

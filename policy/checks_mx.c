@@ -1,0 +1,80 @@
+/*
+ * checks_mx.c - the mx row of the check table: adapts policy/mx.h.
+ *
+ * State: one heap struct mx_check per message, owned by the
+ * orchestrator's slot and freed by mx_release (after mx_check_abandon,
+ * so a late answer never touches freed memory).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "conf/config.h"
+#include "policy/checks_row.h"
+#include "policy/mx.h"
+
+/* mx_start - the null sender, literals and bad domains finish at once, without DNS */
+static int mx_start(struct checks *ck, void **state)
+{
+	struct mx_options opt = {
+		.bogus = ck->cfg->bogus_networks,
+		.max_targets = ck->cfg->max_mx_targets,
+	};
+	struct mx_check *c;
+
+	if (!ck->res && ck->sender.cls == ADDR_NORMAL) {
+		checks_fail(ck, "no DNS resolver for the MX check");
+		return -1;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		checks_fail(ck, "out of memory starting the MX check");
+		return -1;
+	}
+	mx_check_for_sender(c, ck->res, &ck->sender, &opt);
+	*state = c;
+	return 0;
+}
+
+/* mx_done - finished? */
+static bool mx_done(const void *state)
+{
+	return mx_check_done((void *)state);
+}
+
+/* mx_finish - the result, or temperror when it can make no more progress */
+static void mx_finish(void *state, struct facts *f)
+{
+	struct mx_check *c = state;
+
+	if (mx_check_done(c)) {
+		mx_check_facts(c, f);
+		return;
+	}
+	f->mx = MX_TEMPERROR;
+	snprintf(f->mx_detail, sizeof f->mx_detail, "no DNS answer in time");
+}
+
+/* mx_skip - trusted or authenticated client */
+static void mx_skip(struct facts *f)
+{
+	f->mx = MX_SKIPPED;
+	f->mx_detail[0] = '\0';
+}
+
+/* mx_release - detach lookups, then free */
+static void mx_release(void *state)
+{
+	mx_check_abandon(state);
+	free(state);
+}
+
+const struct check_row check_row_mx = {
+	.name = "mx",
+	.fact = FACT_MX,
+	.stage = CHECK_STAGE_MAIL,
+	.start = mx_start,
+	.done = mx_done,
+	.finish = mx_finish,
+	.skip = mx_skip,
+	.release = mx_release,
+};

@@ -1,0 +1,316 @@
+/*
+ * test_checks.c - the check orchestrator (policy/checks.c) with real rules
+ * (config_load_string) and canned DNS (tests/unit/fake_resolver.c): which
+ * checks run, when a decision is made, skipped clients, deadlines, and the
+ * From: header domain.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/config.h"
+#include "policy/checks.h"
+#include "policy/resolver.h"
+#include "tests/unit/fake_resolver.h"
+
+static const char *const base_rules =
+	"rule null-mx mx = nullmx reject 550 5.7.27 \"%{domain} null MX\"\n"
+	"rule no-domain mx = nxdomain reject 550 5.1.8 \"no such domain\"\n"
+	"rule bad mx = invalid reject 550 5.1.7 \"bad sender\"\n"
+	"rule dns mx = temperror tempfail 451 4.4.3 \"try later\"\n"
+	"default accept\n";
+
+struct fixture {
+	struct config *cfg;
+	struct resolver *res;
+	struct checks *ck;
+};
+
+static struct fixture fx;
+
+/* load - a config from text plus the base rules; fails the test on error */
+static void load(const char *extra, const char *rules)
+{
+	char text[4096], err[256];
+
+	snprintf(text, sizeof text, "trusted_networks = 10.1.0.0/16\n%s\n%s", extra ? extra : "",
+		 rules ? rules : base_rules);
+	fx.cfg = config_load_string("test.conf", text, err, sizeof err);
+	if (!fx.cfg)
+		fail_msg("config: %s", err);
+	fx.res = resolver_new(NULL, err, sizeof err);
+	assert_non_null(fx.res);
+	fx.ck = checks_new(fx.cfg, fx.res);
+	assert_non_null(fx.ck);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof fx);
+	fake_dns_reset();
+	fake_dns_default(DNS_NXDOMAIN);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	checks_free(fx.ck);
+	resolver_free(fx.res);
+	config_unref(fx.cfg);
+	fake_dns_reset();
+	return 0;
+}
+
+/* envelope - connect from ip, HELO, MAIL FROM; advance to MAIL */
+static void envelope(const char *ip, const char *from, bool auth)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
+	checks_set_client(fx.ck, (struct sockaddr *)&sin);
+	checks_advance(fx.ck, CHECK_STAGE_CONNECT);
+	checks_set_helo(fx.ck, "client.example.net");
+	checks_advance(fx.ck, CHECK_STAGE_HELO);
+	checks_set_sender(fx.ck, from, auth);
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_MAIL), 0);
+}
+
+/* rcpt - one recipient and a decision at RCPT */
+static enum checks_status rcpt(struct verdict *v)
+{
+	checks_set_rcpt(fx.ck, "<user@example.com>");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_RCPT), 0);
+	return checks_decide(fx.ck, v);
+}
+
+static void test_null_mx_rejects(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, NULL);
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_mx, DNS_OK, "MX 0 ."), 0);
+	envelope("192.0.2.1", "<a@NullMX.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_REJECT);
+	assert_string_equal(v.rule_name, "null-mx");
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_NULLMX);
+	assert_string_equal(checks_facts(fx.ck)->sender_domain, "nullmx.example");
+	assert_int_equal(fake_dns_count("nullmx.example", ns_t_mx), 1);
+}
+
+static void test_valid_accepts(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, NULL);
+	assert_int_equal(fake_dns_add("good.example", ns_t_mx, DNS_OK, "MX 10 mx.good.example"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_a, DNS_OK, "A 192.0.2.25"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_aaaa, DNS_NODATA, NULL), 0);
+	envelope("192.0.2.1", "<a@good.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_string_equal(v.rule_name, "default");
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_VALID);
+}
+
+static void test_no_dns_when_no_rule_needs_mx(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule h helo = bad.example reject\ndefault accept\n");
+	envelope("192.0.2.1", "<a@nullmx.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_int_equal(fake_dns_total(), 0);
+	assert_false(checks_facts(fx.ck)->known & FACT_MX);
+}
+
+static void test_trusted_client_skips_everything(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, NULL);
+	envelope("10.1.2.3", "<a@nullmx.example>", false);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_string_equal(v.rule_name, "trusted");
+	assert_true(checks_facts(fx.ck)->trusted);
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_SKIPPED);
+	assert_int_equal(fake_dns_total(), 0);
+}
+
+static void test_authenticated_skips_when_configured(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, NULL);
+	envelope("192.0.2.1", "<a@nullmx.example>", true);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "authenticated");
+	assert_int_equal(fake_dns_total(), 0);
+}
+
+static void test_authenticated_checked_when_not_skipped(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load("skip_authenticated = no", NULL);
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_mx, DNS_OK, "MX 0 ."), 0);
+	envelope("192.0.2.1", "<a@nullmx.example>", true);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "null-mx");
+}
+
+static void test_null_sender_is_skipped_without_dns(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, NULL);
+	envelope("192.0.2.1", "<>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_SKIPPED);
+	assert_string_equal(checks_facts(fx.ck)->sender, "");
+	assert_int_equal(fake_dns_total(), 0);
+}
+
+static void test_invalid_sender_rejects_without_dns(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, NULL);
+	envelope("192.0.2.1", "<a@bad..example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "bad");
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_INVALID);
+	assert_int_equal(fake_dns_total(), 0);
+}
+
+static void test_deadline_gives_temperror(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load("dns_timeout = 100ms\ndns_try_timeout = 50ms", NULL);
+	assert_int_equal(fake_dns_hang("slow.example", ns_t_mx), 0);
+	envelope("192.0.2.1", "<a@slow.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_TEMPFAIL);
+	assert_string_equal(v.rule_name, "dns");
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_TEMPERROR);
+}
+
+static void test_no_resolver_is_an_internal_error(void **state)
+{
+	struct verdict v;
+	char err[256];
+
+	(void)state;
+	fx.cfg = config_load_string("t", base_rules, err, sizeof err);
+	assert_non_null(fx.cfg);
+	fx.ck = checks_new(fx.cfg, NULL);
+	checks_set_sender(fx.ck, "<a@good.example>", false);
+	/* the MX check cannot start: reported at once, and by every decision after */
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_MAIL), -1);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_ERROR);
+	assert_string_not_equal(checks_error(fx.ck), "");
+	assert_int_equal(v.action, ACTION_NONE);
+}
+
+static void test_rule_on_later_fact_waits(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule f from_domain = evil.example reject\n"
+		   "rule null-mx mx = nullmx reject\ndefault accept\n");
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_mx, DNS_OK, "MX 0 ."), 0);
+	envelope("192.0.2.1", "<a@nullmx.example>", false);
+	/* the first rule needs From:, so nothing after it may decide at RCPT */
+	assert_int_equal(rcpt(&v), CHECKS_UNDECIDED);
+	checks_header(fx.ck, "Subject", " hi");
+	checks_header(fx.ck, "From", " \"Evil, Inc.\" <ceo@Evil.Example>");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "f");
+	assert_string_equal(checks_facts(fx.ck)->from_domain, "evil.example");
+}
+
+/* from_domain_of - parse one From: value in a fresh message */
+static const char *from_domain_of(const char *value)
+{
+	checks_free(fx.ck);
+	fx.ck = checks_new(fx.cfg, fx.res);
+	checks_header(fx.ck, "From", value);
+	return checks_facts(fx.ck)->from_domain;
+}
+
+static void test_from_header_forms(void **state)
+{
+	(void)state;
+	load(NULL, NULL);
+	assert_string_equal(from_domain_of(" a@Example.ORG"), "example.org");
+	assert_string_equal(from_domain_of(" Name <a@example.org>"), "example.org");
+	assert_string_equal(from_domain_of(" \"a@fake.example\" <b@real.example>"), "real.example");
+	assert_string_equal(from_domain_of(" a@example.org (comment <x@y.example>)"), "example.org");
+	assert_string_equal(from_domain_of(" list: a@example.org, b@example.org;"), "example.org");
+	assert_string_equal(from_domain_of(" a@one.example, b@two.example"), "");
+	assert_string_equal(from_domain_of(" no address here"), "");
+	assert_string_equal(from_domain_of(" <a@bad..example>"), "");
+	assert_string_equal(from_domain_of(" Name\r\n\t<a@folded.example>"), "folded.example");
+	/* only the first From: counts */
+	checks_header(fx.ck, "From", " x@second.example");
+	assert_string_equal(checks_facts(fx.ck)->from_domain, "folded.example");
+}
+
+static void test_global_dry_run_marks_verdict(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load("dry_run = yes", NULL);
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_mx, DNS_OK, "MX 0 ."), 0);
+	envelope("192.0.2.1", "<a@nullmx.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_REJECT);
+	assert_true(v.dry_run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_null_mx_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_valid_accepts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_dns_when_no_rule_needs_mx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trusted_client_skips_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authenticated_skips_when_configured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authenticated_checked_when_not_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_sender_is_skipped_without_dns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_sender_rejects_without_dns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_gives_temperror, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_resolver_is_an_internal_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_on_later_fact_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_header_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_dry_run_marks_verdict, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
