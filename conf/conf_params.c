@@ -4,17 +4,16 @@
  * and netlists stored there are owned by the config and freed by
  * conf_params_free().
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf/conf_lists.h"
 #include "conf/conf_params.h"
+#include "conf/conf_values.h"
 #include "policy/netlist.h"
 
 enum ptype {
@@ -48,7 +47,6 @@ struct conf_param {
 	struct netlist *(*defnet)(void); /* PT_NETLIST: default built in code */
 };
 
-static check_fn check_socket, check_servers, check_name, check_path, check_authserv;
 
 static const struct choice log_formats[] = { { "text", LOG_TEXT }, { "json", LOG_JSON }, { NULL, 0 } };
 static const struct choice stages[] = { { "mail", STAGE_MAIL }, { "rcpt", STAGE_RCPT }, { NULL, 0 } };
@@ -69,16 +67,16 @@ static const struct choice facilities[] = {
 #define P(n, t, f, d, ...) { .name = n, .type = t, .off = OFF(f), .defval = d, __VA_ARGS__ }
 
 static const struct conf_param params[] = {
-	P("socket",             PT_STRING,   socket,             "inet:8894@127.0.0.1", .check = check_socket),
+	P("socket",             PT_STRING,   socket,             "inet:8894@127.0.0.1", .check = conf_check_socket),
 	P("socket_mode",        PT_MODE,     socket_mode,        "0660", .max = 0777),
-	P("socket_group",       PT_STRING,   socket_group,       NULL, .check = check_name, .optional = true),
-	P("user",               PT_STRING,   user,               NULL, .check = check_name, .optional = true),
-	P("pidfile",            PT_STRING,   pidfile,            NULL, .check = check_path, .optional = true),
+	P("socket_group",       PT_STRING,   socket_group,       NULL, .check = conf_check_name, .optional = true),
+	P("user",               PT_STRING,   user,               NULL, .check = conf_check_name, .optional = true),
+	P("pidfile",            PT_STRING,   pidfile,            NULL, .check = conf_check_path, .optional = true),
 	P("log_format",         PT_ENUM,     log_format,         "text", .choices = log_formats),
 	P("syslog_facility",    PT_FACILITY, syslog_facility,    "mail", .choices = facilities),
 	P("dry_run",            PT_BOOL,     dry_run,            "no", .min = 0),
 	P("on_error",           PT_ENUM,     on_error,           "tempfail", .choices = on_errors),
-	P("dns_servers",        PT_STRING,   dns_servers,        NULL, .check = check_servers, .optional = true),
+	P("dns_servers",        PT_STRING,   dns_servers,        NULL, .check = conf_check_servers, .optional = true),
 	P("dns_timeout",        PT_DURATION, dns_timeout_ms,     "8s", .min = 100, .max = 25000),
 	P("dns_try_timeout",    PT_DURATION, dns_try_timeout_ms, "1s", .min = 50, .max = 10000),
 	P("max_mx_targets",     PT_UINT,     max_mx_targets,     "10", .min = 1, .max = 100),
@@ -86,7 +84,7 @@ static const struct conf_param params[] = {
 	P("trusted_networks",   PT_NETLIST,  trusted_networks,   "127.0.0.0/8, ::1", .min = 0),
 	P("skip_authenticated", PT_BOOL,     skip_authenticated, "yes", .min = 0),
 	P("reject_stage",       PT_ENUM,     reject_stage,       "rcpt", .choices = stages),
-	P("authserv_id",        PT_STRING,   authserv_id,        NULL, .check = check_authserv),
+	P("authserv_id",        PT_STRING,   authserv_id,        NULL, .check = conf_check_authserv),
 	P("add_received_spf",   PT_BOOL,     add_received_spf,   "no", .min = 0),
 	P("dkim_min_key_bits",  PT_UINT,     dkim_min_key_bits,  "1024", .min = 512, .max = 16384),
 };
@@ -169,29 +167,13 @@ static const char *fmt_ms(unsigned ms, char *buf, size_t len)
 	return buf;
 }
 
-/* parse_uint - all digits, at most 9 of them */
-static bool parse_uint(const char *s, size_t len, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (len == 0 || len > 9)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 /* parse_duration - "5s", "500ms", "1m" into milliseconds */
 static bool parse_duration(const char *s, unsigned *ms)
 {
 	size_t digits = strspn(s, "0123456789");
 	unsigned v, mult;
 
-	if (!parse_uint(s, digits, &v))
+	if (!conf_parse_uint(s, digits, &v))
 		return false;
 	if (strcmp(s + digits, "ms") == 0)
 		mult = 1;
@@ -262,7 +244,7 @@ static int apply_scalar(struct conf_ctx *ctx, const struct conf_param *p, const 
 		*(unsigned *)field(cfg, p) = u;
 		return 0;
 	case PT_UINT:
-		if (!parse_uint(v, strlen(v), &u))
+		if (!conf_parse_uint(v, strlen(v), &u))
 			return conf_error(ctx, NULL, line, "%s: expected a number, got \"%s\"", p->name, v);
 		if (u < p->min || u > p->max)
 			return conf_error(ctx, NULL, line, "%s: %u is out of range (%u..%u)", p->name, u,
@@ -329,7 +311,7 @@ static int apply(struct conf_ctx *ctx, const struct conf_param *p, const struct 
 		*(struct netlist **)field(ctx->cfg, p) = nl;
 		return 0;
 	}
-	if (p->type == PT_STRING && p->check == check_servers) {
+	if (p->type == PT_STRING && p->check == conf_check_servers) {
 		/* a list written like the others: "127.0.0.1:5353, [::1]:5353" */
 		char *joined = NULL;
 		size_t len = 0;
@@ -433,13 +415,13 @@ int conf_params_defaults(struct conf_ctx *ctx)
 		} else if (p->defval) {
 			if (apply_default(ctx, p, p->defval) != 0)
 				return -1;
-		} else if (p->check == check_authserv) {
+		} else if (p->check == conf_check_authserv) {
 			/* The host name, as RFC 8601 suggests; a name that is not a plain token is no use in a header. */
 			char *out = NULL, why[160];
 			if (gethostname(host, sizeof(host)) != 0)
 				host[0] = '\0';
 			host[sizeof(host) - 1] = '\0';
-			if (check_authserv(host, &out, why, sizeof(why)) != 0)
+			if (conf_check_authserv(host, &out, why, sizeof(why)) != 0)
 				out = strdup("localhost");
 			if (!out)
 				return conf_error(ctx, NULL, 0, "out of memory");
@@ -476,193 +458,4 @@ void conf_params_free(struct config *cfg)
 			*(struct netlist **)field(cfg, p) = NULL;
 		}
 	}
-}
-
-/* check_port - decimal 1..65535 */
-static bool check_port(const char *s, size_t len)
-{
-	unsigned v;
-
-	return parse_uint(s, len, &v) && v >= 1 && v <= 65535 && s[0] != '0';
-}
-
-/* check_hostname - LDH labels, for the host part of inet: sockets */
-static bool check_hostname(const char *s)
-{
-	size_t label = 0, n = strlen(s);
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = s[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			   (c == '-' && label > 0)) {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* check_socket - unix:/path, local:/path, inet:PORT[@HOST], inet6:PORT[@HOST] */
-static int check_socket(const char *in, char **out, char *why, size_t whylen)
-{
-	const char *form = "expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST";
-	const char *colon = strchr(in, ':');
-
-	if (colon && (strncmp(in, "unix:", 5) == 0 || strncmp(in, "local:", 6) == 0)) {
-		const char *path = colon + 1;
-		if (path[0] != '/') {
-			snprintf(why, whylen, "unix socket path must be absolute, got \"%s\"", path);
-			return -1;
-		}
-		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			snprintf(why, whylen, "unix socket path is longer than %zu bytes",
-				 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			return -1;
-		}
-		if (strcspn(path, "\t\r\n ") != strlen(path)) {
-			snprintf(why, whylen, "unix socket path contains white space");
-			return -1;
-		}
-	} else if (colon && (strncmp(in, "inet:", 5) == 0 || strncmp(in, "inet6:", 6) == 0)) {
-		bool v6 = in[4] == '6';
-		const char *port = colon + 1, *at = strchr(port, '@');
-		size_t plen = at ? (size_t)(at - port) : strlen(port);
-		unsigned char raw[16];
-		if (!check_port(port, plen)) {
-			snprintf(why, whylen, "bad port in \"%s\" (expected 1..65535)", in);
-			return -1;
-		}
-		if (at && !(inet_pton(v6 ? AF_INET6 : AF_INET, at + 1, raw) == 1 || check_hostname(at + 1))) {
-			snprintf(why, whylen, "bad host in \"%s\" (expected an %s address or a host name)",
-				 in, v6 ? "IPv6" : "IPv4");
-			return -1;
-		}
-	} else {
-		snprintf(why, whylen, "%s, got \"%s\"", form, in);
-		return -1;
-	}
-	*out = strdup(in);
-	return 0;
-}
-
-/* server_one - validate one host[:port] and append its canonical "ip:port" form to buf */
-static int server_one(const char *s, size_t len, char *buf, size_t buflen, char *why, size_t whylen)
-{
-	char item[INET6_ADDRSTRLEN + 16], *host = item, *port = NULL, *c;
-	unsigned char raw[16];
-	bool v6 = false;
-
-	if (len >= sizeof(item))
-		goto bad;
-	memcpy(item, s, len);
-	item[len] = '\0';
-	if (item[0] == '[') {
-		char *close = strchr(item, ']');
-		if (!close)
-			goto bad;
-		*close = '\0';
-		host = item + 1;
-		v6 = true;
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0')
-			goto bad;
-	} else if ((c = strchr(item, ':')) != NULL) {
-		if (strchr(c + 1, ':')) {
-			v6 = true;                  /* a bare IPv6 address: no port possible */
-		} else {
-			*c = '\0';
-			port = c + 1;
-		}
-	}
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, raw) != 1)
-		goto bad;
-	if (port && !check_port(port, strlen(port))) {
-		snprintf(why, whylen, "bad port in \"%.*s\" (expected 1..65535)", (int)len, s);
-		return -1;
-	}
-	size_t n = strlen(buf);
-	snprintf(buf + n, buflen - n, "%s%s%s%s:%s", n ? "," : "", v6 ? "[" : "", host,
-		 v6 ? "]" : "", port ? port : "53");
-	return 0;
-bad:
-	snprintf(why, whylen, "expected an IP address with an optional port "
-		 "(192.0.2.1:53, [2001:db8::1]:53), got \"%.*s\"", (int)(len > 80 ? 80 : len), s);
-	return -1;
-}
-
-/* check_servers - comma-separated host[:port] list, canonicalised to "ip:port,..." for c-ares */
-static int check_servers(const char *in, char **out, char *why, size_t whylen)
-{
-	size_t cap = strlen(in) * 2 + 64;
-	char *buf = calloc(1, cap);
-	const char *p = in;
-
-	if (!buf) {
-		*out = NULL;
-		return 0;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		if (len && server_one(p, len, buf, cap, why, whylen) != 0) {
-			free(buf);
-			return -1;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	*out = buf;
-	return 0;
-}
-
-/* check_name - a user or group name, or a numeric id */
-static int check_name(const char *in, char **out, char *why, size_t whylen)
-{
-	size_t n = strlen(in);
-
-	if (n == 0 || n > 32 || in[0] == '-' || strspn(in, "abcdefghijklmnopqrstuvwxyz"
-						      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$") != n) {
-		snprintf(why, whylen, "\"%.40s\" is not a valid user or group name", in);
-		return -1;
-	}
-	*out = strdup(in);
-	return 0;
-}
-
-/* check_path - an absolute path without control characters */
-static int check_path(const char *in, char **out, char *why, size_t whylen)
-{
-	if (in[0] != '/') {
-		snprintf(why, whylen, "expected an absolute path, got \"%.80s\"", in);
-		return -1;
-	}
-	for (const unsigned char *c = (const unsigned char *)in; *c; c++)
-		if (*c < 0x20 || *c == 0x7f) {
-			snprintf(why, whylen, "path contains a control character");
-			return -1;
-		}
-	*out = strdup(in);
-	return 0;
-}
-
-/* check_authserv - RFC 8601 authserv-id; we take a host-name-like token */
-static int check_authserv(const char *in, char **out, char *why, size_t whylen)
-{
-	size_t n = strlen(in);
-
-	if (n == 0 || n > 253 || strspn(in, "abcdefghijklmnopqrstuvwxyz"
-					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != n) {
-		snprintf(why, whylen, "expected a host name like mx.example.com (letters, digits, '.', '-', '_'), got \"%.80s\"", in);
-		return -1;
-	}
-	*out = strdup(in);
-	return 0;
 }
