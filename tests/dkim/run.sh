@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# dkim/run.sh - the DKIM tier: messages signed by independent signers
+# (dkimpy, and the opendkim milter driven by miltertest) verified through
+# mxguard's own DKIM path (tests/dkim/dkimcheck.c on policy/dkim.c and the
+# real c-ares resolver) against testdns serving keys made at test time.
+# Keys live only in this run's temp dir. Prints "dkim: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/common.sh
+
+PY=/usr/bin/python3
+W=$(t_tmpdir)
+D=example.test
+
+# --- build the driver on the same objects the daemon links -----------------
+objs=()
+for c in policy/*.c conf/*.c; do objs+=("build/${c%.c}.o"); done
+if ! make --no-print-directory -s "${objs[@]}" >"$W/build.log" 2>&1; then
+	cat "$W/build.log"
+	t_fail "build policy objects"
+	t_summary dkim
+	exit 1
+fi
+pkgs="libcares opendkim libidn2 libpsl"
+# shellcheck disable=SC2046
+if ! cc -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I. \
+	$(pkg-config --cflags $pkgs) -o "$W/dkimcheck" tests/dkim/dkimcheck.c "${objs[@]}" \
+	-lspf2 $(pkg-config --libs $pkgs) -pthread 2>"$W/cc.log"; then
+	cat "$W/cc.log"
+	t_fail "build dkimcheck"
+	t_summary dkim
+	exit 1
+fi
+
+# --- keys, made now ----------------------------------------------------------
+# key_record FILE - the TXT text of an opendkim-genkey .txt, comment stripped.
+key_record() {
+	tr -d '\n' <"$1" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n'
+}
+for k in rsa2048:2048 rsa1024:1024 short:512; do
+	opendkim-genkey -b "${k#*:}" -s "${k%%:*}" -d "$D" -D "$W" 2>>"$W/genkey.log" ||
+		{ cat "$W/genkey.log"; t_fail "opendkim-genkey ${k%%:*}"; }
+done
+dknewkey --ktype ed25519 "$W/ed" >/dev/null 2>>"$W/genkey.log" || t_fail "dknewkey ed25519"
+R2048=$(key_record "$W/rsa2048.txt")
+R1024=$(key_record "$W/rsa1024.txt")
+RSHORT=$(key_record "$W/short.txt")
+RED=$(cat "$W/ed.dns")
+
+cat >"$W/zone" <<EOF
+rsa2048._domainkey.$D.   300 IN TXT "$R2048"
+rsa1024._domainkey.$D.   300 IN TXT "$R1024"
+short._domainkey.$D.     300 IN TXT "$RSHORT"
+ed._domainkey.$D.        300 IN TXT "$RED"
+odk._domainkey.$D.       300 IN TXT "$R2048"
+revoked._domainkey.$D.   300 IN TXT "v=DKIM1; k=rsa; p="
+slow._domainkey.$D.      300 IN TXT "$R2048"
+broken._domainkey.$D.    300 IN TXT "$R2048"
+late._domainkey.$D.      300 IN TXT "$R2048"
+rsa1024._domainkey.other.test. 300 IN TXT "$R1024"
+\$FAULT slow._domainkey.$D. drop TXT
+\$FAULT broken._domainkey.$D. servfail TXT
+\$FAULT late._domainkey.$D. delay=800 TXT
+EOF
+if ! t_dns_start "$W/zone"; then
+	t_fail "testdns start"
+	t_summary dkim
+	exit 1
+fi
+
+# --- messages ------------------------------------------------------------------
+printf '%s\r\n' \
+	"From: Alice <alice@mail.$D>" \
+	"To: bob@example.net" \
+	"Subject: DKIM tier test" \
+	"Date: Mon, 01 Jan 2024 10:00:00 +0000" \
+	"Message-ID: <dkim-tier@mail.$D>" \
+	"" \
+	"Hello Bob," \
+	"this body  has  double spaces and a trailing one " \
+	"and ends here." >"$W/base.eml"
+
+# sign IN OUT KEY SELECTOR [DOMAIN [sign.py options...]] - dkimpy signature on top of IN.
+sign() {
+	local in=$1 out=$2 key=$3 sel=$4 dom=${5:-$D}
+	shift 4
+	[[ $# -gt 0 ]] && shift
+	"$PY" tests/dkim/sign.py --key "$key" --selector "$sel" --domain "$dom" "$@" "$in" "$out" 2>>"$W/sign.log"
+}
+
+# check FILE [dkimcheck options] - run the driver; output in OUT, exit status in RC.
+check() {
+	local f=$1
+	shift
+	OUT=$("$W/dkimcheck" --dns "127.0.0.1:$DNS_PORT" "$@" "$f" 2>&1)
+	RC=$?
+}
+
+# expect DESC REGEX - the last check's output matches, and it exited 0.
+expect() {
+	if [[ $RC -ne 0 ]]; then
+		t_fail "$1 (dkimcheck exited $RC)" "$OUT"
+		return
+	fi
+	t_expect_match "$OUT" "$2" "$1"
+}
+
+# --- dkimpy signatures ------------------------------------------------------------
+sign "$W/base.eml" "$W/relaxed.eml" "$W/rsa2048.private" rsa2048 "$D" --canon relaxed/relaxed
+check "$W/relaxed.eml"
+expect "dkimpy rsa-sha256 relaxed/relaxed 2048: pass, aligned with From: subdomain" \
+	"^dkim=pass aligned=yes.*sig 1 result=pass d=$D s=rsa2048 a=rsa-sha256 b=[^ ]{8} bits=2048 aligned=yes"
+expect "A-R names the signature (header.d, header.s, header.b)" \
+	"ar=mx\.test; dkim=pass \(2048-bit key\) header\.d=$D header\.s=rsa2048 header\.a=rsa-sha256 header\.b=\"?[A-Za-z0-9+/=]{8}"
+
+sign "$W/base.eml" "$W/simple.eml" "$W/rsa1024.private" rsa1024 "$D" --canon simple/simple
+check "$W/simple.eml"
+expect "dkimpy rsa-sha256 simple/simple 1024: pass" "^dkim=pass .*bits=1024"
+
+# whitespace changed in transit: relaxed survives, simple does not
+sed 's/double spaces/double  spaces/' "$W/relaxed.eml" >"$W/relaxed-ws.eml"
+check "$W/relaxed-ws.eml"
+expect "relaxed body canonicalization survives whitespace changes" "^dkim=pass"
+sed 's/double spaces/double  spaces/' "$W/simple.eml" >"$W/simple-ws.eml"
+check "$W/simple-ws.eml"
+expect "simple body canonicalization does not" "^dkim=fail .*reason=body hash mismatch"
+
+if sign "$W/base.eml" "$W/ed.eml" "$W/ed.key" ed "$D" --alg ed25519-sha256; then
+	check "$W/ed.eml"
+	expect "dkimpy ed25519-sha256: pass (libopendkim 2.11 verifies RFC 8463)" \
+		"^dkim=pass .*sig 1 result=pass d=$D s=ed a=ed25519-sha256 .*bits=0"
+else
+	t_fail "dkimpy ed25519 signing" "$(tail -n 5 "$W/sign.log")"
+fi
+
+# two signatures: another domain on top of ours
+sign "$W/relaxed.eml" "$W/two.eml" "$W/rsa1024.private" rsa1024 other.test --canon relaxed/simple
+check "$W/two.eml"
+expect "two signatures: both verified and reported" \
+	"^dkim=pass aligned=yes.*sig 1 result=pass d=other\.test s=rsa1024 .*aligned=no.*sig 2 result=pass d=$D s=rsa2048 .*aligned=yes"
+
+# --- damage in transit -------------------------------------------------------------
+sed 's/ends here\./ends HERE./' "$W/relaxed.eml" >"$W/body-changed.eml"
+check "$W/body-changed.eml"
+expect "body changed in transit: fail (body hash mismatch)" \
+	"^dkim=fail aligned=no.*result=fail .*reason=body hash mismatch"
+
+sed 's/^Subject: DKIM tier test/Subject: DKIM tier test (edited)/' "$W/relaxed.eml" >"$W/header-changed.eml"
+check "$W/header-changed.eml"
+expect "signed header changed in transit: fail" \
+	"^dkim=fail .*reason=signature verification failed"
+
+sign "$W/base.eml" "$W/length.eml" "$W/rsa2048.private" rsa2048 "$D" --length
+printf 'Appended by a mailing list footer.\r\n' >>"$W/length.eml"
+check "$W/length.eml"
+expect "l= signature with text appended after the signed length: pass" "^dkim=pass"
+grep -q ' l=' "$W/length.eml" && t_ok "dkimpy really put l= in that signature" ||
+	t_fail "dkimpy really put l= in that signature"
+head -c -60 "$W/length.eml" | sed '$d' >"$W/length-cut.eml"
+check "$W/length-cut.eml"
+expect "l= longer than the body that arrived: fail" "^dkim=fail "
+
+# --- key problems -------------------------------------------------------------------
+sign "$W/base.eml" "$W/missing.eml" "$W/rsa2048.private" nokey
+check "$W/missing.eml"
+expect "missing key (NXDOMAIN): permerror" "^dkim=permerror .*reason=no key for signature"
+
+sign "$W/base.eml" "$W/revoked.eml" "$W/rsa2048.private" revoked
+check "$W/revoked.eml"
+expect "revoked key (p= empty): fail" "^dkim=fail .*reason=key revoked"
+
+sign "$W/base.eml" "$W/broken.eml" "$W/rsa2048.private" broken
+check "$W/broken.eml"
+expect "key lookup SERVFAIL: temperror, not no-key" "^dkim=temperror .*reason=key lookup servfail"
+
+sign "$W/base.eml" "$W/slow.eml" "$W/rsa2048.private" slow
+t0=$(date +%s%N)
+check "$W/slow.eml" --timeout-ms 1500
+el=$((($(date +%s%N) - t0) / 1000000))
+expect "key lookup that times out: temperror" "^dkim=temperror .*reason=key lookup timeout"
+[[ $el -lt 4000 ]] && t_ok "timed-out lookup bounded by the deadline (${el} ms)" ||
+	t_fail "timed-out lookup bounded by the deadline (${el} ms)"
+
+if sign "$W/base.eml" "$W/short.eml" "$W/short.private" short; then
+	check "$W/short.eml"
+	expect "512-bit key with dkim_min_key_bits 1024: permerror" \
+		"^dkim=permerror .*bits=512 aligned=no reason=key too short \(512 bits, 1024 required\)"
+	check "$W/short.eml" --min-bits 512
+	expect "the same with dkim_min_key_bits 512: pass" "^dkim=pass .*bits=512"
+else
+	t_fail "dkimpy signing with a 512-bit key" "$(tail -n 5 "$W/sign.log")"
+fi
+check "$W/simple.eml" --min-bits 2048
+expect "1024-bit key with dkim_min_key_bits 2048: permerror" "^dkim=permerror .*key too short \(1024 bits, 2048 required\)"
+
+# --- the key query overlaps the body --------------------------------------------------
+sign "$W/base.eml" "$W/late.eml" "$W/rsa2048.private" late
+check "$W/late.eml"
+expect "slow key (800 ms) still passes" "^dkim=pass"
+w=$(sed -nE 's/.*eom_wait_ms=([0-9]+).*/\1/p' <<<"$OUT")
+[[ -n $w && $w -ge 500 ]] && t_ok "without a body to wait for, end of message waits for the key (${w} ms)" ||
+	t_fail "without a body to wait for, end of message waits for the key (${w:-?} ms)" "$OUT"
+check "$W/late.eml" --body-delay-ms 1200
+expect "slow key with a slow body: pass" "^dkim=pass"
+w=$(sed -nE 's/.*eom_wait_ms=([0-9]+).*/\1/p' <<<"$OUT")
+[[ -n $w && $w -lt 300 ]] && t_ok "key query fired at end of headers is answered by end of body (eom waited ${w} ms)" ||
+	t_fail "key query fired at end of headers is answered by end of body (eom waited ${w:-?} ms)" "$OUT"
+
+# --- unsigned, and the opendkim milter as signer ---------------------------------------
+check "$W/base.eml"
+expect "unsigned message: none, A-R says dkim=none" "^dkim=none aligned=no.*ar=mx\.test; dkim=none"
+
+ODK_PORT=$(t_free_port)
+cat >"$W/opendkim.conf" <<EOF
+Mode                s
+Domain              $D
+Selector            odk
+KeyFile             $W/rsa2048.private
+Socket              inet:$ODK_PORT@127.0.0.1
+Canonicalization    relaxed/simple
+RequireSafeKeys     false
+InternalHosts       127.0.0.1
+PidFile             $W/opendkim.pid
+Syslog              no
+SubDomains          yes
+EOF
+t_bg opendkim opendkim -f -x "$W/opendkim.conf"
+ODK_PID=$T_LAST_PID
+if t_wait_port "$ODK_PORT" 10; then
+	odk=$(MSG_IN="$W/base.eml" ODK_SOCKET="inet:$ODK_PORT@127.0.0.1" miltertest -s tests/dkim/odk-sign.lua 2>&1)
+	sig=$(sed -n 's/^SIG://p' <<<"$odk")
+	if [[ -n $sig ]]; then
+		{ sig=${sig# }; printf 'DKIM-Signature: %b\r\n' "${sig//\\n/\\r\\n}"; cat "$W/base.eml"; } >"$W/odk.eml"
+		check "$W/odk.eml"
+		expect "opendkim milter signature (relaxed/simple): pass" \
+			"^dkim=pass aligned=yes.*sig 1 result=pass d=$D s=odk a=rsa-sha256"
+	else
+		t_fail "opendkim milter signed the message" "$odk"
+	fi
+else
+	t_fail "opendkim milter started" "$(cat "$T_BASE/opendkim.out")"
+fi
+t_stop "$ODK_PID"
+
+t_summary dkim
