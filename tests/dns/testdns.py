@@ -22,11 +22,13 @@ split into 255-byte strings for you.  Answers:
     sent with TC set and no records; TCP gets it whole.
 
 Fault directives, one per line, in the same files:
-    $FAULT name servfail|refused|drop|truncate|malformed|delay=MS [TYPE]
+    $FAULT name servfail|refused|drop|truncate|malformed|nofollow|delay=MS [TYPE]
   servfail/refused  that rcode;            drop       never answers;
   truncate          TC and no records over UDP, the full answer over TCP;
   malformed         garbage with the query's id;
-  delay=MS          answer normally after MS ms (that request's thread only).
+  delay=MS          answer normally after MS ms (that request's thread only);
+  nofollow          a CNAME at the name is answered alone, not followed (as an
+                    authoritative server does when the target is out of zone).
 A TYPE restricts the fault to queries of that type; a typed fault wins over
 an untyped one for the same name.  Fault names may be "*.suffix." too.
 
@@ -58,7 +60,7 @@ from dnslib import (DNSRecord, DNSLabel, RR, QTYPE, RCODE, OPCODE, EDNS0,
 MAX_CNAME_HOPS = 8
 UDP_DEFAULT = 512
 UDP_MAX = 4096
-FAULT_KINDS = ("servfail", "refused", "drop", "truncate", "malformed")
+FAULT_KINDS = ("servfail", "refused", "drop", "truncate", "malformed", "nofollow")
 
 
 class ZoneError(Exception):
@@ -295,7 +297,7 @@ class ZoneData:
                     return [rr]
         return []
 
-    def resolve(self, qname, qtype):
+    def resolve(self, qname, qtype, follow=True):
         """resolve - (rcode, answer RRs, authority RRs) for one question."""
         answers, name = [], qname
         for _ in range(MAX_CNAME_HOPS + 1):
@@ -309,6 +311,8 @@ class ZoneData:
             if not cname:
                 return RCODE.NOERROR, answers, self._soa_for(name)
             answers.append(cname[0])
+            if not follow:
+                return RCODE.NOERROR, answers, []
             name = norm(cname[0].rdata.label)
         return RCODE.SERVFAIL, [], []
 
@@ -407,7 +411,8 @@ class Server:
             reply.header.tc = 1
             self.log(when, proto, qname, qtype, "truncate,tc")
             return reply.pack()
-        rcode, ans, auth = zones.resolve(qname, qtype)
+        nofollow = bool(fault and fault.kind == "nofollow")
+        rcode, ans, auth = zones.resolve(qname, qtype, follow=not nofollow)
         reply.header.rcode = rcode
         for rr in ans:
             reply.add_answer(rr)

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# resolver/run.sh - policy/resolver.c (and the MX check on it) against
+# tests/dns/testdns.py on loopback: statuses, SERVFAIL/REFUSED, drops and
+# the deadline, TC -> TCP, CNAME following, cancel/free/poll, parallelism.
+# Builds its own driver, tests/resolver/resolve.c, with the real resolver.
+# Prints "resolver: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/common.sh
+
+bin=$(t_tmpdir)/resolve
+# shellcheck disable=SC2046
+if ! cc -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -I. \
+	-o "$bin" tests/resolver/resolve.c policy/resolver.c policy/dns_parse.c \
+	policy/dns_status.c policy/mx.c policy/address.c policy/netlist.c policy/facts.c \
+	$(pkg-config --cflags --libs libcares libidn2) 2>"$T_BASE/cc.err"; then
+	t_fail "build tests/resolver/resolve.c" "$(cat "$T_BASE/cc.err")"
+	t_summary resolver
+	exit 1
+fi
+
+# write_zone - the test data; names with "nofollow" make the resolver follow CNAMEs itself.
+write_zone() {
+	local long i
+	long=$(printf 'x%.0s' $(seq 1 700))
+	cat <<ZONE
+\$TTL 300
+test.             IN SOA ns.test. hostmaster.test. ( 1 3600 600 86400 60 )
+ok.test.          IN A 192.0.2.1
+ok.test.          IN AAAA 2001:db8::1
+good.test.        IN MX 10 mx.good.test.
+good.test.        IN MX 20 mx2.good.test.
+mx.good.test.     IN A 192.0.2.10
+mx2.good.test.    IN A 10.0.0.2
+bogus.test.       IN MX 10 mx.bogus.test.
+mx.bogus.test.    IN A 10.0.0.1
+mx.bogus.test.    IN AAAA ::1
+nullmx.test.      IN MX 0 .
+implicit.test.    IN A 192.0.2.30
+txt.test.         IN TXT "v=spf1 " "-all"
+big.test.         IN TXT "$long"
+tr.test.          IN MX 10 mx.good.test.
+\$FAULT tr.test. truncate MX
+chain1.test.      IN CNAME chain2.test.
+chain2.test.      IN CNAME chain3.test.
+chain3.test.      IN A 192.0.2.33
+\$FAULT chain1.test. nofollow
+\$FAULT chain2.test. nofollow
+loop1.test.       IN CNAME loop2.test.
+loop2.test.       IN CNAME loop1.test.
+\$FAULT loop1.test. nofollow
+\$FAULT loop2.test. nofollow
+cn.test.          IN CNAME ok.test.
+\$FAULT cn.test. nofollow
+dangling.test.    IN CNAME nowhere.test.
+\$FAULT dangling.test. nofollow
+mxalias.test.     IN MX 10 mxa.test.
+mxa.test.         IN CNAME mx.good.test.
+\$FAULT mxa.test. nofollow
+sf.test.          IN A 192.0.2.1
+\$FAULT sf.test. servfail
+\$FAULT ref.test. refused
+\$FAULT drop.test. drop
+\$FAULT mal.test. malformed
+slow.test.        IN A 192.0.2.3
+\$FAULT slow.test. delay=1500
+slowmx.test.      IN MX 10 mx.good.test.
+\$FAULT slowmx.test. delay=1500 MX
+1.2.0.192.in-addr.arpa. IN PTR ok.test.
+ZONE
+	for i in $(seq 1 100); do echo "many.test. IN A 192.0.2.$i"; done
+	# hop0 -> hop1 -> ... -> hop8 (A) is 8 links; hopx -> hop0 makes 9.
+	for i in $(seq 0 7); do
+		echo "hop$i.test. IN CNAME hop$((i + 1)).test."
+		echo "\$FAULT hop$i.test. nofollow"
+	done
+	echo "hop8.test. IN A 192.0.2.88"
+	echo "hopx.test. IN CNAME hop0.test."
+	echo "\$FAULT hopx.test. nofollow"
+	for i in $(seq 0 9); do
+		echo "par$i.test. IN A 192.0.2.$((50 + i))"
+		echo "\$FAULT par$i.test. delay=400"
+	done
+}
+
+zone=$(t_tmpdir)/test.zone
+write_zone >"$zone"
+if ! t_dns_start "$zone"; then
+	t_fail "testdns starts" "$(cat "$DNS_ERR" 2>/dev/null)"
+	t_summary resolver
+	exit 1
+fi
+S=127.0.0.1:$DNS_PORT
+
+# rq - run the driver: output in OUT, exit code in RC; a contract breach (3) fails a check.
+rq() {
+	OUT=$("$bin" "$@" 2>"$T_BASE/rq.err")
+	RC=$?
+	if [[ $RC -eq 3 ]]; then
+		t_fail "resolver contract ($*)" "$(cat "$T_BASE/rq.err")"
+	fi
+}
+# line - the output line of one query
+line() { grep -F -- "$1 " <<<"$OUT" | head -n 1; }
+# ms - the elapsed milliseconds on a query's line
+ms() { sed -nE 's/.* ms=([0-9]+).*/\1/p' <<<"$(line "$1")"; }
+# within - pass when a query's elapsed time is in [lo, hi] ms
+within() {
+	local m
+	m=$(ms "$1")
+	if [[ -n $m && $m -ge $2 && $m -le $3 ]]; then
+		t_ok "$4 ($m ms)"
+	else
+		t_fail "$4" "ms=$m, wanted $2..$3; output: $OUT"
+	fi
+}
+
+# Plain answers.
+rq -t 1000 -n 2 "$S" a:ok.test aaaa:ok.test mx:good.test txt:txt.test \
+	ptr:1.2.0.192.in-addr.arpa a:nx.test mx:ok.test a:bad..name
+t_expect_eq "$RC" 0 "plain queries: driver exits 0"
+t_expect_match "$(line a:ok.test)" "^a:ok.test ok .* n=1 192\.0\.2\.1$" "A record"
+t_expect_match "$(line aaaa:ok.test)" " ok .* n=1 2001:db8::1$" "AAAA record"
+t_expect_match "$(line mx:good.test)" " ok .* n=2 10:mx\.good\.test 20:mx2\.good\.test$" "MX records, sorted"
+t_expect_match "$(line txt:txt.test)" " ok .* n=1 len=11:v=spf1 -all$" "TXT strings joined"
+t_expect_match "$(line ptr:1.2.0.192.in-addr.arpa)" " ok .* n=1 ok\.test$" "PTR record"
+t_expect_match "$(line a:nx.test)" "^a:nx.test nxdomain " "NXDOMAIN -> nxdomain"
+t_expect_match "$(line mx:ok.test)" "^mx:ok.test nodata " "NODATA -> nodata"
+t_expect_match "$(line a:bad..name)" "^a:bad..name badname " "unencodable name -> badname"
+t_expect_match "$OUT" "pending=0" "nothing pending after wait"
+
+# Server failures.
+rq -t 300 -n 2 "$S" a:sf.test a:ref.test a:mal.test
+t_expect_match "$(line a:sf.test)" "^a:sf.test servfail " "SERVFAIL -> servfail"
+t_expect_match "$(line a:ref.test)" "^a:ref.test servfail " "REFUSED -> servfail"
+t_expect_match "$(line a:mal.test)" "^a:mal.test (error|timeout|servfail) " "malformed reply -> temporary failure"
+
+# Drops: c-ares's own retries, then the deadline.
+rq -t 200 -n 2 "$S" a:drop.test
+t_expect_match "$(line a:drop.test)" "^a:drop.test timeout " "dropped query -> timeout"
+within a:drop.test 350 1500 "timeout after c-ares's tries"
+rq -d 700 -t 1000 -n 4 "$S" a:drop.test a:ok.test a:slow.test
+t_expect_match "$(line a:drop.test)" " timeout " "deadline: dropped query times out"
+t_expect_match "$(line a:slow.test)" " timeout " "deadline: slow (1.5 s) answer times out"
+t_expect_match "$(line a:ok.test)" " ok " "deadline: the fast query still succeeds"
+within a:drop.test 650 1000 "deadline of 700 ms honoured"
+rq -d 0 "$S" a:ok.test mx-check:good.test
+t_expect_match "$(line a:ok.test)" "^a:ok.test timeout " "deadline already passed: timeout"
+within a:ok.test 0 50 "deadline already passed: at once"
+t_expect_match "$(line mx-check:good.test)" " temperror .*timeout" "deadline already passed: MX check temperror"
+
+# Truncation -> TCP.
+rq -t 1000 "$S" txt:big.test a:many.test mx:tr.test
+t_expect_match "$(line txt:big.test)" " ok .* n=1 len=700:x" "700-byte TXT over TCP"
+t_expect_match "$(line a:many.test)" " ok .* n=100 " "100 A records over TCP"
+t_expect_match "$(line mx:tr.test)" " ok .* n=1 10:mx\.good\.test" "forced TC answer retried over TCP"
+t_expect_match "$(cat "$DNS_LOG")" "tcp tr\.test\. MX" "server saw the TCP retry"
+
+# CNAME following by the resolver (the server answers each CNAME alone).
+rq -t 1000 "$S" a:chain1.test a:hop0.test a:hopx.test a:loop1.test mx:cn.test a:dangling.test
+t_expect_match "$(line a:chain1.test)" " ok .* n=1 192\.0\.2\.33$" "CNAME chain of 2 followed"
+t_expect_match "$(cat "$DNS_LOG")" "chain3\.test\. A" "follow-up query for the chain's end"
+t_expect_match "$(line a:hop0.test)" " ok .* 192\.0\.2\.88$" "8 CNAME links followed"
+t_expect_match "$(line a:hopx.test)" "^a:hopx.test error " "9 CNAME links -> error"
+t_expect_match "$(line a:loop1.test)" "^a:loop1.test error " "CNAME loop -> error"
+t_expect_match "$(line mx:cn.test)" "^mx:cn.test nodata " "CNAME to a name without the type -> nodata"
+t_expect_match "$(line a:dangling.test)" "^a:dangling.test nxdomain " "dangling CNAME -> nxdomain"
+
+# Queries overlap: ten 400 ms answers take about 400 ms, not 4 s.
+args=()
+for i in $(seq 0 9); do args+=("a:par$i.test"); done
+rq -t 2000 "$S" "${args[@]}"
+t_expect_eq "$(grep -c ' ok ' <<<"$OUT")" 10 "ten delayed queries all answered"
+within a:par9.test 350 1500 "ten delayed queries in parallel"
+
+# Cancel, free, poll.
+rq -t 2000 -c "$S" a:slow.test mx:good.test
+t_expect_match "$(line a:slow.test)" "^a:slow.test error " "cancel_all -> error"
+t_expect_match "$(line mx:good.test)" "^mx:good.test error " "cancel_all -> error for every query"
+within a:slow.test 0 200 "cancel_all is immediate"
+rq -t 2000 -f "$S" a:slow.test a:ok.test
+t_expect_match "$(line a:slow.test)" "^a:slow.test error " "resolver_free runs pending callbacks with error"
+t_expect_eq "$RC" 0 "resolver_free: each callback exactly once"
+rq -t 1000 -p "$S" a:ok.test mx:good.test
+t_expect_match "$(line a:ok.test)" " ok " "resolver_poll drives queries"
+t_expect_match "$(line mx:good.test)" " ok " "resolver_poll drives every query"
+
+# Servers.
+closed=$(t_free_port)
+rq -t 300 -n 1 "127.0.0.1:$closed" a:ok.test
+t_expect_match "$(line a:ok.test)" "^a:ok.test (servfail|timeout) " "nothing listening -> temporary failure"
+rq -t 300 -n 2 "127.0.0.1:$closed,$S" a:ok.test
+t_expect_match "$(line a:ok.test)" " ok " "second server used when the first is down"
+rq "not a server" a:ok.test
+t_expect_eq "$RC" 2 "bad server list refused"
+t_expect_match "$(cat "$T_BASE/rq.err")" "bad DNS server list" "bad server list: reason given"
+
+# The MX check on the real resolver.
+rq -t 1000 "$S" mx-check:good.test mx-check:bogus.test mx-check:nullmx.test mx-check:nx.test \
+	mx-check:implicit.test mx-check:mxalias.test mx-check:sf.test mx-check:user_x.test
+t_expect_match "$(line mx-check:good.test)" " valid .*mx\.good\.test has address 192\.0\.2\.10" "mx: valid"
+t_expect_match "$(line mx-check:bogus.test)" " bogus .*resolves only to bogus address" "mx: bogus"
+t_expect_match "$(line mx-check:nullmx.test)" " nullmx " "mx: null MX"
+t_expect_match "$(line mx-check:nx.test)" " nxdomain " "mx: nxdomain"
+t_expect_match "$(line mx-check:implicit.test)" " implicit .*192\.0\.2\.30" "mx: implicit MX"
+t_expect_match "$(line mx-check:mxalias.test)" " valid .*mxa\.test has address 192\.0\.2\.10" "mx: exchange behind a CNAME"
+t_expect_match "$(line mx-check:sf.test)" " temperror .*servfail" "mx: SERVFAIL -> temperror"
+t_expect_match "$(line mx-check:user_x.test)" " invalid " "mx: bad domain, no DNS"
+t_expect_nomatch "$(cat "$DNS_LOG")" "user_x" "mx: bad domain never queried"
+rq -d 500 -t 1000 "$S" mx-check:slowmx.test
+t_expect_match "$(line mx-check:slowmx.test)" " temperror .*timeout" "mx: deadline -> temperror"
+
+t_summary resolver
