@@ -5,7 +5,8 @@
  *   trusted_networks = 127.0.0.0/8, ::1, file:/etc/mxguard/trusted
  *
  * Items are separated by commas and/or blanks. An item "file:PATH"
- * (relative PATHs are relative to the config file's directory) reads
+ * (relative PATHs are relative to the config file's directory, or to
+ * the working directory for config_load_string) reads
  * PATH: items separated by blanks, commas or newlines, '#' comments.
  * Errors inside such a file are reported at that file's line.
  *

@@ -97,11 +97,17 @@ int namelist_add(struct namelist *nl, const char *name, bool allow_wild,
 	bool wild = false;
 	const char *p = name;
 
-	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-		if (*c <= ' ' || *c >= 0x7f) {
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		if (*c <= ' ' || *c == 0x7f) {
 			snprintf(err, errlen, "\"%.80s\" contains a space or control character", name);
 			return -1;
 		}
+		if (*c > 0x7f) {
+			/* the facts hold domains as A-labels, so a U-label here could never match */
+			snprintf(err, errlen, "\"%.80s\" is not ASCII; write internationalised domains as xn-- A-labels", name);
+			return -1;
+		}
+	}
 	if (allow_wild && strncmp(name, "*.", 2) == 0) {
 		wild = true;
 		p = name + 2;

@@ -179,6 +179,8 @@ static void test_parse_errors(void **state)
 		{ "rule x sender = *@example.com accept\n",
 		  "t.conf:1: rule x: sender: \"*@example.com\": wildcards are not allowed here" },
 		{ "rule x helo = \"a b\" accept\n", "t.conf:1: rule x: helo: \"a b\" contains a space or control character" },
+		{ "rule x sender_domain = b\xc3\xbc" "cher.example accept\n",
+		  "t.conf:1: rule x: sender_domain: \"b\xc3\xbc" "cher.example\" is not ASCII; write internationalised domains as xn-- A-labels" },
 		{ "rule x mx = nullmx reject 451\n", "t.conf:1: rule x: reject needs a 5xx reply code, got 451" },
 		{ "rule x mx = nullmx tempfail 550 5.7.1\n", "t.conf:1: rule x: tempfail needs a 4xx reply code, got 550" },
 		{ "rule x mx = nullmx tempfail 451 5.7.1\n",
