@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# milter/run.sh - the milter protocol tier: the real daemon on a loopback
+# socket, driven by miltertest (session.lua), with testdns.py serving
+# zones.txt. One daemon per suite (a libmilter filter takes seconds to
+# exit); reload tests rewrite its config and send SIGHUP.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/common.sh
+
+HERE=tests/milter
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null ||
+	{ echo "milter: build failed"; echo "milter: 0 passed, 1 failed"; exit 1; }
+
+t_dns_start "$HERE/zones.txt" || { echo "milter: 0 passed, 1 failed"; exit 1; }
+WORK=$(t_tmpdir)
+PORT=$(t_free_port)
+SOCK="inet:$PORT@127.0.0.1"
+CONF=$WORK/mxguard.conf
+
+# write_conf - the suite's configuration; extra lines come first
+write_conf() {
+	cat >"$CONF" <<CONF
+socket = $SOCK
+pidfile = $WORK/mxguard.pid
+dns_servers = 127.0.0.1:$DNS_PORT
+dns_timeout = 2s
+dns_try_timeout = 500ms
+trusted_networks = 10.9.0.0/16
+$*
+rule null-mx       mx = nullmx    reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
+rule no-domain     mx = nxdomain  reject 550 5.1.8 "sender domain %{domain} does not exist"
+rule no-route      mx in {none, bogus} reject 550 5.1.8 "sender domain %{domain} has no usable mail exchanger"
+rule bad-sender    mx = invalid   reject 550 5.1.7 "sender address is not valid"
+rule mx-temperror  mx = temperror tempfail 451 4.4.3 "cannot verify %{domain} now, 100% sure"
+rule quarantine-me sender_domain = quarantine.test quarantine "held for review"
+rule discard-me    sender_domain = discard.test discard
+default accept
+CONF
+}
+
+# session - run session.lua with NAME=VALUE parameters; echo its output on failure
+session() {
+	local args=(-D "sock=$SOCK") kv out
+	for kv in "$@"; do args+=(-D "$kv"); done
+	out=$(miltertest -s "$HERE/session.lua" "${args[@]}" 2>&1)
+	local rc=$?
+	[[ $rc -eq 0 ]] || printf '%s\n' "$out" >&2
+	return $rc
+}
+
+# logline - the decision line(s) for a sender, from the daemon's log
+logline() {
+	grep -F "sender=<$1>" "$MXG_LOG"
+}
+
+# expect_session DESC REGEX params... - the session passes and its log line matches REGEX
+expect_session() {
+	local desc=$1 regex=$2 sender
+	shift 2
+	sender=$(printf '%s\n' "$@" | sed -n 's/^from=<\(.*\)>$/\1/p')
+	if session "$@"; then
+		t_expect_match "$(logline "$sender")" "$regex" "$desc"
+	else
+		t_fail "$desc" "miltertest failed; log: $(logline "$sender")"
+	fi
+}
+
+write_conf
+out=$(./mxguard -n -c "$CONF" 2>&1); rc=$?
+t_expect_eq "$rc:$out" "0:configuration OK" "-n accepts the suite's configuration"
+t_mxguard_start "$CONF" "$PORT" || { t_fail "daemon starts" "$(cat "$MXG_LOG" 2>/dev/null)"; t_summary milter; exit 1; }
+t_ok "daemon starts and listens on $SOCK"
+t_expect_match "$(cat "$MXG_LOG")" "started: listening on $SOCK" "start-up is logged"
+t_expect_eq "$(cat "$WORK/mxguard.pid" 2>/dev/null)" "$MXG_PID" "pid file holds the daemon's pid"
+
+# --- decisions at RCPT (reject_stage = rcpt, the default) -----------------
+base=(ip=192.0.2.1 helo=client.test rcpt="<user@example.com>")
+expect_session "null MX sender is refused at RCPT" \
+	'queue_id=Q1 .*mx=nullmx .*rcpt=<user@example.com> rule=null-mx action=reject reply="550 5.7.27 sender domain nullmx.test does not accept mail \(null MX\)" dry_run=no stage=rcpt' \
+	"${base[@]}" from="<n1@nullmx.test>" qid=Q1 expect_rcpt=replycode
+expect_session "nonexistent sender domain is refused" \
+	'mx=nxdomain .*rule=no-domain action=reject reply="550 5.1.8 ' \
+	"${base[@]}" from="<n2@nosuch.test>" expect_rcpt=replycode
+expect_session "MX pointing at private addresses is refused" \
+	'mx=bogus .*rule=no-route action=reject' \
+	"${base[@]}" from="<n3@bogus.test>" expect_rcpt=replycode
+expect_session "SERVFAIL tempfails (and % in the text survives)" \
+	'mx=temperror .*rule=mx-temperror action=tempfail reply="451 4.4.3 cannot verify servfail.test now, 100% sure"' \
+	"${base[@]}" from="<n4@servfail.test>" expect_rcpt=replycode
+expect_session "valid sender is accepted at end of message, one line" \
+	'^queue_id=- client_ip=192.0.2.1 helo=client.test sender=<v1@valid.test> from_domain=valid.test .*mx=valid .*rule=default action=accept reply=- dry_run=no stage=eom elapsed_ms=[0-9]+$' \
+	"${base[@]}" from="<v1@valid.test>" from_hdr="Valid Sender <v1@valid.test>"
+t_expect_eq "$(logline v1@valid.test | wc -l)" 1 "exactly one decision line for an accepted message"
+expect_session "implicit MX (A record only) is accepted" \
+	'mx=implicit .*action=accept' \
+	"${base[@]}" from="<v2@implicit.test>"
+
+# --- clients and senders that skip or short-cut the checks -----------------
+expect_session "trusted client skips all checks" \
+	'client_ip=10.9.1.1 .*trusted=yes .*mx=skipped .*rule=trusted action=accept' \
+	ip=10.9.1.1 helo=client.test rcpt="<user@example.com>" from="<s1@nullmx.test>"
+expect_session "authenticated sender skips all checks" \
+	'authenticated=yes mx=skipped .*rule=authenticated action=accept' \
+	"${base[@]}" from="<s2@nullmx.test>" auth=alice
+expect_session "null sender: mx skipped, accepted" \
+	'sender=<> .*mx=skipped .*action=accept' \
+	"${base[@]}" from="<>" helo=bounce.test
+t_expect_eq "$(grep -c 'helo=bounce.test' "$MXG_LOG")" 1 "null sender logged once"
+expect_session "invalid sender address is refused, not a crash" \
+	'mx=invalid .*rule=bad-sender action=reject' \
+	"${base[@]}" from="<i1@bad..test>" expect_rcpt=replycode
+long=$(printf 'x%.0s' {1..600})
+if session "${base[@]}" from="<$long@valid.test>" expect_rcpt=replycode; then
+	t_expect_match "$(grep -F "sender=<xxxxxxxxxx" "$MXG_LOG" | tail -n 1)" 'mx=invalid .*action=reject' \
+		"overlong sender address is refused"
+else
+	t_fail "overlong sender address is refused" "$(tail -n 3 "$MXG_LOG")"
+fi
+session "${base[@]}" from="garbage without brackets" expect_rcpt=replycode &&
+	t_ok "unbracketed garbage sender gets an answer" || t_fail "unbracketed garbage sender gets an answer"
+t_alive "$MXG_PID" && t_ok "daemon survives hostile senders" || t_fail "daemon survives hostile senders"
+
+# --- end-of-message actions ------------------------------------------------
+expect_session "quarantine rule quarantines at end of message" \
+	'rule=quarantine-me action=quarantine reply="held for review" .*stage=eom' \
+	"${base[@]}" from="<q1@quarantine.test>" expect_quarantine=yes
+expect_session "discard rule discards at end of message" \
+	'rule=discard-me action=discard .*stage=eom' \
+	"${base[@]}" from="<d1@discard.test>" expect_eom=discard
+
+# --- mxguard check ---------------------------------------------------------
+out=$(./mxguard check -c "$CONF" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?
+t_expect_eq "$rc" 1 "check: null MX exits 1 (reject)"
+t_expect_match "$out" $'mx: nullmx\n' "check: prints the mx fact"
+t_expect_match "$out" $'rule: null-mx\naction: reject\nreply: 550 5.7.27 sender domain nullmx.test does not accept mail \\(null MX\\)' \
+	"check: prints rule, action and reply"
+./mxguard check -c "$CONF" --from v1@valid.test --ip 192.0.2.1 --helo client.test >/dev/null
+t_expect_eq "$?" 0 "check: valid sender exits 0 (accept)"
+./mxguard check -c "$CONF" --from v1@servfail.test --ip 192.0.2.1 --helo client.test >/dev/null
+t_expect_eq "$?" 2 "check: SERVFAIL exits 2 (tempfail)"
+./mxguard check -c "$CONF" --from q@quarantine.test --ip 192.0.2.1 --helo c.test >/dev/null
+t_expect_eq "$?" 4 "check: quarantine exits 4"
+./mxguard check -c "$CONF" --from q@discard.test --ip 192.0.2.1 --helo c.test >/dev/null
+t_expect_eq "$?" 3 "check: discard exits 3"
+out=$(./mxguard check -c "$CONF" --from v@nullmx.test --ip 10.9.0.5 --helo c.test); rc=$?
+t_expect_match "$rc:$out" $'^0:.*mx: skipped.*rule: trusted' "check: trusted client is skipped"
+./mxguard check -c "$CONF" --from a@b.test --helo c.test >/dev/null 2>&1
+t_expect_eq "$?" 64 "check: missing --ip is a usage error (64)"
+./mxguard check -c "$CONF" --from a@b.test --ip not-an-ip --helo c.test >/dev/null 2>&1
+t_expect_eq "$?" 64 "check: bad --ip is a usage error (64)"
+./mxguard check -c "$WORK/missing.conf" --from a@b.test --ip 192.0.2.1 --helo c.test >/dev/null 2>&1
+t_expect_eq "$?" 78 "check: unreadable config exits 78"
+
+# --- -n on a bad file ------------------------------------------------------
+printf 'socket = inet:1@127.0.0.1\nrule broken mx = nosuchvalue reject\n' >"$WORK/bad.conf"
+out=$(./mxguard -n -c "$WORK/bad.conf" 2>&1); rc=$?
+t_expect_match "$rc:$out" "^1:$WORK/bad.conf:2: " "-n reports FILE:LINE and exits 1"
+
+# --- SIGHUP reload ---------------------------------------------------------
+write_conf "reject_stage = mail
+rule helo-block helo = blocked.test reject 550 5.7.1 \"go away\""
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 100; i++)); do grep -q 'reloaded configuration' "$MXG_LOG" && break; sleep 0.05; done
+t_expect_match "$(cat "$MXG_LOG")" "reloaded configuration from $CONF" "good reload is logged"
+expect_session "reloaded rule applies" \
+	'rule=helo-block action=reject .*stage=mail' \
+	ip=192.0.2.1 helo=blocked.test rcpt="<user@example.com>" from="<r1@valid.test>" expect_mail=replycode
+expect_session "reject_stage = mail refuses at MAIL FROM after reload" \
+	'mx=nullmx .*rule=null-mx action=reject .*stage=mail' \
+	"${base[@]}" from="<r2@nullmx.test>" expect_mail=replycode
+cp "$CONF" "$WORK/good.conf"
+printf 'this is not a setting\n' >>"$CONF"
+bad_line=$(wc -l <"$CONF")
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 100; i++)); do grep -q 'reload failed' "$MXG_LOG" && break; sleep 0.05; done
+t_expect_match "$(grep 'reload failed' "$MXG_LOG")" \
+	"reload failed: $CONF:$bad_line: .*; keeping previous configuration" "bad reload is refused with FILE:LINE"
+expect_session "previous configuration still applies after a bad reload" \
+	'rule=helo-block action=reject' \
+	ip=192.0.2.1 helo=blocked.test rcpt="<user@example.com>" from="<r3@valid.test>" expect_mail=replycode
+
+# --- dry run and JSON, via reload ------------------------------------------
+write_conf "dry_run = yes
+log_format = json"
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 100; i++)); do [[ $(grep -c 'reloaded configuration' "$MXG_LOG") -ge 2 ]] && break; sleep 0.05; done
+if session "${base[@]}" from="<j1@nullmx.test>" qid='Q"2'; then
+	json=$(grep -F '"sender":"<j1@nullmx.test>"' "$MXG_LOG")
+	check=$(printf '%s\n' "$json" | "$T_PY" -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+assert len(lines) == 1, lines
+d = json.loads(lines[0])
+assert d["queue_id"] == "Q\"2", d
+assert d["mx"] == "nullmx" and d["spf"] is None and d["dry_run"] is True, d
+assert d["action"] == "reject" and d["rule"] == "null-mx", d
+assert isinstance(d["elapsed_ms"], int)
+print("ok")' 2>&1)
+	t_expect_eq "$check" ok "dry run accepts, logs one valid JSON line saying what it would do"
+else
+	t_fail "dry run accepts, logs one valid JSON line saying what it would do" "$(tail -n 3 "$MXG_LOG")"
+fi
+
+# --- SIGTERM ---------------------------------------------------------------
+kill -TERM "$MXG_PID"
+for ((i = 0; i < 200; i++)); do t_alive "$MXG_PID" || break; sleep 0.05; done
+if t_alive "$MXG_PID"; then
+	t_fail "SIGTERM stops the daemon within 10 s"
+else
+	t_ok "SIGTERM stops the daemon within 10 s"
+	t_expect_match "$(cat "$MXG_LOG")" $'stopping \\(SIGTERM\\)\n.*stopped' "stop is logged"
+	[[ -e $WORK/mxguard.pid ]] && t_fail "pid file removed at exit" || t_ok "pid file removed at exit"
+fi
+
+t_summary milter
