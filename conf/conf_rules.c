@@ -177,14 +177,71 @@ static int fill_list(struct parser *ps, struct cond *c, const struct conf_token 
 	return rc;
 }
 
+/*
+ * read_operand - after the fact name: "= V", "!= V" or "[not] in {...}".
+ * Sets the operand's token range tok[*from .. *from + *n) and whether the
+ * test is negated. Returns 0 or -1 (error recorded).
+ */
+static int read_operand(struct parser *ps, enum rules_field f, size_t *from, size_t *n, bool *negate)
+{
+	const struct conf_token *op = peek(ps);
+
+	*negate = false;
+	if (op && (op->type == TOK_EQ || op->type == TOK_NE)) {
+		*negate = op->type == TOK_NE;
+		ps->i++;
+		if (!conf_tok_is_value(peek(ps)))
+			return unexpected(ps, "a value");
+		*from = ps->i++;
+		*n = 1;
+		return 0;
+	}
+	if (is_word(op, "not")) {
+		*negate = true;
+		ps->i++;
+	}
+	if (!is_word(peek(ps), "in"))
+		return unexpected(ps, *negate ? "'in' after 'not'" : "'=', '!=' or 'in'");
+	if (rules_fields[f].vtype == RV_BOOL)
+		return conf_error(ps->ctx, NULL, peek(ps)->line, "%s: %s is yes or no; use = or !=",
+				  ps->what, rules_fields[f].name);
+	ps->i++;
+	if (!peek(ps) || peek(ps)->type != TOK_LBRACE)
+		return unexpected(ps, "'{' after 'in'");
+	*from = ++ps->i;
+	while (peek(ps) && peek(ps)->type != TOK_RBRACE)
+		ps->i++;
+	if (!peek(ps))
+		return unexpected(ps, "'}' to close the list");
+	*n = ps->i++ - *from;
+	if (*n == 0)
+		return conf_error(ps->ctx, NULL, ps->l->tok[*from].line, "%s: empty list after 'in'", ps->what);
+	return 0;
+}
+
+/* fill_test - the operand tokens into the test node, by the field's value kind */
+static int fill_test(struct parser *ps, struct cond *c, size_t from, size_t n)
+{
+	const struct rules_field_info *fi = &rules_fields[c->field];
+	const struct conf_token *tok = &ps->l->tok[from];
+
+	if (fi->vtype == RV_NET || fi->vtype == RV_DOMAIN || fi->vtype == RV_ADDRESS)
+		return fill_list(ps, c, tok, n);
+	for (size_t k = 0; k < n; k++)
+		if (tok[k].type == TOK_WORD && strncmp(tok[k].text, "file:", 5) == 0)
+			return conf_error(ps->ctx, NULL, tok[k].line, "%s: %s takes result names, not file: lists",
+					  ps->what, fi->name);
+	return fill_values(ps, c, tok, n);
+}
+
 /* parse_test - FACT = VALUE, FACT != VALUE, FACT [not] in {...}, BOOLFACT */
 static struct cond *parse_test(struct parser *ps)
 {
 	const struct conf_token *t = peek(ps), *op;
-	struct cond *c;
+	struct cond *c, *nc;
 	char names[300];
-	bool negate = false;
-	size_t from, n;
+	bool negate;
+	size_t from = 0, n = 0;
 	enum rules_field f;
 
 	if (!t || t->type != TOK_WORD) {
@@ -210,76 +267,20 @@ static struct cond *parse_test(struct parser *ps)
 		c->values = 2;                   /* bare "trusted" means trusted = yes */
 		return c;
 	}
-	if (op && (op->type == TOK_EQ || op->type == TOK_NE)) {
-		negate = op->type == TOK_NE;
-		ps->i++;
-		if (!conf_tok_is_value(peek(ps))) {
-			unexpected(ps, "a value");
-			goto fail;
-		}
-		from = ps->i++;
-		n = 1;
-	} else {
-		if (is_word(op, "not")) {
-			negate = true;
-			ps->i++;
-		}
-		if (!is_word(peek(ps), "in")) {
-			unexpected(ps, negate ? "'in' after 'not'" : "'=', '!=' or 'in'");
-			goto fail;
-		}
-		if (rules_fields[f].vtype == RV_BOOL) {
-			conf_error(ps->ctx, NULL, peek(ps)->line, "%s: %s is yes or no; use = or !=",
-				   ps->what, rules_fields[f].name);
-			goto fail;
-		}
-		ps->i++;
-		if (!peek(ps) || peek(ps)->type != TOK_LBRACE) {
-			unexpected(ps, "'{' after 'in'");
-			goto fail;
-		}
-		from = ++ps->i;
-		while (peek(ps) && peek(ps)->type != TOK_RBRACE)
-			ps->i++;
-		if (!peek(ps)) {
-			unexpected(ps, "'}' to close the list");
-			goto fail;
-		}
-		n = ps->i++ - from;
-		if (n == 0) {
-			conf_error(ps->ctx, NULL, ps->l->tok[from].line, "%s: empty list after 'in'", ps->what);
-			goto fail;
-		}
+	if (read_operand(ps, f, &from, &n, &negate) != 0 || fill_test(ps, c, from, n) != 0) {
+		cond_free(c);
+		return NULL;
 	}
-	switch (rules_fields[f].vtype) {
-	case RV_MX: case RV_SPF: case RV_DKIM: case RV_BOOL:
-		for (size_t k = from; k < from + n; k++)
-			if (ps->l->tok[k].type == TOK_WORD && strncmp(ps->l->tok[k].text, "file:", 5) == 0) {
-				conf_error(ps->ctx, NULL, ps->l->tok[k].line,
-					   "%s: %s takes result names, not file: lists", ps->what, rules_fields[f].name);
-				goto fail;
-			}
-		if (fill_values(ps, c, &ps->l->tok[from], n) != 0)
-			goto fail;
-		break;
-	default:
-		if (fill_list(ps, c, &ps->l->tok[from], n) != 0)
-			goto fail;
-		break;
+	if (!negate)
+		return c;
+	nc = cond_new(COND_NOT);
+	if (!nc) {
+		cond_free(c);
+		conf_error(ps->ctx, NULL, t->line, "out of memory");
+		return NULL;
 	}
-	if (negate) {
-		struct cond *nc = cond_new(COND_NOT);
-		if (!nc) {
-			conf_error(ps->ctx, NULL, t->line, "out of memory");
-			goto fail;
-		}
-		nc->left = c;
-		c = nc;
-	}
-	return c;
-fail:
-	cond_free(c);
-	return NULL;
+	nc->left = c;
+	return nc;
 }
 
 static struct cond *parse_or(struct parser *ps);
