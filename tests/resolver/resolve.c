@@ -52,38 +52,38 @@ static long elapsed_ms(void)
 }
 
 /* describe - the records of an answer, one short string */
-static void describe(struct job *j, const unsigned char *ans, int len)
+static void describe(const struct job *j, const unsigned char *ans, int len, char *out, size_t cap)
 {
-	size_t o = 0, cap = sizeof(j->line);
+	size_t o = 0;
 	char buf[64];
 
 	if (j->type == ns_t_a || j->type == ns_t_aaaa) {
 		struct dns_addr a[128];
 		int n = dns_parse_addrs(ans, len, a, 128, NULL);
-		o += (size_t)snprintf(j->line, cap, "n=%d", n);
+		o += (size_t)snprintf(out, cap, "n=%d", n);
 		for (int i = 0; i < n && i < 3 && o < cap; i++)
-			o += (size_t)snprintf(j->line + o, cap - o, " %s", dns_addr_format(&a[i], buf, sizeof(buf)));
+			o += (size_t)snprintf(out + o, cap - o, " %s", dns_addr_format(&a[i], buf, sizeof(buf)));
 	} else if (j->type == ns_t_mx) {
 		struct dns_mx mx[8];
 		size_t total;
 		int n = dns_parse_mx(ans, len, mx, 8, &total);
-		o += (size_t)snprintf(j->line, cap, "n=%zu", total);
+		o += (size_t)snprintf(out, cap, "n=%zu", total);
 		for (int i = 0; i < n && i < 3 && o < cap; i++)
-			o += (size_t)snprintf(j->line + o, cap - o, " %u:%s", mx[i].pref, mx[i].host);
+			o += (size_t)snprintf(out + o, cap - o, " %u:%s", mx[i].pref, mx[i].host);
 	} else if (j->type == ns_t_txt) {
 		struct dns_txt_list l;
 		int n = dns_parse_txt(ans, len, &l);
-		o += (size_t)snprintf(j->line, cap, "n=%d", n);
+		o += (size_t)snprintf(out, cap, "n=%d", n);
 		for (int i = 0; i < n && o < cap; i++)
-			o += (size_t)snprintf(j->line + o, cap - o, " len=%zu:%.40s", l.rec[i].len, l.rec[i].text);
+			o += (size_t)snprintf(out + o, cap - o, " len=%zu:%.40s", l.rec[i].len, l.rec[i].text);
 		if (n >= 0)
 			dns_txt_free(&l);
 	} else if (j->type == ns_t_ptr) {
 		char names[4][DNS_HOST_BUF];
 		int n = dns_parse_ptr(ans, len, names, 4, NULL);
-		o += (size_t)snprintf(j->line, cap, "n=%d", n);
+		o += (size_t)snprintf(out, cap, "n=%d", n);
 		for (int i = 0; i < n && o < cap; i++)
-			o += (size_t)snprintf(j->line + o, cap - o, " %s", names[i]);
+			o += (size_t)snprintf(out + o, cap - o, " %s", names[i]);
 	}
 }
 
@@ -91,7 +91,7 @@ static void describe(struct job *j, const unsigned char *ans, int len)
 static void cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
 {
 	struct job *j = arg;
-	char data[1024] = "";
+	char data[512] = "";
 
 	if (in_query) {
 		fprintf(stderr, "%s: callback inside resolver_query\n", j->spec);
@@ -104,9 +104,8 @@ static void cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
 	}
 	j->ms = elapsed_ms();
 	if (st == DNS_OK)
-		describe(j, ans, len);
-	memcpy(data, j->line, sizeof(data));
-	snprintf(j->line, sizeof(j->line), "%s %s ms=%ld %s", j->spec, dns_status_name(st), j->ms, data);
+		describe(j, ans, len, data, sizeof(data));
+	snprintf(j->line, sizeof(j->line), "%.300s %s ms=%ld %s", j->spec, dns_status_name(st), j->ms, data);
 }
 
 /* parse_type - "mx" to ns_t_mx; 0 for mx-check, -1 when unknown */
@@ -156,6 +155,8 @@ int main(int argc, char **argv)
 	struct resolver *r = resolver_new(&o, err, sizeof(err));
 	if (!r) {
 		fprintf(stderr, "resolver_new: %s\n", err);
+		netlist_free(bogus);
+		free(jobs);
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -3,6 +3,7 @@
 # tests/dns/testdns.py on loopback: statuses, SERVFAIL/REFUSED, drops and
 # the deadline, TC -> TCP, CNAME following, cancel/free/poll, parallelism.
 # Builds its own driver, tests/resolver/resolve.c, with the real resolver.
+# SAN="-fsanitize=address,undefined" builds the driver with sanitizers.
 # Prints "resolver: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/../.."
 
 bin=$(t_tmpdir)/resolve
 # shellcheck disable=SC2046
-if ! cc -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -I. \
+if ! cc -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g ${SAN:-} -I. \
 	-o "$bin" tests/resolver/resolve.c policy/resolver.c policy/dns_parse.c \
 	policy/dns_status.c policy/mx.c policy/address.c policy/netlist.c policy/facts.c \
 	$(pkg-config --cflags --libs libcares libidn2) 2>"$T_BASE/cc.err"; then
