@@ -414,6 +414,65 @@ static void test_shipped_conf(void **state)
 	config_unref(c);
 }
 
+/* read_all - a whole file into a new buffer */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+
+	assert_non_null(fp);
+	buf = malloc(1 << 16);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (1 << 16) - 1, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void test_mutations(void **state)
+{
+	(void)state;
+	static const char alphabet[] = " \t\n#\"\\=!(){},%*:/.[]<>0123456789abcxyz\x01\xff";
+	size_t len, loaded = 0, failed = 0;
+	char *orig = read_all("conf/mxguard.conf", &len);
+	char *buf = malloc(len + 64);
+	unsigned seed = 12345;
+
+	assert_non_null(buf);
+	/* damaged copies of the shipped file: each must load or fail as "t.conf:N: ...", never crash */
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t n = len;
+		memcpy(buf, orig, len + 1);
+		for (int k = 0; k < 1 + iter % 4; k++) {
+			size_t pos = (size_t)rand_r(&seed) % (n ? n : 1);
+			char ch = alphabet[(size_t)rand_r(&seed) % (sizeof(alphabet) - 1)];
+			switch (rand_r(&seed) % 3) {
+			case 0: buf[pos] = ch; break;
+			case 1: memmove(buf + pos + 1, buf + pos, n - pos + 1); buf[pos] = ch; n++; break;
+			default: memmove(buf + pos, buf + pos + 1, n - pos); n--; break;
+			}
+		}
+		struct config *c = config_load_string("t.conf", buf, err, sizeof(err));
+		if (c) {
+			loaded++;
+			config_unref(c);
+			continue;
+		}
+		failed++;
+		unsigned line;
+		char colon;
+		if (sscanf(err, "t.conf:%u%c", &line, &colon) != 2 || colon != ':' || line < 1 ||
+		    strstr(err, ": ") == NULL)
+			fail_msg("iteration %d: error without t.conf:LINE: prefix: %s", iter, err);
+	}
+	print_message("mutations: %zu loaded, %zu refused\n", loaded, failed);
+	/* the mutations must have exercised both outcomes */
+	assert_true(loaded > 100);
+	assert_true(failed > 100);
+	free(buf);
+	free(orig);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_file_includes),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_shipped_conf),
+		cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
