@@ -171,10 +171,39 @@ static bool fatal_status(DKIM_STAT st)
 	return st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL || st == DKIM_STAT_INVALID;
 }
 
+/*
+ * field_text - "name:value" with every bare LF made CRLF. MTAs keep
+ * header folds as bare LF (Postfix does) and libopendkim's FIXCRLF only
+ * mends the body, but the signer hashed CRLF folds.
+ */
+static char *field_text(const char *name, const char *value, size_t *len)
+{
+	size_t ln = strlen(name), lv = strlen(value), extra = 0, n;
+	char *h;
+
+	for (size_t i = 0; i < lv; i++)
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			extra++;
+	h = malloc(ln + 1 + lv + extra + 1);
+	if (h == NULL)
+		return NULL;
+	memcpy(h, name, ln);
+	h[ln] = ':';
+	n = ln + 1;
+	for (size_t i = 0; i < lv; i++) {
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			h[n++] = '\r';
+		h[n++] = value[i];
+	}
+	h[n] = '\0';
+	*len = n;
+	return h;
+}
+
 /* dkimv_header - see dkim.h. */
 int dkimv_header(struct dkimv *v, const char *name, const char *value)
 {
-	size_t ln = strlen(name), lv = strlen(value);
+	size_t len;
 	char *h;
 	DKIM_STAT st;
 
@@ -182,15 +211,12 @@ int dkimv_header(struct dkimv *v, const char *name, const char *value)
 		return v->failed ? -1 : 0;
 	if (strcasecmp(name, "DKIM-Signature") == 0)
 		v->sig_headers++;
-	h = malloc(ln + lv + 2);
+	h = field_text(name, value, &len);
 	if (h == NULL) {
 		v->failed = true;
 		return -1;
 	}
-	memcpy(h, name, ln);
-	h[ln] = ':';
-	memcpy(h + ln + 1, value, lv + 1);
-	st = dkim_header(v->dkim, (unsigned char *)h, ln + lv + 1);
+	st = dkim_header(v->dkim, (unsigned char *)h, len);
 	free(h);
 	/* a malformed field (no name, bad signature syntax) is the message's problem, not ours */
 	if (st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL) {
@@ -471,6 +497,10 @@ int dkimv_eom(struct dkimv *v, struct facts *f)
 			if (fatal_status(st)) {
 				note_error(v, "end of message");
 				v->failed = true;
+			} else if (st == DKIM_STAT_SYNTAX) {
+				/* e.g. "CRLF at end of body missing": no signature was checked */
+				note_error(v, "cannot verify message");
+				v->unusable = true;
 			}
 		}
 		if (collect(v) != 0)

@@ -125,6 +125,11 @@ sed 's/double spaces/double  spaces/' "$W/simple.eml" >"$W/simple-ws.eml"
 check "$W/simple-ws.eml"
 expect "simple body canonicalization does not" "^dkim=fail .*reason=body hash mismatch"
 
+# an MTA's bare-LF line ends (folds and body) with FIXCRLF: still exact enough for simple
+tr -d '\r' <"$W/simple.eml" >"$W/simple-lf.eml"
+check "$W/simple-lf.eml" --fixcrlf
+expect "LF-only message, simple/simple, FIXCRLF: pass" "^dkim=pass"
+
 if sign "$W/base.eml" "$W/ed.eml" "$W/ed.key" ed "$D" --alg ed25519-sha256; then
 	check "$W/ed.eml"
 	expect "dkimpy ed25519-sha256: pass (libopendkim 2.11 verifies RFC 8463)" \

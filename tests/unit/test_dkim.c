@@ -31,6 +31,7 @@
 #define KOTHER "sel1024._domainkey.other.example"
 
 static struct dkimv_lib *lib;
+static bool bare_lf_folds;   /* feed_headers hands values over with LF folds */
 
 /* setup_lib - one library for the whole file, as in the daemon. */
 static int setup_lib(void **state)
@@ -54,6 +55,7 @@ static int teardown_lib(void **state)
 static int reset(void **state)
 {
 	(void)state;
+	bare_lf_folds = false;
 	fake_dns_reset();
 	return 0;
 }
@@ -85,6 +87,18 @@ static char *replace(const char *msg, const char *from, const char *to)
 	return out;
 }
 
+/* lf_folds - turn every CRLF in s into a bare LF, in place (how MTAs store folds). */
+static void lf_folds(char *s)
+{
+	char *d = s;
+
+	for (const char *p = s; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			*d++ = *p;
+	*d = '\0';
+}
+
+
 /* feed_headers - every header field of msg to the verifier; returns the body. */
 static const char *feed_headers(struct dkimv *v, const char *msg)
 {
@@ -107,6 +121,8 @@ static const char *feed_headers(struct dkimv *v, const char *msg)
 		name[colon - p] = '\0';
 		value = strndup(colon + 1, (size_t)(e - colon - 1));
 		assert_non_null(value);
+		if (bare_lf_folds)
+			lf_folds(value);
 		assert_int_equal(dkimv_header(v, name, value), 0);
 		free(value);
 		p = e + 2;
@@ -639,6 +655,44 @@ static void test_lf_only_with_fixcrlf(void **state)
 	free(body);
 }
 
+/* test_lf_folded_headers - folds arriving as bare LF (Postfix) are restored to CRLF. */
+static void test_lf_folded_headers(void **state)
+{
+	struct resolver *res;
+	struct facts f;
+	struct dkimv *v;
+
+	(void)state;
+	assert_non_null(strstr(FX_RSA1024_SIMPLE, ";\r\n "));
+	add_key(K1024, KEY_RSA1024);
+	add_key(K2048, KEY_RSA2048);
+	bare_lf_folds = true;
+	/* simple header canonicalization: only an exact CRLF fold verifies */
+	v = verify(&res, FX_RSA1024_SIMPLE, 0, "example.com", &f, 0);
+	assert_int_equal(f.dkim, DKIMR_PASS);
+	done(v, res);
+	v = verify(&res, FX_RSA2048_RELAXED, 0, "example.com", &f, 0);
+	assert_int_equal(f.dkim, DKIMR_PASS);
+	done(v, res);
+}
+
+/* test_body_without_final_crlf - a message libopendkim cannot verify is permerror, not temperror. */
+static void test_body_without_final_crlf(void **state)
+{
+	struct resolver *res;
+	struct facts f;
+	struct dkimv *v;
+	char *msg = replace(FX_RSA2048_RELAXED, "spaces.\r\n", "spaces.");
+
+	(void)state;
+	add_key(K2048, KEY_RSA2048);
+	v = verify(&res, msg, 0, "example.com", &f, 0);
+	assert_int_equal(f.dkim, DKIMR_PERMERROR);
+	assert_non_null(strstr(one_sig(v)->reason, "CRLF"));
+	done(v, res);
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +719,8 @@ int main(void)
 		cmocka_unit_test_setup(test_free_with_query_in_flight, reset),
 		cmocka_unit_test_setup(test_max_signatures, reset),
 		cmocka_unit_test_setup(test_lf_only_with_fixcrlf, reset),
+		cmocka_unit_test_setup(test_lf_folded_headers, reset),
+		cmocka_unit_test_setup(test_body_without_final_crlf, reset),
 	};
 	return cmocka_run_group_tests(tests, setup_lib, teardown_lib);
 }
