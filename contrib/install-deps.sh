@@ -10,7 +10,7 @@ packages=(
 	libmilter-dev libc-ares-dev libspf2-dev libopendkim-dev libidn2-dev libpsl-dev
 	publicsuffix libcmocka-dev
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
-	opendkim opendkim-tools dnsutils procps iproute2 cppcheck
+	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace
 )
 
 missing=()

@@ -196,6 +196,18 @@ rq "not a server" a:ok.test
 t_expect_eq "$RC" 2 "bad server list refused"
 t_expect_match "$(cat "$T_BASE/rq.err")" "bad DNS server list" "bad server list: reason given"
 
+# With servers given, nothing of the system resolver is read and only the
+# configured (loopback) server is contacted.
+if strace -f -qq -e trace=openat,open,connect,sendto,sendmsg -o "$T_BASE/strace" \
+	"$bin" -t 500 "$S" a:ok.test mx-check:good.test >/dev/null 2>&1; then
+	t_expect_nomatch "$(grep -E 'resolv\.conf|nsswitch\.conf|/etc/hosts|svc\.conf' "$T_BASE/strace")" . \
+		"no resolv.conf, nsswitch.conf or hosts file read"
+	t_expect_eq "$(grep -oE 'sin6?_addr=[^)]*\)|inet_pton\([^)]*\)' "$T_BASE/strace" | sort -u)" \
+		'sin_addr=inet_addr("127.0.0.1")' "only the configured loopback server contacted"
+else
+	t_fail "driver runs under strace" "$(tail -n 5 "$T_BASE/strace" 2>/dev/null)"
+fi
+
 # The MX check on the real resolver.
 rq -t 1000 "$S" mx-check:good.test mx-check:bogus.test mx-check:nullmx.test mx-check:nx.test \
 	mx-check:implicit.test mx-check:mxalias.test mx-check:sf.test mx-check:user_x.test
