@@ -104,6 +104,7 @@ static int check_ldh(const char *name, char *reason, size_t reasonlen)
 	return 0;
 }
 
+/* address_domain - normalise a host name to lower-case A-labels and check it */
 int address_domain(const char *in, char *out, size_t outlen, char *reason, size_t reasonlen)
 {
 	char name[DOMAIN_IN_MAX];
@@ -146,6 +147,7 @@ int address_domain(const char *in, char *out, size_t outlen, char *reason, size_
 	return 0;
 }
 
+/* address_literal - an IPv4 or IPv6 address literal in brackets? */
 int address_literal(const char *lit, char *reason, size_t reasonlen)
 {
 	char inner[64];
@@ -279,6 +281,7 @@ static char *split_local(char *s, const char **why)
 	return p;
 }
 
+/* address_parse - classify a MAIL FROM argument */
 enum addr_class address_parse(const char *arg, struct address *out)
 {
 	char buf[FACT_ADDR_MAX];

@@ -272,6 +272,7 @@ static int walk(const unsigned char *ans, int len, int type, walk_fn *fn, void *
 	return rc;
 }
 
+/* dns_parse_rcode - RCODE from the header */
 int dns_parse_rcode(const unsigned char *ans, int len)
 {
 	if (!ans || len < HDR_LEN)
@@ -288,6 +289,7 @@ static int follow_seen(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
+/* dns_parse_follow - records of qtype, a CNAME chain to follow, or neither */
 int dns_parse_follow(const unsigned char *ans, int len, int qtype,
 		     char *target, size_t targetlen)
 {
@@ -351,6 +353,7 @@ static int mx_one(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
+/* dns_parse_mx - the most preferred MX records, sorted */
 int dns_parse_mx(const unsigned char *ans, int len, struct dns_mx *out,
 		 size_t max, size_t *total)
 {
@@ -386,6 +389,7 @@ static int addr_one(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
+/* dns_parse_addrs - A and AAAA records of the question name */
 int dns_parse_addrs(const unsigned char *ans, int len, struct dns_addr *out,
 		    size_t max, size_t *total)
 {
@@ -416,6 +420,7 @@ static int ptr_one(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
+/* dns_parse_ptr - PTR target names */
 int dns_parse_ptr(const unsigned char *ans, int len, char (*out)[DNS_HOST_BUF],
 		  size_t max, size_t *total)
 {
@@ -455,6 +460,7 @@ static int txt_one(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
+/* dns_parse_txt - TXT records, strings joined, into an owned list */
 int dns_parse_txt(const unsigned char *ans, int len, struct dns_txt_list *out)
 {
 	int rc;
@@ -471,6 +477,7 @@ int dns_parse_txt(const unsigned char *ans, int len, struct dns_txt_list *out)
 	return (int)out->count;
 }
 
+/* dns_txt_free - release a dns_parse_txt result; the list is left empty */
 void dns_txt_free(struct dns_txt_list *l)
 {
 	if (!l)
@@ -482,6 +489,7 @@ void dns_txt_free(struct dns_txt_list *l)
 	l->count = 0;
 }
 
+/* dns_addr_format - an address in presentation form */
 char *dns_addr_format(const struct dns_addr *a, char *buf, size_t buflen)
 {
 	if (!inet_ntop(a->family, a->addr, buf, (socklen_t)buflen))

@@ -281,6 +281,7 @@ static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int l
 		finalize(c);
 }
 
+/* mx_check_start - validate the domain, then ask for its MX */
 void mx_check_start(struct mx_check *c, struct resolver *res, const char *domain,
 		    const struct mx_options *opt)
 {
@@ -302,6 +303,7 @@ void mx_check_start(struct mx_check *c, struct resolver *res, const char *domain
 		finish(c, MX_TEMPERROR, "cannot start MX lookup for %s", c->domain);
 }
 
+/* mx_check_for_sender - null, literal and invalid senders decide without DNS */
 void mx_check_for_sender(struct mx_check *c, struct resolver *res,
 			 const struct address *sender, const struct mx_options *opt)
 {
@@ -325,11 +327,13 @@ void mx_check_for_sender(struct mx_check *c, struct resolver *res,
 	}
 }
 
+/* mx_check_done - resolver_wait predicate */
 bool mx_check_done(void *arg)
 {
 	return ((const struct mx_check *)arg)->done;
 }
 
+/* mx_check_facts - copy the verdict into the message facts */
 void mx_check_facts(const struct mx_check *c, struct facts *f)
 {
 	if (!c->done)
@@ -339,6 +343,7 @@ void mx_check_facts(const struct mx_check *c, struct facts *f)
 	f->known |= FACT_MX;
 }
 
+/* mx_check_abandon - detach lookups in flight so the check can be freed */
 void mx_check_abandon(struct mx_check *c)
 {
 	for (unsigned i = 0; i < MX_QUERIES_MAX; i++) {

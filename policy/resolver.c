@@ -265,11 +265,13 @@ static void step(struct resolver *r, long max_ms)
 	}
 }
 
+/* resolver_library_init - c-ares global state, once per process */
 int resolver_library_init(void)
 {
 	return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? 0 : -1;
 }
 
+/* resolver_library_cleanup - undo resolver_library_init */
 void resolver_library_cleanup(void)
 {
 	ares_library_cleanup();
@@ -289,6 +291,7 @@ static int count_servers(ares_channel ch)
 	return n;
 }
 
+/* resolver_new - a channel of our own; with servers given, nothing is read from the system */
 struct resolver *resolver_new(const struct resolver_options *opt, char *err, size_t errlen)
 {
 	struct ares_options o;
@@ -336,6 +339,7 @@ struct resolver *resolver_new(const struct resolver_options *opt, char *err, siz
 	return r;
 }
 
+/* resolver_free - fail whatever is pending, then destroy the channel */
 void resolver_free(struct resolver *r)
 {
 	if (!r)
@@ -347,6 +351,7 @@ void resolver_free(struct resolver *r)
 	free(r);
 }
 
+/* resolver_set_deadline - absolute CLOCK_MONOTONIC deadline, or none */
 void resolver_set_deadline(struct resolver *r, const struct timespec *deadline)
 {
 	r->has_deadline = deadline != NULL;
@@ -354,6 +359,7 @@ void resolver_set_deadline(struct resolver *r, const struct timespec *deadline)
 		r->deadline = *deadline;
 }
 
+/* resolver_query - queue a lookup; its outcome always arrives through deliver() */
 int resolver_query(struct resolver *r, const char *name, int type,
 		   resolver_callback *cb, void *arg)
 {
@@ -381,6 +387,7 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	return 0;
 }
 
+/* resolver_wait - drive c-ares until done, idle, or the deadline */
 bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 {
 	for (;;) {
@@ -397,6 +404,7 @@ bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 	}
 }
 
+/* resolver_poll - one non-blocking look at the sockets */
 void resolver_poll(struct resolver *r)
 {
 	deliver(r);
@@ -410,6 +418,7 @@ void resolver_poll(struct resolver *r)
 	deliver(r);
 }
 
+/* resolver_cancel_all - every pending query fails now with DNS_ERROR */
 void resolver_cancel_all(struct resolver *r)
 {
 	enum resolver_mode saved;
@@ -423,6 +432,7 @@ void resolver_cancel_all(struct resolver *r)
 	r->mode = saved;
 }
 
+/* resolver_pending - user callbacks still owed */
 unsigned resolver_pending(const struct resolver *r)
 {
 	return r ? r->pending : 0;

@@ -121,6 +121,7 @@ static int parse_type(const char *t, size_t n)
 	return -1;
 }
 
+/* main - start every query at once, drive them, print the outcomes */
 int main(int argc, char **argv)
 {
 	struct resolver_options o = { NULL, 0, 0 };

@@ -184,6 +184,7 @@ static char *next_record(char *s)
 	return NULL;
 }
 
+/* dns_build - header, question and the spec's records */
 int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
 	      int rcode, const char *spec)
 {

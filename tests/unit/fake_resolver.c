@@ -76,6 +76,7 @@ static struct entry *find(const char *name, int type)
 	return NULL;
 }
 
+/* fake_dns_reset - forget answers and counts */
 void fake_dns_reset(void)
 {
 	while (entries) {
@@ -88,6 +89,7 @@ void fake_dns_reset(void)
 	nlog = ntotal = 0;
 }
 
+/* fake_dns_default - status for unregistered names */
 void fake_dns_default(enum dns_status s)
 {
 	default_status = s;
@@ -122,6 +124,7 @@ static int add(const char *name, int type, enum dns_status st, bool hang,
 	return 0;
 }
 
+/* fake_dns_add - register an answer built from a spec */
 int fake_dns_add(const char *name, int type, enum dns_status st, const char *spec)
 {
 	unsigned char *pkt = NULL;
@@ -141,6 +144,7 @@ int fake_dns_add(const char *name, int type, enum dns_status st, const char *spe
 	return add(name, type, st, false, false, pkt, len);
 }
 
+/* fake_dns_add_raw - register a hand-made packet, delivered as is */
 int fake_dns_add_raw(const char *name, int type, enum dns_status st,
 		     const unsigned char *pkt, int len)
 {
@@ -153,11 +157,13 @@ int fake_dns_add_raw(const char *name, int type, enum dns_status st,
 	return add(name, type, st, false, true, copy, len);
 }
 
+/* fake_dns_hang - a query that never answers */
 int fake_dns_hang(const char *name, int type)
 {
 	return add(name, type, DNS_TIMEOUT, true, false, NULL, 0);
 }
 
+/* fake_dns_count - queries made for a name and type */
 unsigned fake_dns_count(const char *name, int type)
 {
 	char n[DNS_NAME_BUF] = "";
@@ -171,6 +177,7 @@ unsigned fake_dns_count(const char *name, int type)
 	return c;
 }
 
+/* fake_dns_total - all queries made */
 unsigned fake_dns_total(void)
 {
 	return ntotal;
@@ -186,9 +193,12 @@ static void log_query(const char *name, int type)
 	}
 }
 
+/* resolver_library_init - nothing to set up */
 int resolver_library_init(void) { return 0; }
+/* resolver_library_cleanup - nothing to undo */
 void resolver_library_cleanup(void) {}
 
+/* resolver_new - an empty FIFO of pending queries */
 struct resolver *resolver_new(const struct resolver_options *opt, char *err, size_t errlen)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
@@ -202,6 +212,7 @@ struct resolver *resolver_new(const struct resolver_options *opt, char *err, siz
 	return r;
 }
 
+/* resolver_set_deadline - remember the deadline */
 void resolver_set_deadline(struct resolver *r, const struct timespec *d)
 {
 	r->has_deadline = d != NULL;
@@ -237,6 +248,7 @@ static void unlink_q(struct resolver *r, struct fq **prev, struct fq *q)
 		r->tail = prev;
 }
 
+/* resolver_query - count and queue; nothing runs until wait/poll */
 int resolver_query(struct resolver *r, const char *name, int type,
 		   resolver_callback *cb, void *arg)
 {
@@ -338,6 +350,7 @@ static bool step(struct resolver *r)
 	return false;
 }
 
+/* resolver_wait - answer one query per step until done */
 bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 {
 	for (;;) {
@@ -358,6 +371,7 @@ bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 	}
 }
 
+/* resolver_poll - answer what was pending on entry */
 void resolver_poll(struct resolver *r)
 {
 	unsigned n = r->pending;
@@ -370,12 +384,14 @@ void resolver_poll(struct resolver *r)
 		;
 }
 
+/* resolver_cancel_all - everything fails with DNS_ERROR */
 void resolver_cancel_all(struct resolver *r)
 {
 	if (r)
 		fail_all(r, DNS_ERROR);
 }
 
+/* resolver_free - cancel, then free */
 void resolver_free(struct resolver *r)
 {
 	if (!r)
@@ -384,6 +400,7 @@ void resolver_free(struct resolver *r)
 	free(r);
 }
 
+/* resolver_pending - callbacks still owed */
 unsigned resolver_pending(const struct resolver *r)
 {
 	return r ? r->pending : 0;
