@@ -308,7 +308,8 @@ static unsigned running_needed(const struct checks *ck, unsigned needed)
 	unsigned bits = 0;
 
 	for (size_t i = 0; i < check_table_len; i++)
-		if (ck->row[i].started && !ck->row[i].harvested && (needed & check_table[i]->fact))
+		if (ck->row[i].started && !ck->row[i].harvested && (needed & check_table[i]->fact) &&
+		    check_table[i]->ready <= ck->stage)
 			bits |= check_table[i]->fact;
 	return bits;
 }

@@ -14,6 +14,9 @@
  *   release(state)     free; lookups are already cancelled.
  *   header/body/stage_event  optional: message data for checks that read
  *                      it (DKIM), and stage changes after start.
+ *   ready              the earliest stage at which it can finish (0: any).
+ *                      Before it, checks_decide does not wait for the row
+ *                      (nor cut it off): DKIM needs the whole message.
  * check_table lists the rows in the order they should start.
  */
 #ifndef MXGUARD_CHECKS_ROW_H
@@ -31,6 +34,7 @@ struct check_row {
 	const char *name;
 	unsigned fact;                  /* FACT_* bits it writes */
 	enum check_stage stage;         /* earliest stage it may start */
+	enum check_stage ready;         /* earliest stage it can finish; 0 = any */
 	int (*start)(struct checks *ck, void **state);
 	bool (*done)(const void *state);
 	void (*finish)(void *state, struct facts *f);
@@ -69,6 +73,7 @@ extern const size_t check_table_len;
 
 /* The rows (checks_<name>.c). */
 extern const struct check_row check_row_mx;
+extern const struct check_row check_row_dkim;
 
 /* checks_fail - record an internal error (the first one wins). */
 void checks_fail(struct checks *ck, const char *what);

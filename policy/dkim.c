@@ -510,6 +510,12 @@ int dkimv_eom(struct dkimv *v, struct facts *f)
 	return v->failed ? -1 : 0;
 }
 
+/* dkimv_keys_pending - see dkim.h. */
+unsigned dkimv_keys_pending(const struct dkimv *v)
+{
+	return dkimk_pending(v->keys);
+}
+
 /* dkimv_results - see dkim.h. */
 const struct dkimv_sig *dkimv_results(const struct dkimv *v, size_t *n)
 {

@@ -137,6 +137,9 @@ int dkimv_body(struct dkimv *, const unsigned char *chunk, size_t len);
  */
 int dkimv_eom(struct dkimv *, struct facts *f);
 
+/* dkimv_keys_pending - key queries started and not answered yet (0 before dkimv_eoh). */
+unsigned dkimv_keys_pending(const struct dkimv *);
+
 /* dkimv_results - per-signature results after dkimv_eom, in header order; *n gets the count. Owned by the verifier. */
 const struct dkimv_sig *dkimv_results(const struct dkimv *, size_t *n);
 
