@@ -8,7 +8,9 @@
  * the configured on_error outcome with a logged line, never a crash.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libmilter/mfapi.h>
 
@@ -150,11 +152,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		smfi_setpriv(ctx, c);
 	}
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP);
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP | SMFIP_HDR_LEADSPC);
 	*pf2 = 0;
 	*pf3 = 0;
-	if (c)
+	if (c) {
 		c->can_skip = (f1 & SMFIP_SKIP) != 0;
+		c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
+	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {i}");
@@ -234,13 +238,45 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	return envelope_decision(ctx, m, checks_facts(m->ck)->rcpt, "rcpt");
 }
 
-/* cb_header - From: domain and data for checks that read headers */
+/* note_forged - remember an A-R header claiming our authserv_id, by its index among A-R headers */
+static void note_forged(struct msg *m, bool forged)
+{
+	if (!forged)
+		return;
+	if (m->nforged < sizeof m->forged / sizeof m->forged[0])
+		m->forged[m->nforged++] = m->ar_seen;
+	else
+		m->oom = true;   /* cannot remove them all: do not pass any on */
+}
+
+/* cb_header - From: domain, data for checks that read headers, forged A-R */
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = get_conn(ctx);
+	struct msg *m = c ? c->msg : NULL;
+	const char *n = name ? name : "";
+	char *v = value ? value : "";
+	char *spaced = NULL;
 
-	if (c && c->msg)
-		checks_header(c->msg->ck, name ? name : "", value ? value : "");
+	if (!m)
+		return SMFIS_CONTINUE;
+	if (strcasecmp(n, "Authentication-Results") == 0)
+		m->ar_seen++;
+	if (!c->leadspc) {
+		/* the checks want the value exactly as after the colon */
+		size_t len = strlen(v);
+
+		spaced = malloc(len + 2);
+		if (!spaced) {
+			m->oom = true;
+			return SMFIS_CONTINUE;
+		}
+		spaced[0] = ' ';
+		memcpy(spaced + 1, v, len + 1);
+		v = spaced;
+	}
+	note_forged(m, checks_header(m->ck, n, v));
+	free(spaced);
 	return SMFIS_CONTINUE;
 }
 
@@ -267,12 +303,35 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/* edit_headers - drop forged A-R headers, add ours at the top; 0 or -1 (out of memory) */
+static int edit_headers(SMFICTX *ctx, struct msg *m)
+{
+	struct checks_hdr hdrs[CHECKS_HDR_MAX];
+	int n;
+
+	/* highest index first, so earlier indexes still name the same header */
+	for (unsigned i = m->nforged; i-- > 0;)
+		if (smfi_chgheader(ctx, "Authentication-Results", (int)m->forged[i], NULL) != MI_SUCCESS)
+			log_warn("cannot remove a forged Authentication-Results header");
+	n = checks_result_headers(m->ck, hdrs);
+	if (n < 0)
+		return -1;
+	for (int i = n; i-- > 0;)
+		if (smfi_insheader(ctx, 0, (char *)hdrs[i].name, hdrs[i].value) != MI_SUCCESS)
+			log_warn("cannot add the %s header", hdrs[i].name);
+	checks_result_headers_free(hdrs, n);
+	return 0;
+}
+
 /* final_action - apply a decided verdict at end of message */
 static sfsistat final_action(SMFICTX *ctx, struct msg *m, const struct verdict *v)
 {
+	bool delivers = v->dry_run || v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE;
 	struct reply r;
 	char line[sizeof r.text + 32];
 
+	if (delivers && edit_headers(ctx, m) < 0)
+		return internal_error(ctx, m, NULL, "eom", "out of memory building headers");
 	if (v->dry_run) {
 		log_dry_run(m, v, "eom");
 		return SMFIS_CONTINUE;
@@ -311,7 +370,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (!m)
 		return internal_error(ctx, NULL, NULL, "eom", "end of message without a message");
 	note_queue_id(ctx, m);
-	if (checks_advance(m->ck, CHECK_STAGE_EOM) < 0) {
+	if (m->oom) {
+		rc = internal_error(ctx, m, NULL, "eom", "out of memory (or too many forged headers) during the message");
+	} else if (checks_advance(m->ck, CHECK_STAGE_EOM) < 0) {
 		rc = internal_error(ctx, m, NULL, "eom", checks_error(m->ck));
 	} else {
 		switch (checks_decide(m->ck, &v)) {

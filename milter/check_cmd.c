@@ -149,6 +149,21 @@ static int show_verdict(const struct checks *ck, const struct verdict *v)
 	return (unsigned)v->action < sizeof status / sizeof status[0] ? status[v->action] : 2;
 }
 
+/* show_headers - "header: Name: value" for each header the milter would add */
+static void show_headers(const struct checks *ck, const struct verdict *v)
+{
+	struct checks_hdr hdrs[CHECKS_HDR_MAX];
+	int n;
+
+	if (!v->dry_run && v->action != ACTION_ACCEPT && v->action != ACTION_QUARANTINE)
+		return;
+	n = checks_result_headers(ck, hdrs);
+	for (int i = 0; i < n; i++)
+		printf("header: %s: %s\n", hdrs[i].name, hdrs[i].value);
+	if (n > 0)
+		checks_result_headers_free(hdrs, n);
+}
+
 /* refusing - would this verdict refuse at an envelope stage? */
 static bool refusing(enum checks_status st, const struct verdict *v)
 {
@@ -222,8 +237,8 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	if (resolver_library_init() != 0) {
-		fprintf(stderr, "mxguard check: cannot initialise the DNS library\n");
+	if (resolver_library_init() != 0 || checks_library_init(err, sizeof err) != 0) {
+		fprintf(stderr, "mxguard check: cannot initialise the libraries: %s\n", err);
 		config_unref(cfg);
 		return EXIT_SOFTWARE;
 	}
@@ -243,6 +258,7 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 		show("stage", stage);
 		if (st == CHECKS_DECIDED) {
 			rc = show_verdict(ck, &v);
+			show_headers(ck, &v);
 		} else {
 			const char *why = err[0] ? err : st == CHECKS_ERROR ? checks_error(ck)
 					  : "no rule could decide";
@@ -254,6 +270,7 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 	checks_free(ck);
 	resolver_free(res);
 	config_unref(cfg);
+	checks_library_free();
 	resolver_library_cleanup();
 	return rc;
 }

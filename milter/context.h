@@ -31,11 +31,16 @@ struct msg {
 	struct timespec started;       /* MAIL FROM, CLOCK_MONOTONIC */
 	char queue_id[64];             /* {i}, "" until the MTA tells */
 	bool logged;                   /* the message's decision line was written */
+	bool oom;                      /* a callback ran out of memory: answer on_error at the end */
+	unsigned ar_seen;              /* Authentication-Results headers so far */
+	unsigned nforged;              /* entries used in forged[] */
+	unsigned forged[16];           /* 1-based indexes of A-R headers claiming our authserv_id */
 	unsigned rcpt_lines;           /* lines written for refused recipients */
 };
 
 struct conn {
 	bool can_skip;                 /* the MTA accepts SMFIS_SKIP for body chunks */
+	bool leadspc;                  /* header values arrive with their leading space */
 	bool connected;                /* xxfi_connect has filled in the client */
 	struct sockaddr_storage addr;  /* client; ss_family AF_UNSPEC when not IP */
 	char hostname[FACT_NAME_MAX];  /* as the MTA resolved it, for logs */

@@ -28,6 +28,7 @@
 #include "milter/signals.h"
 #include "milter/snapshot.h"
 #include "milter/socket.h"
+#include "policy/checks.h"
 #include "policy/resolver.h"
 
 /* How long SIGTERM waits for open MTA connections to finish. */
@@ -149,6 +150,10 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 		fprintf(stderr, "mxguard: cannot initialise the DNS library\n");
 		return -1;
 	}
+	if (checks_library_init(err, sizeof err) != 0) {
+		fprintf(stderr, "mxguard: %s\n", err);
+		return -1;
+	}
 	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
 		fprintf(stderr, "mxguard: smfi_register failed\n");
 		return -1;
@@ -213,6 +218,7 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	log_info("stopped");
 	snapshot_clear();
 	pidfile_remove();
+	checks_library_free();
 	resolver_library_cleanup();
 	free(d.socket);
 	log_close();

@@ -46,9 +46,7 @@ static void hdr_flush(struct checks *ck, struct hdr *h)
 	if (colon) {
 		*colon = '\0';
 		value = colon + 1;
-		if (*value == ' ' || *value == '\t')
-			value++;
-		checks_header(ck, h->buf, value);
+		(void)checks_header(ck, h->buf, value);
 	}
 	h->len = 0;
 	h->buf[0] = '\0';

@@ -1,7 +1,7 @@
 /*
  * msgfile.h - feed a message from a file to the checks the way an MTA
- * feeds a milter: each header as (name, value) with the value's leading
- * space removed and folded lines kept (joined by "\r\n"), the end of
+ * feeds a milter: each header as (name, value) with the value exactly as
+ * after the colon and folded lines kept (joined by "\r\n"), the end of
  * headers, then the body in chunks with CRLF line ends.
  */
 #ifndef MXGUARD_MSGFILE_H

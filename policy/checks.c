@@ -16,7 +16,9 @@
 #include <time.h>
 
 #include "conf/config.h"
+#include "policy/authres.h"
 #include "policy/checks.h"
+#include "policy/checks_dkim.h"
 #include "policy/checks_row.h"
 #include "policy/netlist.h"
 #include "policy/resolver.h"
@@ -33,6 +35,18 @@ const char *check_stage_name(enum check_stage s)
 	};
 
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "none";
+}
+
+/* checks_library_init - set up what the rows share before any thread runs */
+int checks_library_init(char *err, size_t errlen)
+{
+	return checks_dkim_init(err, errlen);
+}
+
+/* checks_library_free - at exit */
+void checks_library_free(void)
+{
+	checks_dkim_cleanup();
 }
 
 /* checks_new - zeroed state; facts all unknown */
@@ -134,22 +148,26 @@ void checks_set_sender(struct checks *ck, const char *mail_from, bool authentica
 }
 
 /* checks_header - the first From: names the author domain; rows may read every header */
-void checks_header(struct checks *ck, const char *name, const char *value)
+bool checks_header(struct checks *ck, const char *name, const char *value)
 {
+	if (!value)
+		value = "";
 	if (!ck->seen_from && strcasecmp(name, "From") == 0) {
 		ck->seen_from = true;
-		check_parse_from(&ck->facts, value ? value : "");
+		check_parse_from(&ck->facts, value);
 	}
 	for (size_t i = 0; i < check_table_len; i++)
-		if (ck->row[i].state && check_table[i]->header)
-			check_table[i]->header(ck->row[i].state, name, value ? value : "");
+		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->header)
+			check_table[i]->header(ck->row[i].state, name, value);
+	return strcasecmp(name, "Authentication-Results") == 0 && ck->cfg->authserv_id &&
+	       authres_claims_id(value, ck->cfg->authserv_id);
 }
 
 /* checks_body - hand the chunk to rows that read the body */
 void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 {
 	for (size_t i = 0; i < check_table_len; i++)
-		if (ck->row[i].state && check_table[i]->body)
+		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->body)
 			check_table[i]->body(ck->row[i].state, data, len);
 }
 
@@ -246,6 +264,22 @@ static int start_needed(struct checks *ck)
 	return 0;
 }
 
+/* drop_unneeded - abandon running checks no rule can use any more; their facts stay unknown */
+static void drop_unneeded(struct checks *ck)
+{
+	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+
+	for (size_t i = 0; i < check_table_len; i++) {
+		struct check_slot *s = &ck->row[i];
+
+		if (!s->started || s->harvested || (needed & check_table[i]->fact))
+			continue;
+		check_table[i]->release(s->state);
+		s->state = NULL;
+		s->harvested = true;
+	}
+}
+
 /* skip_all - every check's fact becomes "skipped" */
 static void skip_all(struct checks *ck)
 {
@@ -275,6 +309,10 @@ int checks_advance(struct checks *ck, enum check_stage stage)
 		ck->facts.known |= FACT_FROM;   /* no From: header: from_domain "" */
 	if (stage == CHECK_STAGE_MAIL || stage == CHECK_STAGE_HEADERS)
 		set_deadline(ck);
+	harvest(ck);
+	/* before the message data the recipient can still change what is needed */
+	if (stage >= CHECK_STAGE_HEADERS)
+		drop_unneeded(ck);
 	for (size_t i = 0; i < check_table_len; i++)
 		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->stage_event)
 			check_table[i]->stage_event(ck->row[i].state, stage);
@@ -302,7 +340,7 @@ static bool any_needed_done(void *arg)
 	return false;
 }
 
-/* running_needed - fact bits of started, unfinished checks that a rule waits for */
+/* running_needed - fact bits of started, unfinished checks a rule waits for that can finish now */
 static unsigned running_needed(const struct checks *ck, unsigned needed)
 {
 	unsigned bits = 0;
@@ -371,5 +409,42 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 		if (!harvest(ck))
 			/* deadline passed or nothing pending: what still runs never ends */
 			force_finish(ck, running);
+	}
+}
+
+/* checks_result_headers - Authentication-Results and, if configured, Received-SPF */
+int checks_result_headers(const struct checks *ck, struct checks_hdr out[CHECKS_HDR_MAX])
+{
+	struct authres_input in = {
+		.authserv_id = ck->cfg->authserv_id,
+		.facts = &ck->facts,
+	};
+	int n = 0;
+
+	if (skipped_client(ck) || !in.authserv_id)
+		return 0;
+	in.sigs = checks_dkim_results(ck, &in.n_sigs);
+	out[0].name = "Authentication-Results";
+	if (authres_build(&in, &out[0].value) < 0)
+		return -1;
+	n = 1;
+	if (ck->cfg->add_received_spf) {
+		out[1].name = "Received-SPF";
+		if (authres_received_spf(&in, &out[1].value) < 0) {
+			checks_result_headers_free(out, n);
+			return -1;
+		}
+		if (out[1].value)
+			n = 2;
+	}
+	return n;
+}
+
+/* checks_result_headers_free - the values are ours */
+void checks_result_headers_free(struct checks_hdr *hdrs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(hdrs[i].value);
+		hdrs[i].value = NULL;
 	}
 }

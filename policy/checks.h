@@ -20,6 +20,12 @@
  * skip_authenticated) skip every check: their facts are "skipped" and
  * the verdict is accept by the pseudo-rule "trusted" / "authenticated".
  *
+ * A check whose fact no rule can use any more (a decision was made, or
+ * the rules that wanted it turned false) is dropped at end of headers or
+ * end of message: its lookups are abandoned and its fact stays unknown.
+ * (Not earlier: a later RCPT may change what rules on rcpt need.) At end
+ * of message the rcpt facts are those of the last recipient.
+ *
  * Ownership: the caller owns cfg and res and keeps both alive until
  * checks_free(); checks_free() cancels the message's pending lookups
  * (resolver_cancel_all) before freeing its own state. Verdicts point
@@ -61,6 +67,14 @@ enum checks_status {
 struct checks;
 
 /*
+ * checks_library_init - the libraries every message's checks share
+ * (libopendkim, the Public Suffix List). Once per process, before any
+ * thread; 0, or -1 with the reason in err. checks_library_free() at exit.
+ */
+int checks_library_init(char *err, size_t errlen);
+void checks_library_free(void);
+
+/*
  * checks_new - state for one message under snapshot cfg, looking up
  * through res (NULL when the resolver could not be created: a check
  * that needs DNS then makes checks_decide return CHECKS_ERROR).
@@ -90,8 +104,14 @@ void checks_set_sender(struct checks *, const char *mail_from, bool authenticate
 /* checks_set_rcpt - the current recipient (replaces the previous one). */
 void checks_set_rcpt(struct checks *, const char *rcpt);
 
-/* checks_header - one header; the first From: gives from_domain. */
-void checks_header(struct checks *, const char *name, const char *value);
+/*
+ * checks_header - one header; value exactly as it followed the colon,
+ * leading white space included (libmilter: negotiate SMFIP_HDR_LEADSPC,
+ * else pass " " + value). The first From: gives from_domain. Returns
+ * true when the header is an Authentication-Results claiming our
+ * authserv_id: a forgery the caller must remove.
+ */
+bool checks_header(struct checks *, const char *name, const char *value);
 
 /* checks_body - one body chunk (for checks that read the body). */
 void checks_body(struct checks *, const unsigned char *data, size_t len);
@@ -115,6 +135,24 @@ enum checks_status checks_decide(struct checks *, struct verdict *v);
  * caller may stop feeding the body (libmilter's SMFIS_SKIP).
  */
 bool checks_wants_body(const struct checks *);
+
+/* A header to add at end of message; value is owned (checks_result_headers_free). */
+struct checks_hdr {
+	const char *name;
+	char *value;
+};
+#define CHECKS_HDR_MAX 2
+
+/*
+ * checks_result_headers - the headers to add to an accepted message:
+ * Authentication-Results (RFC 8601, our authserv_id) unless the client
+ * skipped the checks, and Received-SPF when add_received_spf is set and
+ * there is an SPF result. Returns how many were written to out (0..2),
+ * or -1 when out of memory (nothing to free then).
+ */
+int checks_result_headers(const struct checks *, struct checks_hdr out[CHECKS_HDR_MAX]);
+/* checks_result_headers_free - free the values of n headers. */
+void checks_result_headers_free(struct checks_hdr *hdrs, int n);
 
 /* checks_facts - what is known so far; valid until checks_free(). */
 const struct facts *checks_facts(const struct checks *);

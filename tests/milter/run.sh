@@ -11,8 +11,15 @@ HERE=tests/milter
 [[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null ||
 	{ echo "milter: build failed"; echo "milter: 0 passed, 1 failed"; exit 1; }
 
-t_dns_start "$HERE/zones.txt" || { echo "milter: 0 passed, 1 failed"; exit 1; }
 WORK=$(t_tmpdir)
+
+# A DKIM key for valid.test, made now; its TXT record joins the zones.
+opendkim-genkey -b 1024 -s sel -d valid.test -D "$WORK" 2>"$WORK/genkey.log" ||
+	{ cat "$WORK/genkey.log"; echo "milter: 0 passed, 1 failed"; exit 1; }
+printf 'sel._domainkey.valid.test. 300 IN TXT "%s"\n' \
+	"$(tr -d '\n' <"$WORK/sel.txt" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n')" \
+	>"$WORK/keys.zone"
+t_dns_start "$HERE/zones.txt" "$WORK/keys.zone" || { echo "milter: 0 passed, 1 failed"; exit 1; }
 PORT=$(t_free_port)
 SOCK="inet:$PORT@127.0.0.1"
 CONF=$WORK/mxguard.conf
@@ -26,6 +33,7 @@ dns_servers = 127.0.0.1:$DNS_PORT
 dns_timeout = 2s
 dns_try_timeout = 500ms
 trusted_networks = 10.9.0.0/16
+authserv_id = mx.test
 $*
 rule null-mx       mx = nullmx    reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
 rule no-domain     mx = nxdomain  reject 550 5.1.8 "sender domain %{domain} does not exist"
@@ -34,6 +42,7 @@ rule bad-sender    mx = invalid   reject 550 5.1.7 "sender address is not valid"
 rule mx-temperror  mx = temperror tempfail 451 4.4.3 "cannot verify %{domain} now, 100% sure"
 rule quarantine-me sender_domain = quarantine.test quarantine "held for review"
 rule discard-me    sender_domain = discard.test discard
+rule dkim-fail     dkim = fail    reject 550 5.7.20 "DKIM signature of %{from_domain} does not verify"
 default accept
 CONF
 }
@@ -128,6 +137,30 @@ expect_session "discard rule discards at end of message" \
 	'rule=discard-me action=discard .*stage=eom' \
 	"${base[@]}" from="<d1@discard.test>" expect_eom=discard
 
+# --- DKIM and Authentication-Results ----------------------------------------
+# make_msg FILE FROM BODY - a CRLF message; signed with the test key into FILE.signed
+make_msg() {
+	printf 'From: Sender <%s>\r\nTo: user@example.com\r\nSubject: dkim test\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <%s>\r\n\r\n%s\r\n' \
+		"$2" "$RANDOM@valid.test" "$3" >"$1"
+	"$T_PY" tests/dkim/sign.py --key "$WORK/sel.private" --selector sel --domain valid.test \
+		"$1" "$1.signed" 2>>"$WORK/sign.log"
+}
+make_msg "$WORK/m1" k1@valid.test "a signed body"
+# tampered: the body changed after signing
+sed 's/a signed body/a changed body/' "$WORK/m1.signed" >"$WORK/m1.tampered"
+expect_session "DKIM-signed message passes; Authentication-Results added" \
+	'from_domain=valid.test .*mx=valid .*dkim=pass dkim_aligned=yes .*action=accept' \
+	"${base[@]}" from="<k1@valid.test>" msgfile="$WORK/m1.signed" \
+	expect_insert=Authentication-Results expect_insert_match='^ ?mx%.test %(mx=valid%);.*dkim=pass .*header%.d=valid%.test'
+expect_session "tampered DKIM message is rejected at end of message" \
+	'dkim=fail .*rule=dkim-fail action=reject reply="550 5.7.20 DKIM signature of valid.test does not verify" .*stage=eom' \
+	"${base[@]}" from="<k2@valid.test>" msgfile="$WORK/m1.tampered" expect_eom=replycode
+expect_session "forged Authentication-Results claiming our authserv-id is removed" \
+	'action=accept' \
+	"${base[@]}" from="<k3@valid.test>" from_hdr="k3@valid.test" \
+	forged_ar="mx.test; spf=pass smtp.mailfrom=k3@valid.test" expect_delete=Authentication-Results \
+	expect_insert=Authentication-Results
+
 # --- mxguard check ---------------------------------------------------------
 out=$(./mxguard check -c "$CONF" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?
 t_expect_eq "$rc" 1 "check: null MX exits 1 (reject)"
@@ -148,6 +181,13 @@ t_expect_match "$rc:$out" $'^0:.*mx: skipped.*rule: trusted' "check: trusted cli
 t_expect_eq "$?" 64 "check: missing --ip is a usage error (64)"
 ./mxguard check -c "$CONF" --from a@b.test --ip not-an-ip --helo c.test >/dev/null 2>&1
 t_expect_eq "$?" 64 "check: bad --ip is a usage error (64)"
+out=$(./mxguard check -c "$CONF" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/m1.signed"); rc=$?
+t_expect_match "$rc:$out" $'^0:.*dkim: pass\ndkim_aligned: yes.*header: Authentication-Results: mx.test \\(mx=valid\\);.*dkim=pass' \
+	"check --message: DKIM pass and the A-R header it would add"
+./mxguard check -c "$CONF" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/m1.tampered" >/dev/null
+t_expect_eq "$?" 1 "check --message: tampered message exits 1 (reject)"
+./mxguard check -c "$CONF" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/nope" >/dev/null 2>&1
+t_expect_eq "$?" 66 "check --message: unreadable message exits 66"
 ./mxguard check -c "$WORK/missing.conf" --from a@b.test --ip 192.0.2.1 --helo c.test >/dev/null 2>&1
 t_expect_eq "$?" 78 "check: unreadable config exits 78"
 
