@@ -36,6 +36,7 @@
 
 struct spf_context {
 	SPF_server_t *server;
+	bool default_url;       /* the default explanation has an upper-case macro */
 };
 
 static pthread_once_t spf_once = PTHREAD_ONCE_INIT;
@@ -70,7 +71,7 @@ struct spf_context *spf_context_new(const struct spf_options *opt, char *err, si
 	SPF_response_t *resp = NULL;
 	struct spf_context *ctx;
 	SPF_dns_server_t *dns;
-	char why[FACT_DETAIL_MAX];
+	char why[FACT_DETAIL_MAX], escaped[4 * SPF_GUARD_MAX_EXP + 1];
 
 	pthread_once(&spf_once, spf_install_handlers);
 	if (spf_guard_explanation(exp, strlen(exp), why, sizeof(why)) < 0) {
@@ -92,7 +93,9 @@ struct spf_context *spf_context_new(const struct spf_options *opt, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (SPF_server_set_explanation(ctx->server, exp, &resp) != SPF_E_SUCCESS ||
+	ctx->default_url = spf_guard_url_macro(exp);
+	if (spf_guard_explain_text(exp, NULL, escaped, sizeof(escaped)) < 0 ||
+	    SPF_server_set_explanation(ctx->server, escaped, &resp) != SPF_E_SUCCESS ||
 	    SPF_server_set_rec_dom(ctx->server, opt ? opt->receiver : NULL) != SPF_E_SUCCESS) {
 		snprintf(err, errlen, "libspf2 refused the SPF settings");
 		if (resp)
@@ -207,6 +210,7 @@ static void spf_run(struct spf_context *ctx, struct resolver *res, const struct 
 	ev.af = in->af;
 	ev.ip4 = in->ip4;
 	ev.ip6 = in->ip6;
+	ev.default_url = ctx->default_url;
 	req = spf_request(ctx, in);
 	resp = req ? SPF_response_new(req) : NULL;
 	if (!req || !resp) {

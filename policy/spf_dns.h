@@ -52,6 +52,7 @@ struct spf_eval {
 	int af;                          /* AF_INET or AF_INET6 */
 	struct in_addr ip4;
 	struct in6_addr ip6;
+	bool default_url;                /* the default explanation URL-encodes (spf_guard_upper_hex) */
 
 	/* RFC 7208 4.6.4 accounting */
 	unsigned terms, voids, queries;

@@ -12,9 +12,11 @@
  * Ownership: the compiled record goes to libspf2 (*recordp, freed by it);
  * text buffers here are malloc'ed and freed before returning.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 
 #include "policy/spf_answer.h"
@@ -54,6 +56,42 @@ static int fetch_txt_one(void *arg, const unsigned char *msg, size_t msglen,
 		spf_answer_txt(rdata, rdlen, f->buf, f->bufcap);
 	}
 	return 0;
+}
+
+/* A client address written out as the i and c macros expand it. */
+struct fetch_ipbuf {
+	char i[64 + 8];
+	char c[INET6_ADDRSTRLEN];
+};
+
+/* fetch_vals - the macro values of the current request, for spf_guard_macro_clamp. */
+static void fetch_vals(SPF_server_t *server, const struct spf_eval *ev, const SPF_request_t *req,
+		       struct fetch_ipbuf *ip, const char *vals[26])
+{
+	int k;
+
+	memset(vals, 0, 26 * sizeof(*vals));
+	if (ev->af == AF_INET) {
+		inet_ntop(AF_INET, &ev->ip4, ip->i, sizeof(ip->i));
+		inet_ntop(AF_INET, &ev->ip4, ip->c, sizeof(ip->c));
+	} else {
+		for (k = 0; k < 16; k++)
+			snprintf(ip->i + 4 * k, sizeof(ip->i) - 4 * (size_t)k, "%x.%x.",
+				 ev->ip6.s6_addr[k] >> 4, ev->ip6.s6_addr[k] & 15);
+		ip->i[63] = '\0';
+		inet_ntop(AF_INET6, &ev->ip6, ip->c, sizeof(ip->c));
+	}
+	vals['l' - 'a'] = req->env_from_lp;
+	vals['s' - 'a'] = req->env_from;
+	vals['o' - 'a'] = req->env_from_dp;
+	vals['d' - 'a'] = req->cur_dom;
+	vals['h' - 'a'] = req->helo_dom;
+	vals['i' - 'a'] = ip->i;
+	vals['c' - 'a'] = ip->c;
+	vals['v' - 'a'] = ev->af == AF_INET ? "in-addr" : "ip6";
+	vals['r' - 'a'] = server->rec_dom;
+	vals['t' - 'a'] = "0";      /* seconds since the epoch: one part, whatever the time */
+	/* p needs DNS to know: left to libspf2 */
 }
 
 /* fetch_permerror - the record of the current domain is broken. */
@@ -100,7 +138,10 @@ static SPF_errcode_t fetch_compile(SPF_server_t *server, struct spf_eval *ev, bo
 	struct spf_parsed *parsed = malloc(sizeof(*parsed));
 	char *text = malloc(FETCH_REWRITE_MAX);
 	char why[FACT_DETAIL_MAX];
+	struct spf_rewrite_in rin;
+	struct fetch_ipbuf ip;
 	SPF_errcode_t err;
+	unsigned nmech;
 
 	if (!parsed || !text) {
 		free(parsed);
@@ -108,17 +149,25 @@ static SPF_errcode_t fetch_compile(SPF_server_t *server, struct spf_eval *ev, bo
 		spf_dns_force(ev, SPFR_TEMPERROR, "out of memory");
 		return SPF_E_NO_MEMORY;
 	}
+	rin.af = ev->af;
+	rin.addr = ev->af == AF_INET ? (const void *)&ev->ip4 : (const void *)&ev->ip6;
+	fetch_vals(server, ev, ev->req, &ip, rin.vals);
 	if (spf_guard_parse(txt, len, parsed, why, sizeof(why)) < 0) {
 		err = fetch_permerror(ev, top, resp, SPF_E_SYNTAX, domain, why);
-	} else if (spf_guard_rewrite(parsed, ev->af, text, FETCH_REWRITE_MAX) < 0) {
+	} else if (spf_guard_rewrite(parsed, &rin, text, FETCH_REWRITE_MAX, &nmech) < 0) {
 		err = fetch_permerror(ev, top, resp, SPF_E_BIG_MECH, domain, "record too large");
 	} else {
 		err = SPF_record_compile(server, resp, recordp, text);
+		/* libspf2 drops mechanisms past its buffer without saying so: count them. */
+		if (err == SPF_E_SUCCESS && (*recordp)->num_mech != nmech)
+			err = SPF_E_BIG_MECH;
 		if (err != SPF_E_SUCCESS) {
 			if (*recordp)
 				SPF_record_free(*recordp);
 			*recordp = NULL;
-			fetch_permerror(ev, top, resp, err, domain, SPF_strerror(err));
+			fetch_permerror(ev, top, resp, err, domain,
+					err == SPF_E_BIG_MECH ? "record too large for the SPF evaluator"
+							      : SPF_strerror(err));
 		}
 	}
 	free(parsed);
@@ -249,19 +298,37 @@ SPF_errcode_t spf_fetch_explanation(SPF_server_t *server, const char *domain,
 	if (!ev->forced && spf_dns_name(domain, name, sizeof(name), &marked) == 0 && !marked)
 		text = fetch_exp_text(ev, name);
 	if (text) {
+		char escaped[4 * SPF_GUARD_MAX_EXP + 1];
+		struct fetch_ipbuf ip;
+		const char *vals[26];
+
+		fetch_vals(server, ev, ev->req, &ip, vals);
 		scratch = SPF_response_new(ev->req);
-		err = scratch ? SPF_record_compile_macro(server, scratch, &macro, text) : SPF_E_NO_MEMORY;
+		err = !scratch ? SPF_E_NO_MEMORY
+		    : spf_guard_explain_text(text, vals, escaped, sizeof(escaped)) < 0 ? SPF_E_BIG_STRING
+		    : SPF_record_compile_macro(server, scratch, &macro, escaped);
 		if (scratch)
 			SPF_response_free(scratch);
-		free(text);
 		if (err == SPF_E_SUCCESS) {
 			err = fetch_expand(server, ev, macro, bufp, buflenp);
 			SPF_macro_free(macro);
-			if (err == SPF_E_SUCCESS)
+			if (err == SPF_E_SUCCESS) {
+				if (spf_guard_url_macro(text))
+					spf_guard_upper_hex(*bufp);
+				if (ev->af == AF_INET6)
+					spf_guard_upper_nibbles(*bufp, ev->ip6.s6_addr);
+				free(text);
 				return err;
+			}
 		} else if (macro) {
 			SPF_macro_free(macro);
 		}
+		free(text);
 	}
-	return fetch_expand(server, ev, server->explanation, bufp, buflenp);
+	err = fetch_expand(server, ev, server->explanation, bufp, buflenp);
+	if (err == SPF_E_SUCCESS && ev->default_url)
+		spf_guard_upper_hex(*bufp);
+	if (err == SPF_E_SUCCESS && ev->af == AF_INET6)
+		spf_guard_upper_nibbles(*bufp, ev->ip6.s6_addr);
+	return err;
 }

@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #define SPF_GUARD_MAX_RECORD 4096   /* joined TXT strings of one record */
-#define SPF_GUARD_MAX_TERMS  128
+#define SPF_GUARD_MAX_TERMS  512    /* a 4096-byte record of "a" terms has ~2000; real ones far fewer */
 #define SPF_GUARD_MAX_TERM   255    /* one mechanism or modifier */
 #define SPF_GUARD_MAX_EXP    384    /* an explanation TXT record */
 #define SPF_GUARD_MAX_DIGITS 128    /* %{d128}: libspf2 refuses more */
@@ -87,14 +87,73 @@ int spf_guard_domain_spec(const char *s, size_t len, char *why, size_t whylen);
  */
 #define SPF_MARK_ANY '\x01'
 
+/* DNS-querying terms one evaluation may use (RFC 7208 4.6.4). */
+#define SPF_GUARD_DNS_TERMS 10
+
 /*
- * spf_guard_rewrite - the parsed record as libspf2 should compile it for a
- * client of address family af (AF_INET or AF_INET6): same semantics, but
- * unknown modifiers dropped, ip4/ip6 terms of the other family dropped,
- * the other family's CIDR length dropped, /0 expressed without a zero
- * length, redirect= moved last (or dropped when "all" is present,
- * RFC 7208 6.1). Returns 0, or -1 when out (outlen bytes) is too small.
+ * spf_guard_rewrite - the parsed record as libspf2 should compile it for
+ * the client in->addr. Same meaning, fewer and simpler terms:
+ *   - ip4/ip6 terms are decided here: one that does not contain the client
+ *     is dropped, the first that does becomes "<qualifier>all" (evaluation
+ *     would stop there) and nothing after it is kept;
+ *   - a/mx keep only the CIDR length of the client's family; a length of 0
+ *     becomes the SPF_MARK_ANY suffix;
+ *   - mechanisms after "all" or after the 11th DNS-querying term (which can
+ *     only end in the limit's permerror) are dropped;
+ *   - unknown modifiers are dropped; exp= is kept; redirect= goes last, and
+ *     only when no "all" is in the record (RFC 7208 6.1) and it is reachable;
+ *   - domain-specs lose their trailing dot and pass spf_guard_macro_clamp.
+ * Why: libspf2 cannot express /0, runs redirect= where it stands, and
+ * silently drops mechanisms beyond 511 compiled bytes (about 63 ip4 or 25
+ * ip6 terms), so what it gets must be small. *nmech is the number of
+ * mechanisms (redirect included) libspf2 must end up with: if its compiled
+ * record has fewer, it truncated. Returns 0, or -1 when out is too small.
  */
-int spf_guard_rewrite(const struct spf_parsed *p, int af, char *out, size_t outlen);
+struct spf_rewrite_in {
+	int af;                         /* AF_INET or AF_INET6 */
+	const void *addr;               /* the client: 4 or 16 bytes */
+	const char *vals[26];           /* macro values known now (spf_guard_macro_clamp) */
+};
+
+int spf_guard_rewrite(const struct spf_parsed *p, const struct spf_rewrite_in *in,
+		      char *out, size_t outlen, unsigned *nmech);
+
+/*
+ * spf_guard_macro_clamp - copy the (validated) macro-string s[0..n) to out
+ * as a NUL-terminated string, dropping each digit transformer that asks
+ * for at least as many parts as its macro's value has (vals['x' - 'a'] is
+ * the value of %{x}, NULL when not known in advance): libspf2 mangles
+ * those, see spf_macro.c. Returns the length, or -1 if out is too small.
+ */
+long spf_guard_macro_clamp(const char *s, size_t n, const char *const vals[26],
+			   char *out, size_t outlen);
+
+/*
+ * spf_guard_explain_text - an explanation (already checked) as libspf2's
+ * macro compiler must get it: clamped as above, and each SP written as the
+ * "%_" macro, because that compiler stops a literal at a space and then
+ * misreads what follows as an escape. vals may be NULL (nothing known).
+ * Returns 0, or -1 when out (outlen bytes) is too small.
+ */
+int spf_guard_explain_text(const char *in, const char *const vals[26], char *out, size_t outlen);
+
+/*
+ * spf_guard_upper_hex - libspf2 URL-encodes with lower-case hex ("%3d");
+ * RFC 3986 2.1 and the RFC 7208 suite want "%3D". Upper-cases in place the
+ * two hex digits after each '%'.
+ */
+void spf_guard_upper_hex(char *s);
+
+/*
+ * spf_guard_upper_nibbles - libspf2 writes %{i} of an IPv6 client as
+ * lower-case nibbles; pyspf and the RFC 7208 suite write them upper-case.
+ * Upper-cases, in an expanded explanation, every full 32-nibble dotted form
+ * of addr (forward or reversed). Only explanation text is touched: DNS
+ * names are case-insensitive anyway.
+ */
+void spf_guard_upper_nibbles(char *s, const unsigned char addr[16]);
+
+/* spf_guard_url_macro - does text use an upper-case (URL-encoding) macro letter? */
+bool spf_guard_url_macro(const char *text);
 
 #endif
