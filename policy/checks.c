@@ -20,6 +20,7 @@
 #include "policy/checks.h"
 #include "policy/checks_dkim.h"
 #include "policy/checks_row.h"
+#include "policy/checks_spf.h"
 #include "policy/netlist.h"
 #include "policy/resolver.h"
 #include "policy/rules.h"
@@ -40,6 +41,8 @@ const char *check_stage_name(enum check_stage s)
 /* checks_library_init - set up what the rows share before any thread runs */
 int checks_library_init(char *err, size_t errlen)
 {
+	if (checks_spf_init(err, errlen) < 0)
+		return -1;
 	return checks_dkim_init(err, errlen);
 }
 
@@ -47,6 +50,7 @@ int checks_library_init(char *err, size_t errlen)
 void checks_library_free(void)
 {
 	checks_dkim_cleanup();
+	checks_spf_cleanup();
 }
 
 /* checks_new - zeroed state; facts all unknown */
@@ -352,6 +356,26 @@ static unsigned running_needed(const struct checks *ck, unsigned needed)
 	return bits;
 }
 
+static void force_finish(struct checks *ck, unsigned bits);
+
+/* run_synchronous - run one waited-for check that evaluates synchronously; true if one ran */
+static bool run_synchronous(struct checks *ck, unsigned bits)
+{
+	for (size_t i = 0; i < check_table_len; i++) {
+		struct check_slot *s = &ck->row[i];
+
+		if (!(bits & check_table[i]->fact) || !check_table[i]->run || !s->started ||
+		    s->harvested || check_table[i]->done(s->state))
+			continue;
+		check_table[i]->run(s->state);
+		harvest(ck);
+		if (!s->harvested)
+			force_finish(ck, check_table[i]->fact);
+		return true;
+	}
+	return false;
+}
+
 /* force_finish - a check that can make no more progress reports what it has (temperror) */
 static void force_finish(struct checks *ck, unsigned bits)
 {
@@ -404,6 +428,9 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 			return CHECKS_UNDECIDED;
 		}
 		ck->waiting_for = running;
+		/* a synchronous check drives the resolver itself, so the others progress meanwhile */
+		if (run_synchronous(ck, running))
+			continue;
 		if (ck->res)
 			resolver_wait(ck->res, any_needed_done, ck);
 		if (!harvest(ck))

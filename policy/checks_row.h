@@ -14,6 +14,10 @@
  *   release(state)     free; lookups are already cancelled.
  *   header/body/stage_event  optional: message data for checks that read
  *                      it (DKIM), and stage changes after start.
+ *   run(state)         optional: for a check that evaluates synchronously
+ *                      (libspf2 drives the resolver itself): do it now.
+ *                      Called when a decision waits for the fact; done()
+ *                      is true afterwards.
  *   ready              the earliest stage at which it can finish (0: any).
  *                      Before it, checks_decide does not wait for the row
  *                      (nor cut it off): DKIM needs the whole message.
@@ -43,6 +47,7 @@ struct check_row {
 	void (*header)(void *state, const char *name, const char *value);
 	void (*body)(void *state, const unsigned char *data, size_t len);
 	void (*stage_event)(void *state, enum check_stage stage);
+	void (*run)(void *state);
 };
 
 #define CHECKS_MAX_ROWS 8
@@ -74,6 +79,8 @@ extern const size_t check_table_len;
 /* The rows (checks_<name>.c). */
 extern const struct check_row check_row_mx;
 extern const struct check_row check_row_dkim;
+extern const struct check_row check_row_spf;
+extern const struct check_row check_row_helo_spf;
 
 /* checks_fail - record an internal error (the first one wins). */
 void checks_fail(struct checks *ck, const char *what);

@@ -10,6 +10,8 @@
 
 const struct check_row *const check_table[] = {
 	&check_row_mx,
+	&check_row_spf,
+	&check_row_helo_spf,
 	&check_row_dkim,
 };
 const size_t check_table_len = sizeof check_table / sizeof check_table[0];

@@ -40,6 +40,7 @@ rule no-domain     mx = nxdomain  reject 550 5.1.8 "sender domain %{domain} does
 rule no-route      mx in {none, bogus} reject 550 5.1.8 "sender domain %{domain} has no usable mail exchanger"
 rule bad-sender    mx = invalid   reject 550 5.1.7 "sender address is not valid"
 rule mx-temperror  mx = temperror tempfail 451 4.4.3 "cannot verify %{domain} now, 100% sure"
+rule spf-fail      spf = fail     reject 550 5.7.23 "SPF check failed for %{domain}"
 rule quarantine-me sender_domain = quarantine.test quarantine "held for review"
 rule discard-me    sender_domain = discard.test discard
 rule dkim-fail     dkim = fail    reject 550 5.7.20 "DKIM signature of %{from_domain} does not verify"
@@ -100,6 +101,9 @@ expect_session "valid sender is accepted at end of message, one line" \
 	'^queue_id=- client_ip=192.0.2.1 helo=client.test sender=<v1@valid.test> from_domain=valid.test .*mx=valid .*rule=default action=accept reply=- dry_run=no stage=eom elapsed_ms=[0-9]+$' \
 	"${base[@]}" from="<v1@valid.test>" from_hdr="Valid Sender <v1@valid.test>"
 t_expect_eq "$(logline v1@valid.test | wc -l)" 1 "exactly one decision line for an accepted message"
+expect_session "SPF fail is refused at RCPT with 5.7.23" \
+	'client_ip=192.0.2.200 .*mx=valid .*spf=fail .*rule=spf-fail action=reject reply="550 5.7.23 SPF check failed for valid.test"' \
+	ip=192.0.2.200 helo=client.test rcpt="<user@example.com>" from="<f1@valid.test>" expect_rcpt=replycode
 expect_session "implicit MX (A record only) is accepted" \
 	'mx=implicit .*action=accept' \
 	"${base[@]}" from="<v2@implicit.test>"
@@ -151,7 +155,7 @@ sed 's/a signed body/a changed body/' "$WORK/m1.signed" >"$WORK/m1.tampered"
 expect_session "DKIM-signed message passes; Authentication-Results added" \
 	'from_domain=valid.test .*mx=valid .*dkim=pass dkim_aligned=yes .*action=accept' \
 	"${base[@]}" from="<k1@valid.test>" msgfile="$WORK/m1.signed" \
-	expect_insert=Authentication-Results expect_insert_match='^ ?mx%.test %(mx=valid%);.*dkim=pass .*header%.d=valid%.test'
+	expect_insert=Authentication-Results expect_insert_match='^ ?mx%.test %(mx=valid%);.*spf=pass .*smtp%.mailfrom=k1@valid%.test.*dkim=pass .*header%.d=valid%.test'
 expect_session "tampered DKIM message is rejected at end of message" \
 	'dkim=fail .*rule=dkim-fail action=reject reply="550 5.7.20 DKIM signature of valid.test does not verify" .*stage=eom' \
 	"${base[@]}" from="<k2@valid.test>" msgfile="$WORK/m1.tampered" expect_eom=replycode
@@ -232,7 +236,7 @@ lines = sys.stdin.read().splitlines()
 assert len(lines) == 1, lines
 d = json.loads(lines[0])
 assert d["queue_id"] == "Q\"2", d
-assert d["mx"] == "nullmx" and d["spf"] is None and d["dry_run"] is True, d
+assert d["mx"] == "nullmx" and d["dkim"] is None and d["dry_run"] is True, d
 assert d["action"] == "reject" and d["rule"] == "null-mx", d
 assert isinstance(d["elapsed_ms"], int)
 print("ok")' 2>&1)

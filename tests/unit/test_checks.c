@@ -294,6 +294,64 @@ static void test_global_dry_run_marks_verdict(void **state)
 	assert_true(v.dry_run);
 }
 
+static void test_spf_fail_rejects(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule null-mx mx = nullmx reject\n"
+		   "rule spf-fail spf = fail reject 550 5.7.23 \"SPF fail for %{domain}\"\n"
+		   "default accept\n");
+	assert_int_equal(fake_dns_add("good.example", ns_t_mx, DNS_OK, "MX 10 mx.good.example"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_a, DNS_OK, "A 192.0.2.25"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_aaaa, DNS_NODATA, NULL), 0);
+	assert_int_equal(fake_dns_add("good.example", ns_t_txt, DNS_OK,
+				      "TXT \"v=spf1 ip4:192.0.2.25 -all\""), 0);
+	envelope("192.0.2.99", "<a@good.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "spf-fail");
+	assert_int_equal(checks_facts(fx.ck)->spf, SPFR_FAIL);
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_VALID);
+	assert_false(checks_facts(fx.ck)->known & FACT_HELO_SPF);
+}
+
+static void test_spf_pass_and_helo_spf(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule h helo_spf = fail reject\nrule s spf != pass tempfail\ndefault accept\n");
+	assert_int_equal(fake_dns_add("good.example", ns_t_txt, DNS_OK,
+				      "TXT \"v=spf1 ip4:192.0.2.0/24 -all\""), 0);
+	assert_int_equal(fake_dns_add("client.example.net", ns_t_txt, DNS_OK,
+				      "TXT \"v=spf1 ip4:192.0.2.1 -all\""), 0);
+	envelope("192.0.2.1", "<a@good.example>", false);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "default");
+	assert_int_equal(checks_facts(fx.ck)->spf, SPFR_PASS);
+	assert_int_equal(checks_facts(fx.ck)->helo_spf, SPFR_PASS);
+	/* no rule on mx: no MX lookup */
+	assert_int_equal(fake_dns_count("good.example", ns_t_mx), 0);
+}
+
+static void test_spf_not_run_when_decided_before(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule null-mx mx = nullmx reject\nrule s spf = fail reject\ndefault accept\n");
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_mx, DNS_OK, "MX 0 ."), 0);
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_txt, DNS_OK, "TXT \"v=spf1 -all\""), 0);
+	envelope("192.0.2.1", "<a@nullmx.example>", false);
+	checks_set_rcpt(fx.ck, "<user@example.com>");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_RCPT), 0);
+	/* the MX answer is in before anyone asks: null-mx decides, SPF never runs */
+	resolver_wait(fx.res, NULL, NULL);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "null-mx");
+	assert_int_equal(fake_dns_count("nullmx.example", ns_t_txt), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +368,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rule_on_later_fact_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_header_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_dry_run_marks_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spf_fail_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spf_pass_and_helo_spf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spf_not_run_when_decided_before, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
