@@ -177,6 +177,9 @@ struct spf_input {
 
 /* spf_request - a libspf2 request for in; NULL on out of memory. */
 static SPF_request_t *spf_request(struct spf_context *ctx, const struct spf_input *in)
+	__attribute__((noinline));
+/* (kept out of line: its locals must not share spf_run's setjmp frame) */
+static SPF_request_t *spf_request(struct spf_context *ctx, const struct spf_input *in)
 {
 	SPF_request_t *req = SPF_request_new(ctx->server);
 
@@ -198,32 +201,33 @@ static SPF_request_t *spf_request(struct spf_context *ctx, const struct spf_inpu
 static void spf_run(struct spf_context *ctx, struct resolver *res, const struct spf_input *in,
 		    struct spf_outcome *out)
 {
-	SPF_request_t *volatile req = NULL;
-	SPF_response_t *volatile resp = NULL;
+	/* On the heap and never reassigned after setjmp: all of these keep
+	 * determinate values when libspf2 longjmps back (C11 7.13.2.1). */
+	struct spf_eval *const ev = calloc(1, sizeof(*ev));
+	SPF_request_t *const req = ev ? spf_request(ctx, in) : NULL;
+	SPF_response_t *const resp = req ? SPF_response_new(req) : NULL;
 	SPF_record_t *rec = NULL;
-	struct spf_eval ev;
 	SPF_errcode_t err;
 	jmp_buf jb;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.res = res;
-	ev.af = in->af;
-	ev.ip4 = in->ip4;
-	ev.ip6 = in->ip6;
-	ev.default_url = ctx->default_url;
-	req = spf_request(ctx, in);
-	resp = req ? SPF_response_new(req) : NULL;
-	if (!req || !resp) {
+	if (!ev || !req || !resp) {
 		out->result = SPFR_TEMPERROR;
 		snprintf(out->reason, sizeof(out->reason), "out of memory");
 		goto done;
 	}
-	ev.req = req;
-	spf_dns_enter(&ev);
+	ev->res = res;
+	ev->af = in->af;
+	ev->ip4 = in->ip4;
+	ev->ip6 = in->ip6;
+	ev->default_url = ctx->default_url;
+	ev->req = req;
+	spf_dns_enter(ev);
 	spf_jump = &jb;
 	if (setjmp(jb) != 0) {
 		spf_jump = NULL;
+		spf_dns_abandon(ev);
 		spf_dns_leave();
+		free(ev);
 		out->result = SPFR_TEMPERROR;
 		snprintf(out->reason, sizeof(out->reason), "libspf2 internal error (%s)", spf_fatal_msg);
 		return;         /* req and resp leak on purpose: see the file comment */
@@ -237,18 +241,18 @@ static void spf_run(struct spf_context *ctx, struct resolver *res, const struct 
 	} else {
 		if (rec)
 			SPF_record_free(rec);
-		out->result = ev.top != SPFR_UNKNOWN ? ev.top
+		out->result = ev->top != SPFR_UNKNOWN ? ev->top
 			    : err == SPF_E_DNS_ERROR ? SPFR_TEMPERROR : SPFR_PERMERROR;
 	}
 	spf_jump = NULL;
 	spf_dns_leave();
-	if (ev.forced != SPFR_UNKNOWN)
-		out->result = ev.forced;
+	if (ev->forced != SPFR_UNKNOWN)
+		out->result = ev->forced;
 	if (out->result == SPFR_FAIL && resp->explanation)
 		spf_printable(out->explanation, sizeof(out->explanation),
 			      resp->explanation, strlen(resp->explanation));
-	if (ev.why[0] && out->result != SPFR_PASS)
-		snprintf(out->reason, sizeof(out->reason), "%s", ev.why);
+	if (ev->why[0] && out->result != SPFR_PASS)
+		snprintf(out->reason, sizeof(out->reason), "%s", ev->why);
 	else
 		spf_default_reason(out, resp);
 done:
@@ -256,6 +260,7 @@ done:
 		SPF_response_free(resp);
 	if (req)
 		SPF_request_free(req);
+	free(ev);
 }
 
 /* spf_client - the client address as libspf2 wants it; false if not IP. */
@@ -327,7 +332,7 @@ static enum spf_result spf_check_identity(struct spf_context *ctx, struct resolv
 	spf_printable(heloclean, sizeof(heloclean), helo, strlen(helo));
 	if (!spf_identity(use_helo ? "" : sender, helo, out, lib, sizeof(lib))) {
 		out->result = SPFR_NONE;    /* RFC 7208 4.3: not a usable domain */
-		snprintf(out->reason, sizeof(out->reason), "\"%s\" is not a valid domain", out->domain);
+		snprintf(out->reason, sizeof(out->reason), "\"%.200s\" is not a valid domain", out->domain);
 		return out->result;
 	}
 	in.helo = heloclean;

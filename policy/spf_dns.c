@@ -142,11 +142,27 @@ int spf_dns_name(const char *in, char *out, size_t outlen, bool *marked)
 	return 0;
 }
 
+/*
+ * One query in flight. It lives on the heap, not on the waiter's stack: if
+ * the evaluation is abandoned while the query is pending (spf_dns_abandon,
+ * after a libspf2 fatal error), the late callback frees it instead of
+ * writing into a stack frame that is gone.
+ */
+struct sd_pending {
+	struct spf_reply r;
+	bool abandoned;
+};
+
 /* sd_reply_cb - resolver callback: keep a copy of the reply for the waiter. */
 static void sd_reply_cb(void *arg, enum dns_status status, const unsigned char *answer, int len)
 {
-	struct spf_reply *r = arg;
+	struct sd_pending *p = arg;
+	struct spf_reply *r = &p->r;
 
+	if (p->abandoned) {
+		free(p);
+		return;
+	}
 	r->status = status;
 	r->done = true;
 	if (answer && len > 0) {
@@ -163,26 +179,50 @@ static void sd_reply_cb(void *arg, enum dns_status status, const unsigned char *
 /* sd_reply_done - resolver_wait predicate. */
 static bool sd_reply_done(void *arg)
 {
-	return ((struct spf_reply *)arg)->done;
+	return ((struct sd_pending *)arg)->r.done;
 }
 
 /* spf_dns_query - see spf_fetch.h. */
 void spf_dns_query(struct spf_eval *ev, const char *name, int type, struct spf_reply *r)
 {
+	struct sd_pending *p;
+
 	memset(r, 0, sizeof(*r));
 	r->status = DNS_ERROR;
 	if (++ev->queries > SPF_MAX_QUERIES) {
 		spf_dns_force(ev, SPFR_PERMERROR, "too many DNS queries for one SPF check");
 		return;
 	}
-	if (resolver_query(ev->res, name, type, sd_reply_cb, r) < 0)
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		spf_dns_force(ev, SPFR_TEMPERROR, "out of memory");
 		return;
-	resolver_wait(ev->res, sd_reply_done, r);
-	if (!r->done) {
-		/* Cannot happen per resolver.h; never leave a callback aimed at our stack. */
-		resolver_cancel_all(ev->res);
-		r->status = DNS_TIMEOUT;
 	}
+	if (resolver_query(ev->res, name, type, sd_reply_cb, p) < 0) {
+		free(p);
+		return;
+	}
+	ev->inflight = p;
+	resolver_wait(ev->res, sd_reply_done, p);
+	ev->inflight = NULL;
+	if (!p->r.done) {
+		/* resolver.h promises this cannot happen; if it does, let the late callback free p */
+		p->abandoned = true;
+		r->status = DNS_TIMEOUT;
+		return;
+	}
+	*r = p->r;
+	free(p);
+}
+
+/* spf_dns_abandon - see spf_dns.h. */
+void spf_dns_abandon(struct spf_eval *ev)
+{
+	struct sd_pending *p = ev->inflight;
+
+	if (p)
+		p->abandoned = true;
+	ev->inflight = NULL;
 }
 
 /* spf_reply_free - see spf_fetch.h. */

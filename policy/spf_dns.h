@@ -67,6 +67,8 @@ struct spf_eval {
 	char child[SPF_MAX_NAMES][SPF_NAME_BUF];
 	unsigned nchild, next_child;
 	bool child_lenient;              /* ptr validation: errors mean "skip" */
+
+	void *inflight;                  /* the query being waited for (spf_dns.c) */
 };
 
 /* spf_dns_new - the layer (owned by the SPF_server_t it is given to). NULL on OOM. */
@@ -75,6 +77,12 @@ SPF_dns_server_t *spf_dns_new(void);
 /* spf_dns_enter - make ev the evaluation of this thread's lookups; spf_dns_leave undoes it. */
 void spf_dns_enter(struct spf_eval *ev);
 void spf_dns_leave(void);
+
+/*
+ * spf_dns_abandon - the evaluation is being given up while a query may be
+ * in flight (libspf2 fatal error): its late answer will be dropped.
+ */
+void spf_dns_abandon(struct spf_eval *ev);
 
 /* spf_dns_note - record a reason in ev->why unless one is there already. */
 void spf_dns_note(struct spf_eval *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
