@@ -303,24 +303,54 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return SMFIS_CONTINUE;
 }
 
-/* edit_headers - drop forged A-R headers, add ours at the top; 0 or -1 (out of memory) */
+/*
+ * insert_header - at the top. With SMFIP_HDR_LEADSPC the MTA puts no
+ * space after the colon itself (Postfix: MILTER8_HDR_SPACE), so we do.
+ */
+static int insert_header(SMFICTX *ctx, const char *name, const char *value, bool leadspc)
+{
+	size_t len = strlen(value);
+	char *spaced = NULL;
+	int rc;
+
+	if (leadspc) {
+		spaced = malloc(len + 2);
+		if (!spaced)
+			return -1;
+		spaced[0] = ' ';
+		memcpy(spaced + 1, value, len + 1);
+	}
+	rc = smfi_insheader(ctx, 0, (char *)name, spaced ? spaced : (char *)value);
+	free(spaced);
+	if (rc != MI_SUCCESS)
+		log_warn("cannot add the %s header", name);
+	return 0;
+}
+
+/* edit_headers - drop forged A-R headers (logged), add ours at the top; 0 or -1 (out of memory) */
 static int edit_headers(SMFICTX *ctx, struct msg *m)
 {
+	const struct conn *c = get_conn(ctx);
+	const char *qid = m->queue_id[0] ? m->queue_id : "NOQUEUE";
 	struct checks_hdr hdrs[CHECKS_HDR_MAX];
-	int n;
+	int n, rc = 0;
 
 	/* highest index first, so earlier indexes still name the same header */
-	for (unsigned i = m->nforged; i-- > 0;)
-		if (smfi_chgheader(ctx, "Authentication-Results", (int)m->forged[i], NULL) != MI_SUCCESS)
-			log_warn("cannot remove a forged Authentication-Results header");
+	for (unsigned i = m->nforged; i-- > 0;) {
+		if (smfi_chgheader(ctx, "Authentication-Results", (int)m->forged[i], NULL) == MI_SUCCESS)
+			log_info("%s: removed forged Authentication-Results header #%u"
+				 " (claims authserv-id %s)", qid, m->forged[i], m->cfg->authserv_id);
+		else
+			log_warn("%s: cannot remove forged Authentication-Results header #%u",
+				 qid, m->forged[i]);
+	}
 	n = checks_result_headers(m->ck, hdrs);
 	if (n < 0)
 		return -1;
-	for (int i = n; i-- > 0;)
-		if (smfi_insheader(ctx, 0, (char *)hdrs[i].name, hdrs[i].value) != MI_SUCCESS)
-			log_warn("cannot add the %s header", hdrs[i].name);
+	for (int i = n; i-- > 0 && rc == 0;)
+		rc = insert_header(ctx, hdrs[i].name, hdrs[i].value, c && c->leadspc);
 	checks_result_headers_free(hdrs, n);
-	return 0;
+	return rc;
 }
 
 /* final_action - apply a decided verdict at end of message */

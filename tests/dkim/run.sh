@@ -247,4 +247,72 @@ else
 fi
 t_stop "$ODK_PID"
 
+# --- through mxguard itself: `mxguard check --message` and the daemon -----------------
+if ! make --no-print-directory -s mxguard >"$W/make-mxguard.log" 2>&1; then
+	t_fail "build mxguard" "$(tail -n 20 "$W/make-mxguard.log")"
+	t_summary dkim
+	exit 1
+fi
+MXG_PORT=$(t_free_port)
+cat >"$W/mxguard.conf" <<EOF
+socket = inet:$MXG_PORT@127.0.0.1
+dns_servers = 127.0.0.1:$DNS_PORT
+dns_timeout = 3s
+dns_try_timeout = 500ms
+authserv_id = mx.test
+trusted_networks = 10.255.255.0/24
+rule dkim-fail dkim = fail reject 550 5.7.20 "DKIM signature did not verify"
+default accept
+EOF
+
+# mxg_check FILE - `mxguard check` on a message; output in OUT, exit status in RC.
+mxg_check() {
+	OUT=$(./mxguard check -c "$W/mxguard.conf" --from "alice@mail.$D" --ip 192.0.2.1 \
+		--helo client.example.net --rcpt bob@example.net --message "$1" 2>&1)
+	RC=$?
+}
+mxg_check "$W/relaxed.eml"
+t_expect_eq "$RC" 0 "mxguard check: signed message accepted"
+t_expect_match "$OUT" $'dkim: pass\ndkim_aligned: yes' "mxguard check: dkim pass, aligned"
+t_expect_match "$OUT" "header: Authentication-Results: mx\.test;[[:space:]]+dkim=pass \(2048-bit key\) header\.d=$D header\.s=rsa2048" \
+	"mxguard check: the A-R it would add"
+mxg_check "$W/simple.eml"
+t_expect_match "$OUT" $'dkim: pass' "mxguard check: simple/simple needs the exact header values (msgfile keeps them)"
+mxg_check "$W/body-changed.eml"
+t_expect_eq "$RC" 1 "mxguard check: body changed in transit is rejected by the DKIM rule"
+t_expect_match "$OUT" $'rule: dkim-fail\naction: reject' "mxguard check: rule dkim-fail decided"
+
+# milter_ar FILE - the daemon's end-of-message changes, from milter-ar.lua
+milter_ar() {
+	OUT=$(MSG_IN="$1" MXG_SOCKET="inet:$MXG_PORT@127.0.0.1" miltertest -s tests/dkim/milter-ar.lua 2>&1)
+	RC=$?
+}
+if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
+	{ printf 'Authentication-Results: mx.test; dkim=pass header.d=paypal.example\r\n'
+	  printf 'Authentication-Results: other.example; spf=pass smtp.mailfrom=x@y\r\n'
+	  cat "$W/relaxed.eml"; } >"$W/forged.eml"
+	milter_ar "$W/forged.eml"
+	expect "milter: signed message continues" "REPLY:c"
+	t_expect_match "$OUT" "AR: ?mx\.test;[[:space:]]+dkim=pass \(2048-bit key\) header\.d=$D header\.s=rsa2048" \
+		"milter: our Authentication-Results inserted with the signature's result"
+	t_expect_match "$OUT" "DELETED:yes" "milter: forged A-R claiming our authserv-id deleted"
+	sleep 0.2
+	t_expect_match "$(cat "$MXG_LOG")" "MXGTEST1: removed forged Authentication-Results header #1 \(claims authserv-id mx\.test\)" \
+		"milter: the removal is logged, with the index of the forged header"
+	t_expect_nomatch "$(cat "$MXG_LOG")" "header #2" "milter: the other A-R (other.example) is kept"
+
+	{ printf 'Authentication-Results: other.example; spf=pass smtp.mailfrom=x@y\r\n'
+	  cat "$W/simple.eml"; } >"$W/foreign.eml"
+	milter_ar "$W/foreign.eml"
+	t_expect_match "$OUT" "AR: ?mx\.test;[[:space:]]+dkim=pass .*header\.s=rsa1024" \
+		"milter: simple/simple verifies through the daemon (header values exact)"
+	t_expect_match "$OUT" "DELETED:no" "milter: nothing deleted when no A-R claims our id"
+
+	milter_ar "$W/body-changed.eml"
+	t_expect_match "$OUT" "REPLY:y" "milter: body changed in transit: rejected with our reply"
+	t_expect_match "$OUT" "AR:none" "milter: no A-R added to a rejected message"
+else
+	t_fail "mxguard daemon started" "$(cat "$MXG_LOG" 2>/dev/null)"
+fi
+
 t_summary dkim
