@@ -165,6 +165,22 @@ expect_session "forged Authentication-Results claiming our authserv-id is remove
 	forged_ar="mx.test; spf=pass smtp.mailfrom=k3@valid.test" expect_delete=Authentication-Results \
 	expect_insert=Authentication-Results
 
+# --- concurrent connections (one resolver each) ------------------------------
+pids=()
+for i in $(seq 1 12); do
+	if ((i % 2)); then
+		session "${base[@]}" from="<c$i@nullmx.test>" expect_rcpt=replycode 2>/dev/null &
+	else
+		session "${base[@]}" from="<c$i@valid.test>" 2>/dev/null &
+	fi
+	pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+t_expect_eq "$bad" 0 "12 concurrent sessions all get their expected answers"
+t_expect_eq "$(grep -cE 'sender=<c[0-9]+@nullmx.test>.*action=reject' "$MXG_LOG"):$(grep -cE 'sender=<c[0-9]+@valid.test>.*action=accept' "$MXG_LOG")" \
+	"6:6" "one decision line per concurrent message"
+
 # --- mxguard check ---------------------------------------------------------
 out=$(./mxguard check -c "$CONF" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?
 t_expect_eq "$rc" 1 "check: null MX exits 1 (reject)"
@@ -244,6 +260,37 @@ print("ok")' 2>&1)
 else
 	t_fail "dry run accepts, logs one valid JSON line saying what it would do" "$(tail -n 3 "$MXG_LOG")"
 fi
+
+# --- a unix socket daemon: stale socket removed, mode and group, user -------
+USOCK=$WORK/u/mxguard.sock
+mkdir -p "$WORK/u"
+"$T_PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$USOCK"
+cat >"$WORK/unix.conf" <<CONF
+socket = unix:$USOCK
+socket_mode = 0660
+socket_group = nogroup
+user = nobody
+dns_servers = 127.0.0.1:$DNS_PORT
+rule null-mx mx = nullmx reject 550 5.7.27 "null MX"
+default accept
+CONF
+setsid ./mxguard -f -c "$WORK/unix.conf" </dev/null >/dev/null 2>"$WORK/unix.log" &
+UPID=$!
+echo "$UPID mxguard-unix" >>"$T_BASE/.pids"
+for ((i = 0; i < 100; i++)); do grep -q 'started' "$WORK/unix.log" && break; sleep 0.05; done
+t_expect_eq "$(stat -c '%a %G %F' "$USOCK" 2>&1)" "660 nogroup socket" \
+	"unix socket: stale one replaced, mode and group applied"
+t_expect_eq "$(ps -o user= -p "$UPID" | tr -d ' ')" "nobody" "privileges dropped to user after binding"
+SOCK_SAVE=$SOCK
+SOCK="unix:$USOCK"
+if session "${base[@]}" from="<u1@nullmx.test>" expect_rcpt=replycode; then
+	t_expect_match "$(grep -F 'sender=<u1@nullmx.test>' "$WORK/unix.log")" 'rule=null-mx action=reject' \
+		"unix socket daemon decides"
+else
+	t_fail "unix socket daemon decides" "$(cat "$WORK/unix.log")"
+fi
+SOCK=$SOCK_SAVE
+kill -TERM "$UPID"
 
 # --- SIGTERM ---------------------------------------------------------------
 kill -TERM "$MXG_PID"
