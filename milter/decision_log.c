@@ -200,6 +200,7 @@ static void fact_fields(struct out *o, enum log_format fmt, const struct facts *
 	field(o, fmt, "spf_detail", known(f, FACT_SPF, f->spf_detail));
 	field(o, fmt, "dkim", known(f, FACT_DKIM, facts_dkim_name(f->dkim)));
 	field(o, fmt, "dkim_aligned", dkim ? (f->dkim_aligned ? "yes" : "no") : NULL);
+	field(o, fmt, "dkim_detail", dkim ? f->dkim_detail : NULL);
 }
 
 /* decision_format - render one decision line */

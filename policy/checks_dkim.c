@@ -123,6 +123,8 @@ static void dkim_finish(void *state, struct facts *f)
 	if (s->missed_headers || !s->at_eom) {
 		f->dkim = DKIMR_TEMPERROR;
 		f->dkim_aligned = false;
+		snprintf(f->dkim_detail, sizeof f->dkim_detail, "%s",
+			 s->missed_headers ? "started after the headers" : "message not complete");
 		return;
 	}
 	(void)dkimv_eom(s->v, f);
@@ -133,6 +135,7 @@ static void dkim_skip(struct facts *f)
 {
 	f->dkim = DKIMR_SKIPPED;
 	f->dkim_aligned = false;
+	f->dkim_detail[0] = '\0';
 }
 
 /* dkim_release - free the verifier (detaching its key queries) */

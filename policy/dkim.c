@@ -455,6 +455,32 @@ static int collect(struct dkimv *v)
 	return 0;
 }
 
+/*
+ * detail - "d/s result (why)" per signature into f->dkim_detail, for the
+ * decision log; cut with "..." when it does not fit.
+ */
+static void detail(const struct dkimv *v, struct facts *f)
+{
+	size_t len = 0, cap = sizeof f->dkim_detail;
+
+	f->dkim_detail[0] = '\0';
+	if (v->nsigs == 0 && (v->failed || v->unusable || v->sig_headers > 0))
+		snprintf(f->dkim_detail, cap, "%s", v->error[0] ? v->error : "signature not usable");
+	for (size_t i = 0; i < v->nsigs && len < cap; i++) {
+		const struct dkimv_sig *s = &v->sigs[i];
+		int n = snprintf(f->dkim_detail + len, cap - len, "%s%s/%s %s%s%s%s", i ? "; " : "",
+				 s->domain[0] ? s->domain : "?", s->selector[0] ? s->selector : "?",
+				 facts_dkim_name(s->result), s->reason[0] ? " (" : "", s->reason,
+				 s->reason[0] ? ")" : "");
+
+		if (n < 0 || (size_t)n >= cap - len) {
+			strcpy(f->dkim_detail + cap - 4, "...");
+			break;
+		}
+		len += (size_t)n;
+	}
+}
+
 /* overall - the message's fact from its signatures, and alignment with From:. */
 static void overall(struct dkimv *v, struct facts *f)
 {
@@ -478,6 +504,7 @@ static void overall(struct dkimv *v, struct facts *f)
 	if (v->failed && best != DKIMR_PASS)
 		best = DKIMR_TEMPERROR;
 	f->dkim = best;
+	detail(v, f);
 	f->known |= FACT_DKIM;
 }
 

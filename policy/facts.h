@@ -85,6 +85,7 @@ struct facts {
 	/* FACT_DKIM */
 	enum dkim_result dkim;
 	bool dkim_aligned;
+	char dkim_detail[FACT_DETAIL_MAX];    /* per signature "d/s result (why)", "; "-separated; "" when unsigned */
 
 	/* FACT_RCPT */
 	char rcpt[FACT_ADDR_MAX];

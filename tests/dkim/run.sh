@@ -300,6 +300,8 @@ if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
 	t_expect_match "$(cat "$MXG_LOG")" "MXGTEST1: removed forged Authentication-Results header #1 \(claims authserv-id mx\.test\)" \
 		"milter: the removal is logged, with the index of the forged header"
 	t_expect_nomatch "$(cat "$MXG_LOG")" "header #2" "milter: the other A-R (other.example) is kept"
+	t_expect_match "$(cat "$MXG_LOG")" "dkim=pass dkim_aligned=yes dkim_detail=\"?$D/rsa2048 pass" \
+		"milter: the decision line has the per-signature detail"
 
 	{ printf 'Authentication-Results: other.example; spf=pass smtp.mailfrom=x@y\r\n'
 	  cat "$W/simple.eml"; } >"$W/foreign.eml"
@@ -311,6 +313,9 @@ if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
 	milter_ar "$W/body-changed.eml"
 	t_expect_match "$OUT" "REPLY:y" "milter: body changed in transit: rejected with our reply"
 	t_expect_match "$OUT" "AR:none" "milter: no A-R added to a rejected message"
+	sleep 0.2
+	t_expect_match "$(cat "$MXG_LOG")" "dkim=fail dkim_aligned=no dkim_detail=\"$D/rsa2048 fail \(body hash mismatch\)\".* rule=dkim-fail action=reject" \
+		"milter: the reject is logged with why the signature failed"
 else
 	t_fail "mxguard daemon started" "$(cat "$MXG_LOG" 2>/dev/null)"
 fi

@@ -383,6 +383,7 @@ static void test_body_changed_fails(void **state)
 	assert_int_equal(f.dkim, DKIMR_FAIL);
 	assert_false(f.dkim_aligned);
 	assert_string_equal(one_sig(v)->reason, "body hash mismatch");
+	assert_string_equal(f.dkim_detail, "example.com/sel2048 fail (body hash mismatch)");
 	done(v, res);
 	free(msg);
 }
@@ -478,6 +479,7 @@ static void test_unsigned_is_none(void **state)
 	v = verify(&res, plain, 0, "example.com", &f, 0);
 	assert_int_equal(f.dkim, DKIMR_NONE);
 	assert_false(f.dkim_aligned);
+	assert_string_equal(f.dkim_detail, "");
 	assert_null(dkimv_results(v, &n));
 	assert_int_equal(n, 0);
 	assert_int_equal(fake_dns_total(), 0);
@@ -522,6 +524,7 @@ static void test_two_signatures(void **state)
 	assert_false(s[0].aligned);
 	assert_string_equal(s[1].domain, "example.com");
 	assert_true(s[1].aligned);
+	assert_string_equal(f.dkim_detail, "other.example/sel1024 pass; example.com/sel2048 pass");
 	done(v, res);
 }
 
