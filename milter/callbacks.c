@@ -68,9 +68,9 @@ static void set_reply(SMFICTX *ctx, const char *code, const char *xcode, const c
 static sfsistat internal_error(SMFICTX *ctx, struct msg *m, const char *rcpt,
 			       const char *stage, const char *what)
 {
-	struct config *cfg = m ? m->cfg : NULL;
-	struct config *own = cfg ? NULL : snapshot_get();
-	bool accept = (cfg ? cfg : own) && (cfg ? cfg : own)->on_error == ACTION_ACCEPT;
+	struct config *own = m ? NULL : snapshot_get();
+	const struct config *cfg = m ? m->cfg : own;
+	bool accept = cfg && cfg->on_error == ACTION_ACCEPT;
 	struct verdict v = { 0 };
 	static const struct reply_template none;
 
@@ -182,6 +182,12 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		return SMFIS_CONTINUE;   /* MAIL FROM answers on_error */
 	}
 	conn_set_client(c, hostname, sa);
+	if (log_debug_enabled()) {
+		const char *daemon_name = smfi_getsymval(ctx, "{daemon_name}");
+
+		log_debug("connect from %s%s via %s", c->hostname, sa ? "" : " (no address)",
+			  daemon_name ? daemon_name : "-");
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -215,6 +221,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 						     : (const struct sockaddr *)&c->addr);
 	checks_set_helo(m->ck, c->have_helo ? c->helo : NULL);
 	checks_set_sender(m->ck, argv && argv[0] ? argv[0] : "", auth && *auth);
+	log_debug("MAIL FROM %s helo=%s auth=%s", argv && argv[0] ? argv[0] : "",
+		  c->have_helo ? c->helo : "-", auth && *auth ? auth : "-");
 	if (checks_advance(m->ck, CHECK_STAGE_MAIL) < 0)
 		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
 	if (m->cfg->reject_stage == STAGE_MAIL)

@@ -45,6 +45,12 @@ void log_set_debug(bool on)
 	atomic_store(&debug_flag, on);
 }
 
+/* log_debug_enabled - are debug lines on? */
+bool log_debug_enabled(void)
+{
+	return atomic_load(&debug_flag);
+}
+
 /* emit - one line to the chosen target; label is "" or "warning: " etc. */
 static void emit(int prio, const char *label, const char *fmt, va_list ap)
 {

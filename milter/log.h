@@ -35,6 +35,8 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* log_set_debug - turn debug lines on or off. */
 void log_set_debug(bool on);
+/* log_debug_enabled - are debug lines on? (to skip building them) */
+bool log_debug_enabled(void);
 
 /* log_decision - one preformatted decision line, written as is (syslog LOG_INFO). */
 void log_decision(const char *line);

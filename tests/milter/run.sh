@@ -181,6 +181,17 @@ t_expect_eq "$bad" 0 "12 concurrent sessions all get their expected answers"
 t_expect_eq "$(grep -cE 'sender=<c[0-9]+@nullmx.test>.*action=reject' "$MXG_LOG"):$(grep -cE 'sender=<c[0-9]+@valid.test>.*action=accept' "$MXG_LOG")" \
 	"6:6" "one decision line per concurrent message"
 
+# --- an internal error answers on_error (tempfail 451 4.3.0) -----------------
+# More forged Authentication-Results headers than the filter can remove:
+# passing any of them on would be wrong, so the message is tempfailed.
+{
+	for i in $(seq 1 20); do printf 'Authentication-Results: mx.test; spf=pass\r\n'; done
+	printf 'From: e1@valid.test\r\nSubject: forged\r\n\r\nbody\r\n'
+} >"$WORK/forged20"
+expect_session "internal error at end of message tempfails with 451 4.3.0 (on_error)" \
+	'rule=on_error action=tempfail reply="451 4.3.0 temporary internal error, try again later" .*stage=eom .*error=' \
+	"${base[@]}" from="<e1@valid.test>" msgfile="$WORK/forged20" expect_eom=replycode
+
 # --- mxguard check ---------------------------------------------------------
 out=$(./mxguard check -c "$CONF" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?
 t_expect_eq "$rc" 1 "check: null MX exits 1 (reject)"
