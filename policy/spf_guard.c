@@ -165,8 +165,8 @@ int spf_guard_domain_spec(const char *s, size_t n, char *why, size_t whylen)
 		return guard_fail(why, whylen, "empty domain-spec");
 	if (guard_macro_string(s, n, false, &tail, why, whylen) < 0)
 		return -1;
-	if (tail == n)
-		return 0;       /* ends in a macro-expand */
+	if (tail == n || (tail == n - 1 && s[n - 1] == '.'))
+		return 0;       /* ends in a macro-expand (a trailing dot is ignored, 7.3) */
 	end = n;
 	if (s[end - 1] == '.')
 		end--;
