@@ -125,6 +125,7 @@ static void show_facts(const struct facts *f)
 	show("spf_detail", known(f, FACT_SPF, f->spf_detail));
 	show("dkim", known(f, FACT_DKIM, facts_dkim_name(f->dkim)));
 	show("dkim_aligned", known(f, FACT_DKIM, f->dkim_aligned ? "yes" : "no"));
+	show("dkim_detail", known(f, FACT_DKIM, f->dkim_detail));
 }
 
 /* show_verdict - rule, action, reply; returns the exit status for it */
