@@ -316,6 +316,25 @@ if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
 	sleep 0.2
 	t_expect_match "$(cat "$MXG_LOG")" "dkim=fail dkim_aligned=no dkim_detail=\"$D/rsa2048 fail \(body hash mismatch\)\".* rule=dkim-fail action=reject" \
 		"milter: the reject is logged with why the signature failed"
+
+	# concurrent connections: each thread's key lookups go to its own
+	# resolver through the per-thread hook context, slow keys overlapping
+	pids=()
+	for i in 1 2 3 4; do
+		MSG_IN="$W/late.eml" MXG_SOCKET="inet:$MXG_PORT@127.0.0.1" \
+			miltertest -s tests/dkim/milter-ar.lua >"$W/par-late-$i.out" 2>&1 &
+		pids+=($!)
+		MSG_IN="$W/body-changed.eml" MXG_SOCKET="inet:$MXG_PORT@127.0.0.1" \
+			miltertest -s tests/dkim/milter-ar.lua >"$W/par-bad-$i.out" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	good=0
+	for i in 1 2 3 4; do
+		grep -q "^AR: \?mx\.test;.*dkim=pass .*header\.s=late" "$W/par-late-$i.out" && good=$((good + 1))
+		grep -q "^REPLY:y" "$W/par-bad-$i.out" && good=$((good + 1))
+	done
+	t_expect_eq "$good" 8 "milter: 8 concurrent connections (slow keys, failures) each get their own right answer"
 else
 	t_fail "mxguard daemon started" "$(cat "$MXG_LOG" 2>/dev/null)"
 fi
