@@ -2,7 +2,8 @@
 # install-deps.sh - install exactly the Debian packages mxguard needs that are missing.
 # Build: libmilter, c-ares, libspf2, libopendkim, libidn2, libpsl, cmocka.
 # Tests: postfix, swaks, miltertest, a DNS server library (python3-dnslib),
-# the independent signers/checkers (python3-dkim, python3-spf, opendkim).
+# the independent signers/checkers (python3-dkim, python3-spf, opendkim);
+# quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
 	publicsuffix libcmocka-dev
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
 	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace
+	clang libclang-rt-14-dev
 )
 
 missing=()

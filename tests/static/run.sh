@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# static/run.sh - the quality tier: static analysis, sanitizers, fuzzing.
+#
+#   tests/static/run.sh                  all three parts
+#   tests/static/run.sh lint fuzz        just these parts
+#   FUZZ_TIME=60 tests/static/run.sh fuzz    fuzz longer (default 5 s each)
+#   FUZZ_SEED=N                          fixed libFuzzer seed (default: random)
+#
+# Parts:
+#   lint      cppcheck over policy/ conf/ milter/ tests/fuzz/ (make lint)
+#   sanitize  every unit test binary built with ASan+UBSan (and LeakSanitizer)
+#             in build/asan, no recovery: any report fails it (make san-bins)
+#   fuzz      every tests/fuzz/fuzz_*.c harness, built with clang + libFuzzer +
+#             ASan+UBSan in build/fuzz, first over its committed seed corpus
+#             tests/fuzz/corpus/NAME/, then mutating for FUZZ_TIME seconds
+#
+# The sanitizer and fuzz builds have their own build dirs and never touch
+# build/ or ./mxguard. New corpus entries go to a scratch dir (the committed
+# corpus is only read). A crash's input is kept in build/fuzz/crashes/ and
+# the command to reproduce it is printed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/common.sh
+
+ROOT=$(pwd)
+FUZZ_TIME=${FUZZ_TIME:-5}
+JOBS=${JOBS:-2}
+parts=("$@")
+[[ ${#parts[@]} -eq 0 ]] && parts=(lint sanitize fuzz)
+
+# part_lint - cppcheck must report nothing (findings are errors)
+part_lint() {
+	local out
+	if out=$(make --no-print-directory -s lint 2>&1); then
+		t_ok "cppcheck: policy/ conf/ milter/ tests/fuzz/ clean"
+	else
+		t_fail "cppcheck: findings" "$out"
+	fi
+}
+
+# san_report - the first sanitizer report line in a test's output, if any
+san_report() {
+	grep -m1 -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' <<<"$1"
+}
+
+# part_sanitize - build the unit tests under ASan+UBSan and run each binary
+part_sanitize() {
+	local out src bin name rc rep passed
+	if ! out=$(make --no-print-directory -s -j"$JOBS" san-bins 2>&1); then
+		t_fail "sanitize: build of build/asan failed" "$(tail -n 20 <<<"$out")"
+		return
+	fi
+	t_ok "sanitize: unit tests and daemon build with -fsanitize=address,undefined"
+	for src in tests/unit/test_*.c; do
+		[[ -e $src ]] || continue
+		name=$(basename "$src" .c)
+		bin=build/asan/tests/$name
+		out=$(ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$bin" 2>&1 </dev/null)
+		rc=$?
+		rep=$(san_report "$out")
+		passed=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' <<<"$out" | tail -n1)
+		if [[ $rc -eq 0 && -z $rep ]]; then
+			t_ok "sanitize: $name (${passed:-0} tests, no sanitizer report)"
+		else
+			t_fail "sanitize: $name (exit $rc)" "$(grep -E -A12 'Sanitizer|runtime error|FAILED' <<<"$out" | head -n 30)"
+		fi
+	done
+	# The daemon's own config check, under the sanitizers, on the shipped file
+	out=$(ASAN_OPTIONS=detect_leaks=1 build/asan/mxguard -n -c conf/mxguard.conf 2>&1 </dev/null)
+	rc=$?
+	if [[ $rc -eq 0 && $out == *"configuration OK"* && -z $(san_report "$out") ]]; then
+		t_ok "sanitize: mxguard -n on conf/mxguard.conf"
+	else
+		t_fail "sanitize: mxguard -n on conf/mxguard.conf (exit $rc)" "$out"
+	fi
+}
+
+# fuzz_one - one harness: seeds, then FUZZ_TIME seconds of mutation
+fuzz_one() {
+	local bin=$1 name corpus work out rc seed_arg=() crash keep
+	name=$(basename "$bin")
+	corpus=tests/fuzz/corpus/${name#fuzz_}
+	if [[ ! -d $corpus ]] || [[ -z $(ls -A "$corpus") ]]; then
+		t_fail "fuzz: $name has no seed corpus in $corpus"
+		return
+	fi
+	work=$(t_tmpdir)
+	mkdir -p "$work/new" "$work/art"
+	# small list files for the config harness's relative file: items
+	printf '192.0.2.0/24\n# comment\n2001:db8::/32, 198.51.100.1\n' >"$work/nets.txt"
+	printf 'example.org\n*.example.net\n' >"$work/names.txt"
+	[[ -n ${FUZZ_SEED:-} ]] && seed_arg=(-seed="$FUZZ_SEED")
+	out=$(cd "$work" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		timeout $((FUZZ_TIME * 3 + 60)) "$ROOT/$bin" "${seed_arg[@]}" \
+		-max_total_time="$FUZZ_TIME" -timeout=10 -rss_limit_mb=1536 -print_final_stats=1 \
+		-artifact_prefix="$work/art/" "$work/new" "$ROOT/$corpus" 2>&1 </dev/null)
+	rc=$?
+	local runs
+	runs=$(sed -nE 's/^stat::number_of_executed_units: ([0-9]+)/\1/p' <<<"$out")
+	if [[ $rc -eq 0 && -z $(ls -A "$work/art") ]]; then
+		t_ok "fuzz: $name (${runs:-?} inputs in ${FUZZ_TIME}s, $(ls "$corpus" | wc -l) seeds)"
+		return
+	fi
+	keep=build/fuzz/crashes
+	mkdir -p "$keep"
+	for crash in "$work"/art/*; do
+		[[ -e $crash ]] || continue
+		cp "$crash" "$keep/$name-$(basename "$crash")"
+		echo "$name: input kept in $keep/$name-$(basename "$crash"); reproduce: $bin $keep/$name-$(basename "$crash")"
+	done
+	t_fail "fuzz: $name (exit $rc)" "$(grep -E -m1 '^INFO: Seed' <<<"$out")
+$(grep -E -A25 'ERROR: |FUZZ_CHECK|runtime error|SUMMARY' <<<"$out" | head -n 40)"
+}
+
+# part_fuzz - build every harness with clang and run each
+part_fuzz() {
+	local out bin n=0
+	if ! command -v "${FUZZ_CC:-clang}" >/dev/null; then
+		t_fail "fuzz: clang not installed (make deps installs it)"
+		return
+	fi
+	if ! out=$(make --no-print-directory -s -j"$JOBS" fuzz-bins 2>&1); then
+		t_fail "fuzz: build of build/fuzz failed (clang, -Werror)" "$(tail -n 20 <<<"$out")"
+		return
+	fi
+	t_ok "fuzz: core and harnesses build with clang -Werror and -fsanitize=fuzzer,address,undefined"
+	for bin in build/fuzz/fuzz/fuzz_*; do
+		[[ -x $bin && -e tests/fuzz/$(basename "$bin").c ]] || continue
+		fuzz_one "$bin"
+		n=$((n + 1))
+	done
+	[[ $n -gt 0 ]] || t_fail "fuzz: no harness found in tests/fuzz/"
+}
+
+for p in "${parts[@]}"; do
+	case $p in
+	lint) part_lint ;;
+	sanitize) part_sanitize ;;
+	fuzz) part_fuzz ;;
+	*) t_fail "static: unknown part '$p' (lint, sanitize, fuzz)" ;;
+	esac
+done
+t_summary static
