@@ -209,8 +209,12 @@ int dkimv_header(struct dkimv *v, const char *name, const char *value)
 
 	if (v->failed || v->eoh_done)
 		return v->failed ? -1 : 0;
-	if (strcasecmp(name, "DKIM-Signature") == 0)
-		v->sig_headers++;
+	/*
+	 * Signatures past the limit are not even given to libopendkim: it
+	 * would set up a body hash for each (l= can make them all distinct).
+	 */
+	if (strcasecmp(name, "DKIM-Signature") == 0 && ++v->sig_headers > v->lib->max_sigs)
+		return 0;
 	h = field_text(name, value, &len);
 	if (h == NULL) {
 		v->failed = true;

@@ -52,8 +52,10 @@
  * dkim_aligned: some passing signature's d= has the same organizational
  * domain as facts->from_domain (relaxed alignment, RFC 7489 §3.1.1).
  *
- * At most max_signatures signatures per message are verified (DNS
- * queries are bounded); further ones are ignored and not reported.
+ * At most max_signatures signatures per message are verified, the first
+ * ones in header order (the most recently added); further DKIM-Signature
+ * fields are not even parsed, so neither DNS queries nor body hashing
+ * grow with a hostile message's signature count. They are not reported.
  */
 #ifndef MXGUARD_POLICY_DKIM_H
 #define MXGUARD_POLICY_DKIM_H

@@ -21,9 +21,11 @@
 
 /* system */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* project */
@@ -185,6 +187,7 @@ int main(int argc, char **argv)
 	char *msg;
 	size_t len;
 	long long t0;
+	bool bad = false;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -203,9 +206,9 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-' && path == NULL)
 			path = argv[i];
 		else
-			path = NULL, i = argc;
+			bad = true;
 	}
-	if (dns == NULL || path == NULL) {
+	if (bad || dns == NULL || path == NULL) {
 		fprintf(stderr, "usage: dkimcheck --dns HOST:PORT [options] FILE\n");
 		return 2;
 	}

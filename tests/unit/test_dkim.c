@@ -626,6 +626,32 @@ static void test_max_signatures(void **state)
 	dkimv_lib_free(one);
 }
 
+/* test_signature_flood - 40 signatures: 10 looked at, the rest never parsed. */
+static void test_signature_flood(void **state)
+{
+	size_t len = strlen(FX_RSA2048_RELAXED) + 40 * 120 + 1, o = 0, n;
+	char *msg = malloc(len);
+	struct resolver *res;
+	struct facts f;
+	struct dkimv *v;
+
+	(void)state;
+	assert_non_null(msg);
+	fake_dns_default(DNS_NXDOMAIN);
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(msg + o, len - o, "DKIM-Signature: v=1; a=rsa-sha256; d=example.com;"
+				      " s=flood%d; l=%d; h=from; bh=AAAA; b=AAAA\r\n", i, i);
+	snprintf(msg + o, len - o, "%s", FX_RSA2048_RELAXED);
+	v = verify(&res, msg, 0, "example.com", &f, 0);
+	(void)dkimv_results(v, &n);
+	assert_int_equal(n, DKIMV_DEFAULT_MAX_SIGS);
+	assert_true(fake_dns_total() <= DKIMV_DEFAULT_MAX_SIGS);
+	assert_int_equal(fake_dns_count(K2048, ns_t_txt), 0);
+	assert_int_equal(f.dkim, DKIMR_PERMERROR);
+	done(v, res);
+	free(msg);
+}
+
 /* test_lf_only_with_fixcrlf - a message with bare LF verifies when the library accepts it. */
 static void test_lf_only_with_fixcrlf(void **state)
 {
@@ -721,6 +747,7 @@ int main(void)
 		cmocka_unit_test_setup(test_alignment, reset),
 		cmocka_unit_test_setup(test_free_with_query_in_flight, reset),
 		cmocka_unit_test_setup(test_max_signatures, reset),
+		cmocka_unit_test_setup(test_signature_flood, reset),
 		cmocka_unit_test_setup(test_lf_only_with_fixcrlf, reset),
 		cmocka_unit_test_setup(test_lf_folded_headers, reset),
 		cmocka_unit_test_setup(test_body_without_final_crlf, reset),
