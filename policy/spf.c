@@ -36,6 +36,7 @@
 
 struct spf_context {
 	SPF_server_t *server;
+	SPF_dns_server_t *dns;  /* our layer: SPF_server_free() does not free it */
 	bool default_url;       /* the default explanation has an upper-case macro */
 };
 
@@ -86,7 +87,8 @@ struct spf_context *spf_context_new(const struct spf_options *opt, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ctx->server = SPF_server_new_dns(dns, 0);   /* owns dns from here on */
+	ctx->dns = dns;
+	ctx->server = SPF_server_new_dns(dns, 0);
 	if (!ctx->server) {
 		free(dns);
 		free(ctx);
@@ -115,6 +117,7 @@ void spf_context_free(struct spf_context *ctx)
 		return;
 	if (ctx->server)
 		SPF_server_free(ctx->server);
+	free(ctx->dns);
 	free(ctx);
 }
 
