@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """rfc7208.py - run the RFC 7208 SPF test suite through mxguard's SPF code.
 
-    rfc7208.py DRIVER [SUITE.yml[.gz]] [--label NAME] [--verbose] [--only TEST ...]
+    rfc7208.py DRIVER [SUITE.yml[.gz]] [--label NAME] [--threads N] [--verbose] [--only TEST ...]
 
 The suite (python3-spf's rfc7208-tests.yml: scenarios of zone data plus
 tests) is served by a small DNS server in this process, on a free UDP+TCP
@@ -187,11 +187,13 @@ class ZoneServer:
             conn.close()
 
 
-def run_suite(driver, scenarios, label, verbose=False, only=()):
-    """Run every test of scenarios (parsed suite documents) through driver;
-    print failures and "LABEL: N passed, M failed"; return (passed, failed)."""
+def run_suite(driver, scenarios, label, verbose=False, only=(), threads=1):
+    """Run every test of scenarios (parsed suite documents) through driver
+    (each check in `threads` threads at once); print failures and
+    "LABEL: N passed, M failed"; return (passed, failed)."""
     server = ZoneServer()
-    proc = subprocess.Popen([driver, "127.0.0.1:%d" % server.port], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([driver, "-t", str(threads), "127.0.0.1:%d" % server.port],
+                            stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, encoding="utf-8",
                             errors="replace")
     passed = failed = 0
@@ -244,6 +246,10 @@ def main(argv):
         label = argv[argv.index("--label") + 1]
         argv = argv[:argv.index("--label")] + argv[argv.index("--label") + 2:]
     verbose = "--verbose" in argv
+    threads = 1
+    if "--threads" in argv:
+        threads = int(argv[argv.index("--threads") + 1])
+        argv = argv[:argv.index("--threads")] + argv[argv.index("--threads") + 2:]
     only = set()
     if "--only" in argv:
         only = set(argv[argv.index("--only") + 1:])
@@ -254,7 +260,7 @@ def main(argv):
     opener = gzip.open if suite.endswith(".gz") else open
     with opener(suite, "rb") as f:
         scenarios = list(yaml.safe_load_all(f))
-    run_suite(driver, scenarios, label, verbose, only)
+    run_suite(driver, scenarios, label, verbose, only, threads)
 
 
 if __name__ == "__main__":

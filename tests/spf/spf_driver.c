@@ -2,7 +2,7 @@
  * spf_driver.c - runs mxguard's own SPF path (policy/spf.c, the libspf2 DNS
  * layer, the real c-ares resolver) for the RFC 7208 conformance tier.
  *
- *   spf_driver SERVERS        e.g. spf_driver 127.0.0.1:5353
+ *   spf_driver [-t THREADS] SERVERS        e.g. spf_driver 127.0.0.1:5353
  *
  * Reads one check per line on stdin, tab-separated:
  *     CLIENT-IP <TAB> MAIL-FROM <TAB> HELO
@@ -11,8 +11,13 @@
  * Each check gets a fresh resolver on SERVERS with a short per-try timeout
  * and a 3 s deadline, so "never answers" costs little. The default
  * explanation is "DEFAULT", as in the suite's own driver (pyspf testspf.py).
+ *
+ * With -t N every check runs in N threads at once, each with its own
+ * resolver, all on the one process-wide SPF context (as in the daemon);
+ * they must all agree, else the answer is "mismatch".
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +61,37 @@ static char *drv_field(char **p)
 	return start;
 }
 
+#define DRV_MAX_THREADS 16
+
+struct drv_job {
+	struct spf_context *ctx;
+	const struct resolver_options *ropt;
+	const struct sockaddr_storage *client;
+	const char *from, *helo;
+	struct spf_outcome out;
+	char err[256];
+	int failed;
+};
+
+/* drv_check - one check on its own resolver with a 3 s deadline (a thread body) */
+static void *drv_check(void *arg)
+{
+	struct drv_job *j = arg;
+	struct resolver *res = resolver_new(j->ropt, j->err, sizeof(j->err));
+	struct timespec dl;
+
+	if (!res) {
+		j->failed = 1;
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += 3;
+	resolver_set_deadline(res, &dl);
+	spf_check_mailfrom(j->ctx, res, (const struct sockaddr *)j->client, j->helo, j->from, &j->out);
+	resolver_free(res);
+	return NULL;
+}
+
 /* drv_clean - tabs and newlines out of a field we print. */
 static void drv_clean(char *s)
 {
@@ -68,11 +104,19 @@ int main(int argc, char **argv)
 {
 	struct spf_options opt = { "DEFAULT", "receiver.example" };
 	struct resolver_options ropt = { NULL, 250, 2 };
+	struct drv_job jobs[DRV_MAX_THREADS];
+	pthread_t tid[DRV_MAX_THREADS];
 	struct spf_context *ctx;
 	char line[4096], err[256];
+	int threads = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: spf_driver SERVERS\n");
+	if (argc == 4 && strcmp(argv[1], "-t") == 0) {
+		threads = atoi(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc != 2 || threads < 1 || threads > DRV_MAX_THREADS) {
+		fprintf(stderr, "usage: spf_driver [-t THREADS] SERVERS\n");
 		return 2;
 	}
 	ropt.servers = argv[1];
@@ -88,30 +132,46 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin)) {
 		char *p = line, *ip, *from, *helo;
 		struct sockaddr_storage ss;
-		struct spf_outcome out;
-		struct resolver *res;
-		struct timespec dl;
+		const char *verdict;
+		int i;
 
 		line[strcspn(line, "\n")] = '\0';
 		ip = drv_field(&p);
 		from = drv_field(&p);
 		helo = drv_field(&p);
-		res = resolver_new(&ropt, err, sizeof(err));
-		if (!res || drv_addr(ip, &ss) < 0) {
-			printf("error\t\t%s\n", res ? "bad client address" : err);
+		if (drv_addr(ip, &ss) < 0) {
+			printf("error\t\tbad client address\n");
 			fflush(stdout);
-			resolver_free(res);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += 3;
-		resolver_set_deadline(res, &dl);
-		spf_check_mailfrom(ctx, res, (struct sockaddr *)&ss, helo, from, &out);
-		drv_clean(out.explanation);
-		drv_clean(out.reason);
-		printf("%s\t%s\t%s\n", facts_spf_name(out.result), out.explanation, out.reason);
+		for (i = 0; i < threads; i++) {
+			memset(&jobs[i], 0, sizeof(jobs[i]));
+			jobs[i].ctx = ctx;
+			jobs[i].ropt = &ropt;
+			jobs[i].client = &ss;
+			jobs[i].from = from;
+			jobs[i].helo = helo;
+			if (threads == 1)
+				drv_check(&jobs[i]);
+			else if (pthread_create(&tid[i], NULL, drv_check, &jobs[i]) != 0)
+				return 1;
+		}
+		for (i = 0; threads > 1 && i < threads; i++)
+			pthread_join(tid[i], NULL);
+		verdict = facts_spf_name(jobs[0].out.result);
+		for (i = 0; i < threads; i++)
+			if (jobs[i].failed || jobs[i].out.result != jobs[0].out.result ||
+			    strcmp(jobs[i].out.explanation, jobs[0].out.explanation) != 0)
+				verdict = "mismatch";
+		if (jobs[0].failed) {
+			printf("error\t\t%s\n", jobs[0].err);
+			fflush(stdout);
+			continue;
+		}
+		drv_clean(jobs[0].out.explanation);
+		drv_clean(jobs[0].out.reason);
+		printf("%s\t%s\t%s\n", verdict, jobs[0].out.explanation, jobs[0].out.reason);
 		fflush(stdout);
-		resolver_free(res);
 	}
 	spf_context_free(ctx);
 	resolver_library_cleanup();
