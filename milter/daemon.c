@@ -158,6 +158,10 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 		fprintf(stderr, "mxguard: smfi_register failed\n");
 		return -1;
 	}
+	if (cfg->pidfile && pidfile_lock(cfg->pidfile, err, sizeof err) < 0) {
+		fprintf(stderr, "mxguard: %s\n", err);
+		return -1;
+	}
 	if (sock_open(cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "mxguard: %s\n", err);
 		return -1;
@@ -167,7 +171,7 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 		return -1;
 	}
 	log_open("mxguard", cfg->syslog_facility_code, d->foreground);
-	if (cfg->pidfile && pidfile_create(cfg->pidfile, err, sizeof err) < 0) {
+	if (pidfile_write(err, sizeof err) < 0) {
 		log_err("%s", err);
 		return -1;
 	}

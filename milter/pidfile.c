@@ -17,11 +17,11 @@
 static int pid_fd = -1;
 static char *pid_path;
 
-/* pidfile_create - open, lock, truncate, write our pid */
-int pidfile_create(const char *path, char *err, size_t errlen)
+/* pidfile_lock - open and take the exclusive lock */
+int pidfile_lock(const char *path, char *err, size_t errlen)
 {
 	char buf[32];
-	int fd, n;
+	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -38,14 +38,24 @@ int pidfile_create(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n) {
-		snprintf(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
 	pid_path = strdup(path);
 	pid_fd = fd;
+	return 0;
+}
+
+/* pidfile_write - truncate, write our pid */
+int pidfile_write(char *err, size_t errlen)
+{
+	char buf[32];
+	int n;
+
+	if (pid_fd < 0)
+		return 0;
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(pid_fd, 0) < 0 || pwrite(pid_fd, buf, (size_t)n, 0) != n) {
+		snprintf(err, errlen, "cannot write pid file %s: %s", pid_path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

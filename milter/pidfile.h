@@ -10,8 +10,16 @@
 
 #include <stddef.h>
 
-/* pidfile_create - write our pid to path and lock it; 0, or -1 with the reason in err. */
-int pidfile_create(const char *path, char *err, size_t errlen);
+/*
+ * pidfile_lock - open and lock path; 0, or -1 with the reason in err
+ * (e.g. another mxguard holds it). Call before opening the socket, so a
+ * second instance never removes the first one's unix socket. The lock
+ * survives fork (daemon()).
+ */
+int pidfile_lock(const char *path, char *err, size_t errlen);
+
+/* pidfile_write - write our (current) pid into the locked file; 0 or -1 with err. */
+int pidfile_write(char *err, size_t errlen);
 
 /* pidfile_remove - unlink and close it (best effort; the directory may not be writable after dropping privileges). */
 void pidfile_remove(void);

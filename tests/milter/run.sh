@@ -281,6 +281,7 @@ socket = unix:$USOCK
 socket_mode = 0660
 socket_group = nogroup
 user = nobody
+pidfile = $WORK/u/mxguard.pid
 dns_servers = 127.0.0.1:$DNS_PORT
 rule null-mx mx = nullmx reject 550 5.7.27 "null MX"
 default accept
@@ -292,6 +293,9 @@ for ((i = 0; i < 100; i++)); do grep -q 'started' "$WORK/unix.log" && break; sle
 t_expect_eq "$(stat -c '%a %G %F' "$USOCK" 2>&1)" "660 nogroup socket" \
 	"unix socket: stale one replaced, mode and group applied"
 t_expect_eq "$(ps -o user= -p "$UPID" | tr -d ' ')" "nobody" "privileges dropped to user after binding"
+out=$(./mxguard -f -c "$WORK/unix.conf" 2>&1 </dev/null); rc=$?
+t_expect_match "$rc:$out" "^1:.*already running \\(pid $UPID\\)" "a second instance on the same pid file refuses to start"
+t_expect_eq "$(stat -c '%F' "$USOCK" 2>&1)" "socket" "... and leaves the running instance's socket alone"
 SOCK_SAVE=$SOCK
 SOCK="unix:$USOCK"
 if session "${base[@]}" from="<u1@nullmx.test>" expect_rcpt=replycode; then
