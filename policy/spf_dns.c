@@ -398,7 +398,7 @@ static SPF_dns_rr_t *sd_answer(SPF_dns_server_t *srv, struct spf_eval *ev, const
 		}
 		sd_set_children(ev, f.rr, false);
 	}
-	if (term && type == ns_t_ptr)
+	if (type == ns_t_ptr && (term || child))
 		sd_set_children(ev, f.rr, true);
 	if (marked && (type == ns_t_a || type == ns_t_aaaa))
 		return sd_client_rr(srv, ev, f.rr, domain, type);
@@ -431,9 +431,8 @@ static SPF_dns_rr_t *sd_lookup(SPF_dns_server_t *srv, const char *domain, ns_typ
 	char name[SPF_NAME_BUF];
 	struct spf_reply r;
 	SPF_dns_rr_t *rr;
-	bool marked, term, child;
+	bool marked, term, child, pmacro;
 
-	(void)should_cache;
 	if (!ev || ev->forced)
 		return sd_rr(srv, domain, type, TRY_AGAIN);
 	if (type == ns_t_spf)
@@ -445,15 +444,23 @@ static SPF_dns_rr_t *sd_lookup(SPF_dns_server_t *srv, const char *domain, ns_typ
 		return sd_rr(srv, domain, type, HOST_NOT_FOUND);
 	}
 	child = sd_is_child(ev, name, type);
-	term = !child && sd_query_type(type);
+	/* The %{p} macro's PTR lookup (libspf2 asks it uncached; the ptr
+	 * mechanism's is cached) is not a term, but its names are validated. */
+	pmacro = !child && type == ns_t_ptr && !should_cache;
+	term = !child && !pmacro && sd_query_type(type);
 	if (term && sd_term_start(ev, type) < 0)
 		return sd_rr(srv, domain, type, TRY_AGAIN);
+	if (pmacro) {
+		/* no validated name is "unknown", not an error (RFC 7208 7.3) */
+		ev->nchild = ev->next_child = 0;
+		ev->child_lenient = true;
+	}
 	spf_dns_query(ev, name, type, &r);
 	if (ev->forced) {
 		spf_reply_free(&r);
 		return sd_rr(srv, domain, type, TRY_AGAIN);
 	}
-	rr = sd_answer(srv, ev, domain, type, &r, term, child, marked);
+	rr = sd_answer(srv, ev, domain, type, &r, term, child || pmacro, marked);
 	spf_reply_free(&r);
 	if (!rr)
 		spf_dns_force(ev, SPFR_TEMPERROR, "out of memory");

@@ -12,8 +12,9 @@
  *     over the whole evaluation, includes and redirects counted;
  *   - at most 2 void lookups (NXDOMAIN or no records) among those terms;
  *   - an mx term with more than 10 MX records is a permerror; a ptr term
- *     looks at the first 10 PTR names only; errors while validating PTR
- *     names skip that name (5.5);
+ *     (and the %{p} macro) looks at the first 10 PTR names only; errors
+ *     while validating PTR names skip that name (5.5); the %{p} macro's
+ *     own lookups are not terms;
  *   - a hard cap on all queries of one check, whatever libspf2 does.
  * When a limit is hit the layer records the verdict in the evaluation and
  * answers every further lookup with "try again", which makes libspf2

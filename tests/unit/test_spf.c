@@ -237,6 +237,20 @@ static void test_at_term_limit(void **state)
 	assert_int_equal(check("192.0.2.1", "a@example.org"), SPFR_PERMERROR);
 }
 
+static void test_p_macro_is_not_a_term(void **state)
+{
+	(void)state;
+	/* nine terms plus exists: ten; the %{p} lookups (PTR + A) come on top */
+	add("example.org", TXT, DNS_OK, "TXT \"v=spf1 a a a a a a a a a exists:%{p}.x.example.org -all\"");
+	add("example.org", A, DNS_OK, "A 198.51.100.1");
+	add("1.2.0.192.in-addr.arpa", PTR, DNS_OK, "PTR bad.example.org; PTR h.example.org");
+	add("bad.example.org", A, DNS_SERVFAIL, NULL);
+	add("h.example.org", A, DNS_OK, "A 192.0.2.1");
+	add("h.example.org.x.example.org", A, DNS_OK, "A 127.0.0.2");
+	assert_int_equal(check("192.0.2.1", "a@example.org"), SPFR_PASS);
+	assert_int_equal(fake_dns_count("1.2.0.192.in-addr.arpa", PTR), 1);
+}
+
 static void test_void_limit(void **state)
 {
 	(void)state;
@@ -381,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cidr_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_term_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_at_term_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p_macro_is_not_a_term, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_void_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mx_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ptr_names, setup, teardown),
