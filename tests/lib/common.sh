@@ -37,13 +37,16 @@ T_PASS=0
 T_FAIL=0
 T_KILL_WAIT=${T_KILL_WAIT:-5}
 T_BASE=$(mktemp -d "${TMPDIR:-/tmp}/mxg-test.XXXXXX")
+# Searchable, so daemons that drop to "postfix" can reach their files.
+chmod 755 "$T_BASE"
 : >"$T_BASE/.pids"
 T_CLEANED=0
 T_CLEANUP_HOOKS=()
 
 # t_tmpdir - a fresh directory under T_BASE (safe to call in $(...)).
 t_tmpdir() {
-	mktemp -d "$T_BASE/d.XXXXXX"
+	local d
+	d=$(mktemp -d "$T_BASE/d.XXXXXX") && chmod 755 "$d" && echo "$d"
 }
 
 # t_free_port - a port free for both TCP and UDP on 127.0.0.1 right now.
