@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct daemon_state {
 	bool foreground;
 	char *socket;              /* the spec we listen on (fixed until restart) */
 	int milter_status;         /* smfi_main's result */
+	atomic_bool milter_ended;  /* smfi_main returned (asked to, or by itself) */
 };
 
 /* same_str - NULL-safe equality */
@@ -118,6 +120,7 @@ static void *milter_thread(void *arg)
 	struct daemon_state *d = arg;
 
 	d->milter_status = smfi_main();
+	atomic_store(&d->milter_ended, true);
 	signals_wake();
 	return NULL;
 }
@@ -215,7 +218,10 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	log_info("mxguard %s started: listening on %s, configuration %s", MXGUARD_VERSION,
 		 d.socket, conf_path);
 	sig = signals_run(reload, &d);
-	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	if (atomic_load(&d.milter_ended))
+		log_err("the milter library stopped by itself (status %d); exiting", d.milter_status);
+	else
+		log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	smfi_stop();
 	pthread_join(tid, NULL);
 	drain();
