@@ -69,14 +69,4 @@ unsigned dkimk_pending(const struct dkimk *);
 /* dkimk_activate - the table the hooks use on this thread from now on; NULL after the library call. */
 void dkimk_activate(struct dkimk *);
 
-/*
- * dkimk_build_reply - the reply handed to libopendkim: a DNS message with
- * question qname/TXT/IN, rcode NXDOMAIN for nxdomain/badname (else
- * NOERROR), and the TXT records of answer (a raw reply, may be NULL).
- * Returns its length, or -1 when answer is malformed or buf too small.
- * Exposed for the unit tests.
- */
-int dkimk_build_reply(const char *qname, enum dns_status st, const unsigned char *answer,
-		      int answer_len, unsigned char *buf, size_t buflen);
-
 #endif
