@@ -30,6 +30,7 @@
 #include "policy/resolver.h"
 #include "policy/spf.h"
 #include "policy/spf_dns.h"
+#include "policy/spf_fetch.h"
 #include "policy/spf_guard.h"
 
 #define SPF_DEFAULT_EXPLANATION "%{c} is not permitted to send mail for %{o}"
@@ -200,6 +201,18 @@ static SPF_request_t *spf_request(struct spf_context *ctx, const struct spf_inpu
 	return req;
 }
 
+/* spf_explain - the explanation of a fail into out (printable ASCII only). */
+static void spf_explain(struct spf_context *ctx, struct spf_eval *ev, const char *libtext,
+			struct spf_outcome *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (spf_fetch_final_explanation(ctx->server, ev, libtext, &buf, &len) == SPF_E_SUCCESS && buf)
+		spf_printable(out->explanation, sizeof(out->explanation), buf, strlen(buf));
+	free(buf);
+}
+
 /* spf_run - libspf2's check_host() with our layer; fills out->result/explanation/reason. */
 static void spf_run(struct spf_context *ctx, struct resolver *res, const struct spf_input *in,
 		    struct spf_outcome *out)
@@ -247,13 +260,12 @@ static void spf_run(struct spf_context *ctx, struct resolver *res, const struct 
 		out->result = ev->top != SPFR_UNKNOWN ? ev->top
 			    : err == SPF_E_DNS_ERROR ? SPFR_TEMPERROR : SPFR_PERMERROR;
 	}
-	spf_jump = NULL;
-	spf_dns_leave();
 	if (ev->forced != SPFR_UNKNOWN)
 		out->result = ev->forced;
 	if (out->result == SPFR_FAIL && resp->explanation)
-		spf_printable(out->explanation, sizeof(out->explanation),
-			      resp->explanation, strlen(resp->explanation));
+		spf_explain(ctx, ev, resp->explanation, out);
+	spf_jump = NULL;
+	spf_dns_leave();
 	if (ev->why[0] && out->result != SPFR_PASS)
 		snprintf(out->reason, sizeof(out->reason), "%s", ev->why);
 	else

@@ -70,6 +70,11 @@ struct spf_eval {
 	bool child_lenient;              /* ptr validation: errors mean "skip" */
 
 	void *inflight;                  /* the query being waited for (spf_dns.c) */
+
+	/* the latest explanation libspf2 asked for (spf_fetch.c) */
+	unsigned exp_seq;
+	char exp_domain[1024];           /* the exp= domain-spec, expanded */
+	char exp_curdom[1024];           /* <domain> at the time */
 };
 
 /* spf_dns_new - the layer (owned by the SPF_server_t it is given to). NULL on OOM. */

@@ -280,54 +280,115 @@ static char *fetch_exp_text(struct spf_eval *ev, const char *name)
 	return NULL;
 }
 
-/* spf_fetch_explanation - see spf_fetch.h. */
+/* fetch_put - copy text into libspf2's growable buffer *bufp. */
+static SPF_errcode_t fetch_put(const char *text, char **bufp, size_t *buflenp)
+{
+	size_t len = strlen(text) + 1;
+
+	if (!*bufp || *buflenp < len) {
+		char *p = realloc(*bufp, len);
+
+		if (!p)
+			return SPF_E_NO_MEMORY;
+		*bufp = p;
+		*buflenp = len;
+	}
+	memcpy(*bufp, text, len);
+	return SPF_E_SUCCESS;
+}
+
+/* fetch_domain_exp - the exp= domain's text expanded for the request, or an error. */
+static SPF_errcode_t fetch_domain_exp(SPF_server_t *server, struct spf_eval *ev, const char *domain,
+				      char **bufp, size_t *buflenp)
+{
+	char name[SPF_NAME_BUF], escaped[4 * SPF_GUARD_MAX_EXP + 1];
+	SPF_macro_t *macro = NULL;
+	SPF_response_t *scratch;
+	struct fetch_ipbuf ip;
+	const char *vals[26];
+	SPF_errcode_t err;
+	char *text;
+	bool marked;
+
+	/* Explanation lookups are neither terms nor void lookups (RFC 7208 4.6.4). */
+	if (spf_dns_name(domain, name, sizeof(name), &marked) < 0 || marked)
+		return SPF_E_NOT_CONFIG;
+	text = fetch_exp_text(ev, name);
+	if (!text)
+		return SPF_E_NOT_CONFIG;
+	fetch_vals(server, ev, ev->req, &ip, vals);
+	scratch = SPF_response_new(ev->req);
+	err = !scratch ? SPF_E_NO_MEMORY
+	    : spf_guard_explain_text(text, vals, escaped, sizeof(escaped)) < 0 ? SPF_E_BIG_STRING
+	    : SPF_record_compile_macro(server, scratch, &macro, escaped);
+	if (scratch)
+		SPF_response_free(scratch);
+	if (err == SPF_E_SUCCESS)
+		err = fetch_expand(server, ev, macro, bufp, buflenp);
+	if (macro)
+		SPF_macro_free(macro);
+	if (err == SPF_E_SUCCESS && spf_guard_url_macro(text))
+		spf_guard_upper_hex(*bufp);
+	free(text);
+	return err;
+}
+
+/*
+ * spf_fetch_explanation - see spf_fetch.h. libspf2 asks for an explanation
+ * at every fail, softfail, neutral and none, includes' inner results too;
+ * RFC 7208 6.2 only wants one for the final fail. So nothing is looked up
+ * here: the request is remembered and a placeholder returned, which
+ * spf_fetch_final_explanation() resolves if the result is a fail.
+ */
 SPF_errcode_t spf_fetch_explanation(SPF_server_t *server, const char *domain,
 				    char **bufp, size_t *buflenp)
 {
 	struct spf_eval *ev = spf_dns_eval();
-	char name[SPF_NAME_BUF];
-	SPF_macro_t *macro = NULL;
-	SPF_response_t *scratch;
-	SPF_errcode_t err;
-	char *text = NULL;
-	bool marked;
+	char mark[32];
+	int n1, n2;
 
+	(void)server;
 	if (!ev || !ev->req)
 		return SPF_E_NOT_CONFIG;
-	/* Explanation lookups are neither terms nor void lookups (RFC 7208 4.6.4). */
-	if (!ev->forced && spf_dns_name(domain, name, sizeof(name), &marked) == 0 && !marked)
-		text = fetch_exp_text(ev, name);
-	if (text) {
-		char escaped[4 * SPF_GUARD_MAX_EXP + 1];
-		struct fetch_ipbuf ip;
-		const char *vals[26];
+	ev->exp_seq++;
+	n1 = snprintf(ev->exp_domain, sizeof(ev->exp_domain), "%s", domain);
+	n2 = snprintf(ev->exp_curdom, sizeof(ev->exp_curdom), "%s",
+		      ev->req->cur_dom ? ev->req->cur_dom : "");
+	if (n1 < 0 || (size_t)n1 >= sizeof(ev->exp_domain) ||
+	    n2 < 0 || (size_t)n2 >= sizeof(ev->exp_curdom))
+		ev->exp_domain[0] = '\0';      /* unusable: the default will be used */
+	snprintf(mark, sizeof(mark), "%s%u", SPF_EXP_MARK, ev->exp_seq);
+	return fetch_put(mark, bufp, buflenp);
+}
 
-		fetch_vals(server, ev, ev->req, &ip, vals);
-		scratch = SPF_response_new(ev->req);
-		err = !scratch ? SPF_E_NO_MEMORY
-		    : spf_guard_explain_text(text, vals, escaped, sizeof(escaped)) < 0 ? SPF_E_BIG_STRING
-		    : SPF_record_compile_macro(server, scratch, &macro, escaped);
-		if (scratch)
-			SPF_response_free(scratch);
-		if (err == SPF_E_SUCCESS) {
-			err = fetch_expand(server, ev, macro, bufp, buflenp);
-			SPF_macro_free(macro);
-			if (err == SPF_E_SUCCESS) {
-				if (spf_guard_url_macro(text))
-					spf_guard_upper_hex(*bufp);
-				if (ev->af == AF_INET6)
-					spf_guard_upper_nibbles(*bufp, ev->ip6.s6_addr);
-				free(text);
-				return err;
-			}
-		} else if (macro) {
-			SPF_macro_free(macro);
+/* spf_fetch_final_explanation - see spf_fetch.h. */
+SPF_errcode_t spf_fetch_final_explanation(SPF_server_t *server, struct spf_eval *ev,
+					  const char *libtext, char **bufp, size_t *buflenp)
+{
+	char mark[32];
+	SPF_errcode_t err;
+
+	snprintf(mark, sizeof(mark), "%s%u", SPF_EXP_MARK, ev->exp_seq);
+	if (strncmp(libtext, SPF_EXP_MARK, strlen(SPF_EXP_MARK)) != 0) {
+		/* libspf2 expanded the default itself (the record had no exp=) */
+		err = fetch_put(libtext, bufp, buflenp);
+		if (err == SPF_E_SUCCESS && ev->default_url)
+			spf_guard_upper_hex(*bufp);
+	} else {
+		const char *saved = ev->req->cur_dom;
+
+		/* expand as libspf2 would have: with <domain> as it was then */
+		ev->req->cur_dom = ev->exp_curdom;
+		err = SPF_E_NOT_CONFIG;
+		if (strcmp(libtext, mark) == 0 && ev->exp_domain[0] && !ev->forced)
+			err = fetch_domain_exp(server, ev, ev->exp_domain, bufp, buflenp);
+		if (err != SPF_E_SUCCESS) {
+			err = fetch_expand(server, ev, server->explanation, bufp, buflenp);
+			if (err == SPF_E_SUCCESS && ev->default_url)
+				spf_guard_upper_hex(*bufp);
 		}
-		free(text);
+		ev->req->cur_dom = saved;
 	}
-	err = fetch_expand(server, ev, server->explanation, bufp, buflenp);
-	if (err == SPF_E_SUCCESS && ev->default_url)
-		spf_guard_upper_hex(*bufp);
 	if (err == SPF_E_SUCCESS && ev->af == AF_INET6)
 		spf_guard_upper_nibbles(*bufp, ev->ip6.s6_addr);
 	return err;

@@ -45,12 +45,26 @@ void spf_reply_free(struct spf_reply *r);
 SPF_errcode_t spf_fetch_record(SPF_server_t *, SPF_request_t *, SPF_response_t *,
 			       SPF_record_t **recordp);
 
+/* The placeholder spf_fetch_explanation gives libspf2: SPF_MARK_ANY can never come from DNS. */
+#define SPF_EXP_MARK "\x01" "exp#"
+
 /*
- * spf_fetch_explanation - SPF_dns_get_exp_t: the expanded text of the
- * exp= domain's single TXT record, or the server's default explanation
- * when there is no usable one (RFC 7208 6.2).
+ * spf_fetch_explanation - SPF_dns_get_exp_t: remembers the exp= domain
+ * (and <domain> at that moment) and returns a placeholder; no DNS.
  */
 SPF_errcode_t spf_fetch_explanation(SPF_server_t *, const char *domain,
 				    char **bufp, size_t *buflenp);
+
+/*
+ * spf_fetch_final_explanation - the explanation of a final fail, given
+ * what libspf2 put in its response (libtext): for the placeholder of the
+ * last request, the expanded text of the exp= domain's single TXT record
+ * (RFC 7208 6.2), else the server's default explanation; any other text is
+ * libspf2's own expansion of the default. Into *bufp (malloc'ed, grown as
+ * needed, the caller frees). Runs DNS and libspf2's expander: call it
+ * inside the evaluation (spf_dns_enter, the fatal-error guard).
+ */
+SPF_errcode_t spf_fetch_final_explanation(SPF_server_t *, struct spf_eval *ev,
+					  const char *libtext, char **bufp, size_t *buflenp);
 
 #endif

@@ -112,6 +112,22 @@ static void test_pass_fail_explanation(void **state)
 	assert_string_equal(out.explanation, "a@example.org may not use 198.51.100.1");
 }
 
+static void test_explanation_only_for_fail(void **state)
+{
+	(void)state;
+	add("example.org", TXT, DNS_OK, "TXT \"v=spf1 include:inc.example.org ?all exp=why.example.org\"");
+	add("inc.example.org", TXT, DNS_OK, "TXT \"v=spf1 -all exp=why.example.org\"");
+	add("why.example.org", TXT, DNS_OK, "TXT \"not %{d}\"");
+	/* an inner fail and a final neutral: RFC 7208 6.2 wants no explanation */
+	assert_int_equal(check("192.0.2.1", "a@example.org"), SPFR_NEUTRAL);
+	assert_int_equal(fake_dns_count("why.example.org", TXT), 0);
+	/* a final fail after a redirect: looked up once, expanded with <domain> of then */
+	add("example.org", TXT, DNS_OK, "TXT \"v=spf1 include:inc.example.org redirect=inc.example.org\"");
+	assert_int_equal(check("192.0.2.1", "a@example.org"), SPFR_FAIL);
+	assert_int_equal(fake_dns_count("why.example.org", TXT), 1);
+	assert_string_equal(out.explanation, "not inc.example.org");
+}
+
 static void test_default_explanation_and_detail(void **state)
 {
 	enum spf_result r;
@@ -386,6 +402,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pass_fail_explanation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explanation_only_for_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_explanation_and_detail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
