@@ -311,8 +311,12 @@ int checks_advance(struct checks *ck, enum check_stage stage)
 	}
 	if (stage >= CHECK_STAGE_HEADERS && !(ck->facts.known & FACT_FROM))
 		ck->facts.known |= FACT_FROM;   /* no From: header: from_domain "" */
-	if (stage == CHECK_STAGE_MAIL || stage == CHECK_STAGE_HEADERS)
+	/* the envelope's budget from MAIL FROM; the message data gets its own */
+	if ((stage >= CHECK_STAGE_MAIL && !ck->have_deadline) ||
+	    (stage >= CHECK_STAGE_HEADERS && !ck->data_deadline)) {
 		set_deadline(ck);
+		ck->data_deadline = stage >= CHECK_STAGE_HEADERS;
+	}
 	harvest(ck);
 	/* before the message data the recipient can still change what is needed */
 	if (stage >= CHECK_STAGE_HEADERS)

@@ -66,6 +66,7 @@ struct checks {
 	struct address sender;          /* MAIL FROM as address_parse() saw it */
 	bool seen_from;
 	bool have_deadline;
+	bool data_deadline;             /* the end-of-headers budget was given */
 	struct timespec deadline;
 	unsigned waiting_for;           /* fact bits checks_decide waits for */
 	struct check_slot row[CHECKS_MAX_ROWS];

@@ -289,7 +289,7 @@ CONF
 setsid ./mxguard -f -c "$WORK/unix.conf" </dev/null >/dev/null 2>"$WORK/unix.log" &
 UPID=$!
 echo "$UPID mxguard-unix" >>"$T_BASE/.pids"
-for ((i = 0; i < 100; i++)); do grep -q 'started' "$WORK/unix.log" && break; sleep 0.05; done
+for ((i = 0; i < 100; i++)); do grep -qs 'started' "$WORK/unix.log" && break; sleep 0.05; done
 t_expect_eq "$(stat -c '%a %G %F' "$USOCK" 2>&1)" "660 nogroup socket" \
 	"unix socket: stale one replaced, mode and group applied"
 t_expect_eq "$(ps -o user= -p "$UPID" | tr -d ' ')" "nobody" "privileges dropped to user after binding"
