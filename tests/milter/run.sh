@@ -255,19 +255,21 @@ write_conf "dry_run = yes
 log_format = json"
 kill -HUP "$MXG_PID"
 for ((i = 0; i < 100; i++)); do [[ $(grep -c 'reloaded configuration' "$MXG_LOG") -ge 2 ]] && break; sleep 0.05; done
-if session "${base[@]}" from="<j1@nullmx.test>" qid='Q"2'; then
+# a hostile HELO (a control byte, a byte that is not UTF-8) must still give valid JSON
+if session ip=192.0.2.1 helo=$'bad\x01\xffname' rcpt="<user@example.com>" from="<j1@nullmx.test>" qid='Q"2'; then
 	json=$(grep -F '"sender":"<j1@nullmx.test>"' "$MXG_LOG")
 	check=$(printf '%s\n' "$json" | "$T_PY" -c '
 import json, sys
-lines = sys.stdin.read().splitlines()
+lines = sys.stdin.buffer.read().decode("utf-8").splitlines()
 assert len(lines) == 1, lines
 d = json.loads(lines[0])
 assert d["queue_id"] == "Q\"2", d
+assert d["helo"] == "bad\u0001\ufffdname", d
 assert d["mx"] == "nullmx" and d["dkim"] is None and d["dry_run"] is True, d
 assert d["action"] == "reject" and d["rule"] == "null-mx", d
 assert isinstance(d["elapsed_ms"], int)
 print("ok")' 2>&1)
-	t_expect_eq "$check" ok "dry run accepts, logs one valid JSON line saying what it would do"
+	t_expect_eq "$check" ok "dry run accepts, logs one valid JSON line (hostile HELO escaped) saying what it would do"
 else
 	t_fail "dry run accepts, logs one valid JSON line saying what it would do" "$(tail -n 3 "$MXG_LOG")"
 fi
