@@ -335,6 +335,50 @@ if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
 		grep -q "^REPLY:y" "$W/par-bad-$i.out" && good=$((good + 1))
 	done
 	t_expect_eq "$good" 8 "milter: 8 concurrent connections (slow keys, failures) each get their own right answer"
+
+	# --- end to end: a private Postfix with mxguard as its milter ----------
+	. tests/lib/postfix.sh
+	pf_setup "$(t_tmpdir)" "inet:127.0.0.1:$MXG_PORT"
+	if pf_start; then
+		# swaks_send FILE - one message through Postfix as client 192.0.2.1; OUT/RC
+		swaks_send() {
+			OUT=$(swaks --server 127.0.0.1 --port "$PF_PORT" --xclient-addr 192.0.2.1 \
+				--from "alice@mail.$D" --to "user@$PF_RCPT_DOMAIN" --data "$1" 2>&1)
+			RC=$?
+		}
+		swaks_send "$W/forged.eml"
+		t_expect_eq "$RC" 0 "postfix: signed message with a forged and a foreign A-R accepted"
+		if pf_sink_wait 1 10; then
+			got=$(cat "$(pf_sink_files | tail -n 1)")
+			t_expect_match "$got" "Authentication-Results: mx\.test;[[:space:]]+dkim=pass \(2048-bit key\) header\.d=$D header\.s=rsa2048" \
+				"postfix: delivered with our A-R (space after the colon, dkim=pass)"
+			t_expect_nomatch "$got" "paypal\\.example" "postfix: the forged A-R is gone"
+			t_expect_match "$got" "Authentication-Results: other\\.example; spf=pass" "postfix: the foreign A-R is kept"
+		else
+			t_fail "postfix: the message reached the sink" "$(tail -n 20 "$PF_LOG")"
+		fi
+		t_expect_match "$(cat "$MXG_LOG")" "removed forged Authentication-Results header #1 " \
+			"postfix: the removal is logged"
+
+		# Postfix hands folded header lines over with bare LF: simple/simple
+		# only passes if they become CRLF again and the leading space is exact
+		swaks_send "$W/simple.eml"
+		t_expect_eq "$RC" 0 "postfix: simple/simple signed message accepted"
+		if pf_sink_wait 2 10; then
+			t_expect_match "$(cat "$(pf_sink_files | tail -n 1)")" "dkim=pass \\(1024-bit key\\) header\\.d=$D header\\.s=rsa1024" \
+				"postfix: simple/simple verifies (folds and spaces exact as signed)"
+		else
+			t_fail "postfix: the second message reached the sink" "$(tail -n 20 "$PF_LOG")"
+		fi
+
+		swaks_send "$W/body-changed.eml"
+		t_expect_eq "$RC" 26 "postfix: body changed in transit refused after the final dot (swaks 26)"
+		t_expect_match "$OUT" "550 5\\.7\\.20 DKIM signature did not verify" "postfix: with our 550 5.7.20 reply"
+		t_expect_eq "$(pf_sink_count)" 2 "postfix: the refused message was not delivered"
+		pf_stop
+	else
+		t_fail "postfix started" "$(tail -n 20 "$PF_LOG" 2>/dev/null)"
+	fi
 else
 	t_fail "mxguard daemon started" "$(cat "$MXG_LOG" 2>/dev/null)"
 fi
