@@ -27,9 +27,8 @@
 #include "policy/checks_dkim.h"
 #include "policy/resolver.h"
 #include "tests/unit/dkim_fixtures.h"
+#include "tests/unit/dkim_test_util.h"
 #include "tests/unit/fake_resolver.h"
-
-#define K2048 "sel2048._domainkey.example.com"
 
 static const char *const dkim_rules =
 	"rule dkim-fail dkim = fail reject 550 5.7.20 \"DKIM failed\"\n"
@@ -82,18 +81,6 @@ static void load(const char *rules)
 	assert_non_null(fx.res);
 	fx.ck = checks_new(fx.cfg, fx.res);
 	assert_non_null(fx.ck);
-}
-
-/* add_key - a TXT key record in 255-byte strings. */
-static void add_key(const char *name, const char *record)
-{
-	char spec[4096];
-	size_t n = strlen(record), o = 0;
-
-	o += (size_t)snprintf(spec + o, sizeof spec - o, "TXT");
-	for (size_t i = 0; i < n; i += 255)
-		o += (size_t)snprintf(spec + o, sizeof spec - o, " \"%.*s\"", (int)(n - i > 255 ? 255 : n - i), record + i);
-	assert_int_equal(fake_dns_add(name, ns_t_txt, DNS_OK, spec), 0);
 }
 
 /* envelope - connect from ip, HELO, MAIL FROM, RCPT; returns the RCPT-stage status. */
@@ -162,7 +149,7 @@ static void test_pass_accepts(void **state)
 
 	(void)state;
 	load(dkim_rules);
-	add_key(K2048, KEY_RSA2048);
+	dkt_add_key(K2048, KEY_RSA2048);
 	assert_int_equal(envelope("192.0.2.1"), CHECKS_UNDECIDED);
 	assert_int_equal(fake_dns_total(), 0);
 	assert_int_equal(message(FX_RSA2048_RELAXED, &v), CHECKS_DECIDED);
@@ -182,7 +169,7 @@ static void test_simple_canonicalization_gets_exact_headers(void **state)
 
 	(void)state;
 	load(dkim_rules);
-	add_key("sel1024._domainkey.example.com", KEY_RSA1024);
+	dkt_add_key("sel1024._domainkey.example.com", KEY_RSA1024);
 	assert_int_equal(envelope("192.0.2.1"), CHECKS_UNDECIDED);
 	assert_int_equal(message(FX_RSA1024_SIMPLE, &v), CHECKS_DECIDED);
 	assert_int_equal(checks_facts(fx.ck)->dkim, DKIMR_PASS);
@@ -197,7 +184,7 @@ static void test_fail_rejects(void **state)
 	assert_non_null(msg);
 	memcpy(strstr(msg, "Body line one"), "Body line 0ne", 13);
 	load(dkim_rules);
-	add_key(K2048, KEY_RSA2048);
+	dkt_add_key(K2048, KEY_RSA2048);
 	assert_int_equal(envelope("192.0.2.1"), CHECKS_UNDECIDED);
 	assert_int_equal(message(msg, &v), CHECKS_DECIDED);
 	assert_int_equal(v.action, ACTION_REJECT);
@@ -240,7 +227,7 @@ static void test_not_needed_not_run(void **state)
 
 	(void)state;
 	load("rule x mx = nullmx reject\ndefault accept\n");
-	add_key(K2048, KEY_RSA2048);
+	dkt_add_key(K2048, KEY_RSA2048);
 	fake_dns_default(DNS_NODATA);
 	(void)envelope("192.0.2.1");
 	(void)headers(FX_RSA2048_RELAXED);
@@ -260,7 +247,7 @@ static void test_trusted_client_skipped(void **state)
 
 	(void)state;
 	load(dkim_rules);
-	add_key(K2048, KEY_RSA2048);
+	dkt_add_key(K2048, KEY_RSA2048);
 	assert_int_equal(envelope("10.1.2.3"), CHECKS_DECIDED);
 	(void)headers(FX_RSA2048_RELAXED);
 	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
