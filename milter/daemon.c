@@ -178,6 +178,12 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 		log_err("%s", err);
 		return -1;
 	}
+	if (cfg->user && geteuid() != 0) {
+		const struct passwd *me = getpwuid(geteuid());
+
+		log_info("not started as root: staying %s, not switching to user %s",
+			 me ? me->pw_name : "?", cfg->user);
+	}
 	if (priv_drop(cfg->user, err, sizeof err) < 0) {
 		log_err("%s", err);
 		return -1;
