@@ -134,8 +134,9 @@ fuzz-harnesses: $(FUZZ_BIN)
 $(BUILD)/mxguard: $(CORE_OBJ) $(NET_OBJ) $(MILTER_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
 
-# Harnesses link an archive, so each pulls in only the objects it uses.
-$(BUILD)/libcore.a: $(CORE_OBJ)
+# Harnesses link an archive, so each pulls in only the objects it uses
+# (the core, and the unit tests' fake resolver for fuzz_spf_check).
+$(BUILD)/libcore.a: $(CORE_OBJ) $(UNIT_SUPPORT_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcore.a
