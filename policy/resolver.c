@@ -387,6 +387,13 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	return 0;
 }
 
+/* last_look - the deadline passed: answers that already arrived still count */
+static void last_look(struct resolver *r)
+{
+	step(r, 0);
+	deliver(r);
+}
+
 /* resolver_wait - drive c-ares until done, idle, or the deadline */
 bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 {
@@ -397,7 +404,9 @@ bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 		if (r->pending == 0)
 			return false;
 		if (deadline_passed(r)) {
-			expire(r);
+			last_look(r);
+			if (r->pending)
+				expire(r);
 			return done ? done(arg) : r->pending == 0;
 		}
 		step(r, deadline_ms(r));
@@ -411,7 +420,9 @@ void resolver_poll(struct resolver *r)
 	if (r->pending == 0)
 		return;
 	if (deadline_passed(r)) {
-		expire(r);
+		last_look(r);
+		if (r->pending)
+			expire(r);
 		return;
 	}
 	step(r, 0);
