@@ -147,7 +147,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	(void)f2;
 	(void)f3;
-	if (!c) {
+	if (!c && !conn_draining()) {
 		c = conn_new();
 		smfi_setpriv(ctx, c);
 	}
@@ -173,6 +173,11 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct conn *c = get_conn(ctx);
 
+	if (!c && conn_draining()) {
+		/* shutting down: the client comes back to a fresh daemon */
+		smfi_setreply(ctx, "421", "4.3.2", "mail filter shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	if (!c) {
 		c = conn_new();
 		smfi_setpriv(ctx, c);

@@ -13,6 +13,7 @@
 #include "policy/resolver.h"
 
 static atomic_uint active;
+static atomic_bool draining;
 static atomic_bool resolver_failing;   /* log resolver trouble once, at the transition */
 
 /* conn_new - zeroed connection, client unknown */
@@ -56,6 +57,18 @@ void conn_free(struct conn *c)
 unsigned conn_active(void)
 {
 	return atomic_load(&active);
+}
+
+/* conn_set_draining - shutdown has begun */
+void conn_set_draining(void)
+{
+	atomic_store(&draining, true);
+}
+
+/* conn_draining - has shutdown begun? */
+bool conn_draining(void)
+{
+	return atomic_load(&draining);
 }
 
 /* same_str - NULL-safe string equality */

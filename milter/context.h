@@ -65,6 +65,14 @@ void conn_free(struct conn *);
 unsigned conn_active(void);
 
 /*
+ * conn_set_draining / conn_draining - shutdown has begun: connections
+ * already open may finish, new ones are answered tempfail (and are not
+ * counted by conn_active).
+ */
+void conn_set_draining(void);
+bool conn_draining(void);
+
+/*
  * msg_begin - start a message under the current snapshot (ending any
  * previous one). Returns the message, or NULL when out of memory or
  * no snapshot is loaded.

@@ -32,7 +32,7 @@
 #include "policy/checks.h"
 #include "policy/resolver.h"
 
-/* How long SIGTERM waits for open MTA connections to finish. */
+/* How long SIGTERM waits for open MTA connections to finish (new ones get 421). */
 #define DRAIN_SECONDS 15
 
 struct daemon_state {
@@ -224,13 +224,16 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	log_info("mxguard %s started: listening on %s, configuration %s", MXGUARD_VERSION,
 		 d.socket, conf_path);
 	sig = signals_run(reload, &d);
-	if (atomic_load(&d.milter_ended))
+	if (atomic_load(&d.milter_ended)) {
 		log_err("the milter library stopped by itself (status %d); exiting", d.milter_status);
-	else
+	} else {
 		log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		/* libmilter stops answering open connections at smfi_stop: let them finish first */
+		conn_set_draining();
+		drain();
+	}
 	smfi_stop();
 	pthread_join(tid, NULL);
-	drain();
 	log_info("stopped");
 	snapshot_clear();
 	pidfile_remove();

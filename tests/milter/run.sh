@@ -309,8 +309,20 @@ fi
 SOCK=$SOCK_SAVE
 kill -TERM "$UPID"
 
-# --- SIGTERM ---------------------------------------------------------------
+# --- SIGTERM: open sessions finish, new ones get 421 ------------------------
+session "${base[@]}" from="<t1@valid.test>" pause=2 >"$WORK/slow.out" 2>&1 &
+slow=$!
+sleep 0.7
 kill -TERM "$MXG_PID"
+for ((i = 0; i < 100; i++)); do grep -q 'stopping (SIGTERM)' "$MXG_LOG" && break; sleep 0.05; done
+session "${base[@]}" from="<t2@valid.test>" expect_connect=replycode &&
+	t_ok "while draining, a new connection is refused (421)" ||
+	t_fail "while draining, a new connection is refused (421)"
+wait "$slow" && t_ok "a session open at SIGTERM finishes normally" ||
+	t_fail "a session open at SIGTERM finishes normally" "$(cat "$WORK/slow.out")"
+# (the log is JSON since the last reload)
+t_expect_match "$(grep -F '"sender":"<t1@valid.test>"' "$MXG_LOG")" '"action":"accept".*"stage":"eom"' \
+	"... and its decision is logged"
 for ((i = 0; i < 200; i++)); do t_alive "$MXG_PID" || break; sleep 0.05; done
 if t_alive "$MXG_PID"; then
 	t_fail "SIGTERM stops the daemon within 10 s"

@@ -5,7 +5,8 @@
 --   qid         queue id sent as macro {i} with MAIL FROM
 --   auth        {auth_authen} sent with MAIL FROM
 --   from_hdr    value of a From: header (default: none)
---   expect_mail, expect_rcpt, expect_eom
+--   pause       seconds to sleep between MAIL FROM and RCPT TO
+--   expect_connect, expect_mail, expect_rcpt, expect_eom
 --               continue | replycode | accept | reject | tempfail | discard
 --               (default continue); a refused MAIL or RCPT ends the session
 --   expect_quarantine   "yes": end of message must ask for quarantine
@@ -39,6 +40,7 @@ end
 local conn = mt.connect(sock, 40, 0.25)
 if conn == nil then fail("cannot connect to " .. sock) end
 if mt.conninfo(conn, "client.test", ip) ~= nil then fail("conninfo") end
+if not expect(conn, "connect", expect_connect) then mt.disconnect(conn) return end
 if mt.helo(conn, helo) ~= nil then fail("helo") end
 
 if auth ~= nil then
@@ -49,6 +51,7 @@ end
 if mt.mailfrom(conn, from) ~= nil then fail("mailfrom") end
 if not expect(conn, "MAIL FROM", expect_mail) then mt.disconnect(conn) return end
 
+if pause ~= nil then mt.sleep(tonumber(pause)) end
 if mt.rcptto(conn, rcpt) ~= nil then fail("rcptto") end
 if not expect(conn, "RCPT TO", expect_rcpt) then mt.disconnect(conn) return end
 
