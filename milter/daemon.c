@@ -125,13 +125,18 @@ static void *milter_thread(void *arg)
 	return NULL;
 }
 
-/* drain - give open connections a bounded time to finish */
-static void drain(void)
+/*
+ * drain - give open connections a bounded time to finish. A second
+ * SIGTERM now reaches libmilter's own signal thread, which stops
+ * smfi_main: then there is nothing left to wait for.
+ */
+static void drain(const struct daemon_state *d)
 {
 	struct timespec tick = { 0, 100 * 1000000L };
 	unsigned n;
 
-	for (int i = 0; i < DRAIN_SECONDS * 10 && (n = conn_active()) > 0; i++) {
+	for (int i = 0; i < DRAIN_SECONDS * 10 && (n = conn_active()) > 0 &&
+	     !atomic_load(&d->milter_ended); i++) {
 		if (i == 0)
 			log_info("waiting for %u open connection(s) to finish", n);
 		nanosleep(&tick, NULL);
@@ -230,7 +235,7 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 		log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		/* libmilter stops answering open connections at smfi_stop: let them finish first */
 		conn_set_draining();
-		drain();
+		drain(&d);
 	}
 	smfi_stop();
 	pthread_join(tid, NULL);
