@@ -232,6 +232,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
 	if (m->cfg->reject_stage == STAGE_MAIL)
 		return envelope_decision(ctx, m, NULL, "mail");
+	/* the decision waits for RCPT, but the lookups must not wait for the client */
+	checks_settle(m->ck);
 	return SMFIS_CONTINUE;
 }
 

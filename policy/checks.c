@@ -170,6 +170,9 @@ bool checks_header(struct checks *ck, const char *name, const char *value)
 /* checks_body - hand the chunk to rows that read the body */
 void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 {
+	/* answers to queries fired at end of headers are read as the body streams */
+	if (ck->res)
+		resolver_poll(ck->res);
 	for (size_t i = 0; i < check_table_len; i++)
 		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->body)
 			check_table[i]->body(ck->row[i].state, data, len);
@@ -441,6 +444,14 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 			/* deadline passed or nothing pending: what still runs never ends */
 			force_finish(ck, running);
 	}
+}
+
+/* checks_settle - finish what is in flight; nothing new */
+void checks_settle(struct checks *ck)
+{
+	if (ck->res && !ck->error[0])
+		resolver_wait(ck->res, NULL, NULL);
+	harvest(ck);
 }
 
 /* checks_result_headers - Authentication-Results and, if configured, Received-SPF */

@@ -127,6 +127,16 @@ void checks_body(struct checks *, const unsigned char *data, size_t len);
  */
 int checks_advance(struct checks *, enum check_stage stage);
 
+/*
+ * checks_settle - drive the lookups already in flight until none is
+ * left or the deadline passes; start nothing new, decide nothing. For a
+ * caller that will only ask for a decision at a later stage: answers
+ * are not read while nobody drives the resolver, so a pause between two
+ * stages longer than dns_timeout would otherwise cost every lookup that
+ * depends on an earlier answer (MX, then the exchanges' addresses).
+ */
+void checks_settle(struct checks *);
+
 /* checks_decide - see above. On CHECKS_DECIDED fills *v (dry_run includes the global setting). */
 enum checks_status checks_decide(struct checks *, struct verdict *v);
 

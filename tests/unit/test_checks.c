@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf/config.h"
 #include "policy/checks.h"
@@ -352,6 +353,26 @@ static void test_spf_not_run_when_decided_before(void **state)
 	assert_int_equal(fake_dns_count("nullmx.example", ns_t_txt), 0);
 }
 
+static void test_settle_survives_a_slow_client(void **state)
+{
+	struct timespec pause = { 0, 150 * 1000000L };
+	struct verdict v;
+
+	(void)state;
+	load("dns_timeout = 100ms\ndns_try_timeout = 50ms", NULL);
+	assert_int_equal(fake_dns_add("good.example", ns_t_mx, DNS_OK, "MX 10 mx.good.example"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_a, DNS_OK, "A 192.0.2.25"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_aaaa, DNS_NODATA, NULL), 0);
+	envelope("192.0.2.1", "<a@good.example>", false);
+	checks_settle(fx.ck);
+	assert_true(checks_facts(fx.ck)->known & FACT_MX);
+	/* the client takes longer than dns_timeout to send RCPT */
+	nanosleep(&pause, NULL);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_VALID);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spf_fail_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spf_pass_and_helo_spf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spf_not_run_when_decided_before, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle_survives_a_slow_client, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
