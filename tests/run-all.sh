@@ -6,13 +6,14 @@
 # its last such line and exit non-zero on any failure. Tiers run cheapest
 # first (the order below), then any other tier found, alphabetically.
 # A tier named on the command line that does not exist is an error.
+# tests/bench/run.sh is a benchmark (make bench), never a default tier.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tiers=("$@")
 if [[ ${#tiers[@]} -eq 0 ]]; then
 	for t in dns unit resolver milter spf dkim e2e $(ls tests/*/run.sh | cut -d/ -f2 | sort); do
-		[[ -f tests/$t/run.sh && " ${tiers[*]-} " != *" $t "* ]] && tiers+=("$t")
+		[[ $t != bench && -f tests/$t/run.sh && " ${tiers[*]-} " != *" $t "* ]] && tiers+=("$t")
 	done
 fi
 
