@@ -8,7 +8,7 @@
 # default); prints sender | SMTP reply | mx fact | rule | delivered?; stops
 # everything. KEEP=1 leaves the logs behind.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
 

@@ -15,7 +15,7 @@
 # mxguard keeps no DNS cache between messages; the two domain spreads are
 # there to show that, not to hide anything.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
 

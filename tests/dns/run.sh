@@ -2,7 +2,7 @@
 # dns/run.sh - self-test of tests/dns/testdns.py with dig: every record kind,
 # every fault, TC/TCP, EDNS, reload, clean exit. Prints "dns: N passed, M failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 
 command -v dig >/dev/null || { echo "dns: dig missing (dnsutils)"; echo "dns: 0 passed, 1 failed"; exit 1; }
