@@ -28,9 +28,9 @@ for t in "${tiers[@]}"; do
 	log=$(mktemp)
 	bash "$script" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	line=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	rm -f "$log"
-	p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
+	p=$(sed -E 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
 	f=$(sed -E 's/^.* ([0-9]+) failed.*/\1/' <<<"$line")
 	[[ -z $line ]] && { p=0; f=1; echo "tier $t: printed no result line"; }
 	if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; echo "tier $t: exited $rc"; fi
