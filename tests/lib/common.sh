@@ -13,6 +13,8 @@
 #   t_bg NAME cmd...         start cmd in the background (own process group),
 #                            stdout+stderr to $T_BASE/NAME.out; sets T_LAST_PID
 #   t_stop PID               stop one process started by t_bg (TERM, then KILL)
+#   t_alive PID              true while PID runs
+#   t_on_cleanup CMD...      run CMD at exit, before the recorded PIDs are stopped
 #   t_wait_file FILE [S]     wait until FILE is non-empty (default 10 s)
 #   t_wait_port PORT [S]     wait until 127.0.0.1:PORT accepts TCP (default 10 s)
 #   t_ok DESC | t_fail DESC [DETAIL]
@@ -79,11 +81,13 @@ t_bg() {
 	echo "$T_LAST_PID $name" >>"$T_BASE/.pids"
 }
 
-# t_alive - true while PID runs (and is not a zombie).
+# t_alive - true while PID runs (and is not a zombie). When in doubt,
+# alive: a needless TERM is harmless, a survivor is not.
 t_alive() {
 	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	[[ -n $st && $st != Z* ]]
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[[ $st != Z* ]]
 }
 
 # t_stop - TERM a recorded process group, KILL it if it lingers.
