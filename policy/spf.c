@@ -14,8 +14,10 @@
  * Hostile input and libspf2's abort(): libspf2 calls SPF_error() on
  * internal inconsistencies and abort()s after the handler returns. Our
  * handler never returns inside a check: it longjmp()s back to the check,
- * which ends as temperror (whatever libspf2 had allocated for that check
- * is deliberately leaked: its state is not trusted any more). Records and
+ * which ends as temperror. The request, response and top record (ours)
+ * are freed; whatever libspf2 had allocated deeper down (an include's
+ * record, a lookup buffer) is lost, a small leak for an event that should
+ * never happen, rather than a dead daemon. Records and
  * explanations never reach libspf2's parser unchecked (spf_guard.c), and
  * the texts libspf2 expands into macros (local-part, HELO) are reduced to
  * printable ASCII first, which keeps its URL-encoder's sprintf in bounds.
@@ -222,7 +224,6 @@ static void spf_run(struct spf_context *ctx, struct resolver *res, const struct 
 	struct spf_eval *const ev = calloc(1, sizeof(*ev));
 	SPF_request_t *const req = ev ? spf_request(ctx, in) : NULL;
 	SPF_response_t *const resp = req ? SPF_response_new(req) : NULL;
-	SPF_record_t *rec = NULL;
 	SPF_errcode_t err;
 	jmp_buf jb;
 
@@ -243,20 +244,16 @@ static void spf_run(struct spf_context *ctx, struct resolver *res, const struct 
 		spf_jump = NULL;
 		spf_dns_abandon(ev);
 		spf_dns_leave();
-		free(ev);
 		out->result = SPFR_TEMPERROR;
 		snprintf(out->reason, sizeof(out->reason), "libspf2 internal error (%s)", spf_fatal_msg);
-		return;         /* req and resp leak on purpose: see the file comment */
+		goto done;      /* what libspf2 allocated deeper down is lost: see the file comment */
 	}
-	err = SPF_server_get_record(ctx->server, req, resp, &rec);
-	if (err == SPF_E_SUCCESS && rec) {
-		resp->spf_record_exp = rec;
-		SPF_record_interpret(rec, req, resp, 0);
-		SPF_record_free(rec);
+	err = SPF_server_get_record(ctx->server, req, resp, &ev->record);
+	if (err == SPF_E_SUCCESS && ev->record) {
+		resp->spf_record_exp = ev->record;
+		SPF_record_interpret(ev->record, req, resp, 0);
 		out->result = spf_result_of(resp);
 	} else {
-		if (rec)
-			SPF_record_free(rec);
 		out->result = ev->top != SPFR_UNKNOWN ? ev->top
 			    : err == SPF_E_DNS_ERROR ? SPFR_TEMPERROR : SPFR_PERMERROR;
 	}
@@ -271,6 +268,8 @@ static void spf_run(struct spf_context *ctx, struct resolver *res, const struct 
 	else
 		spf_default_reason(out, resp);
 done:
+	if (ev && ev->record)
+		SPF_record_free(ev->record);
 	if (resp)
 		SPF_response_free(resp);
 	if (req)

@@ -50,6 +50,7 @@ struct spf_eval {
 	/* inputs */
 	struct resolver *res;
 	SPF_request_t *req;
+	SPF_record_t *record;            /* the compiled record of <domain> (spf.c frees it) */
 	int af;                          /* AF_INET or AF_INET6 */
 	struct in_addr ip4;
 	struct in6_addr ip6;
