@@ -241,8 +241,8 @@ size_t decision_format(enum log_format fmt, const struct decision *d, char *buf,
 /* decision_log - format and write */
 void decision_log(enum log_format fmt, const struct decision *d)
 {
-	/* room for every field escaped at its worst (6 bytes per input byte) */
-	char line[16384];
+	/* room for every field escaped at its worst (see DECISION_LINE_MAX) */
+	char line[DECISION_LINE_MAX];
 
 	decision_format(fmt, d, line, sizeof line);
 	log_decision(line);

@@ -36,6 +36,13 @@ struct decision {
 	const char *error;             /* internal error text, NULL when none */
 };
 
+/*
+ * The longest line decision_log() writes. Every fact string at its longest
+ * and all invalid UTF-8 (6 bytes each as \ufffd in JSON) comes to about
+ * 17 KiB; a line cut short would lose the decision fields at its end.
+ */
+#define DECISION_LINE_MAX 32768
+
 /* decision_format - render d into buf (always NUL-terminated, truncated if needed); returns strlen(buf). */
 size_t decision_format(enum log_format fmt, const struct decision *d, char *buf, size_t len);
 
