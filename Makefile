@@ -135,8 +135,8 @@ $(BUILD)/mxguard: $(CORE_OBJ) $(NET_OBJ) $(MILTER_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
 
 # Harnesses link an archive, so each pulls in only the objects it uses
-# (the core, and the unit tests' fake resolver for fuzz_spf_check).
-$(BUILD)/libcore.a: $(CORE_OBJ) $(UNIT_SUPPORT_OBJ)
+# (the core, the unit tests' fake resolver, milter/ parts but its main).
+$(BUILD)/libcore.a: $(CORE_OBJ) $(UNIT_SUPPORT_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcore.a
