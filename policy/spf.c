@@ -308,6 +308,7 @@ static bool spf_identity(const char *sender, const char *helo, struct spf_outcom
 	const char *domain = at ? at + 1 : sender;
 	size_t locallen = at ? (size_t)(at - sender) : 0;
 	char local[FACT_ADDR_MAX];
+	bool clean;
 
 	if (sender[0] == '\0')
 		domain = helo;      /* RFC 7208 2.4: the null sender */
@@ -316,12 +317,13 @@ static bool spf_identity(const char *sender, const char *helo, struct spf_outcom
 	else
 		spf_printable(local, sizeof(local), sender, locallen);
 	spf_printable(out->domain, sizeof(out->domain), domain, strlen(domain));
+	/* a domain that had to be cleaned up is no domain at all */
+	clean = strlen(domain) < FACT_NAME_MAX && strcmp(domain, out->domain) == 0;
 	if (strlen(out->domain) && out->domain[strlen(out->domain) - 1] == '.')
 		out->domain[strlen(out->domain) - 1] = '\0';
 	snprintf(out->identity, sizeof(out->identity), "%.255s@%.255s", local, out->domain);
 	snprintf(lib, liblen, "%s", out->identity);
-	return strlen(domain) < FACT_NAME_MAX && strcmp(domain, out->domain) == 0 &&
-	       spf_dns_domain_ok(out->domain);
+	return clean && spf_dns_domain_ok(out->domain);
 }
 
 /* spf_check_identity - shared body of the MAIL FROM and HELO checks. */

@@ -200,6 +200,9 @@ static void test_null_sender_and_helo(void **state)
 	assert_string_equal(out.domain, "mail.example.net");
 	/* "@domain": no local-part means postmaster */
 	assert_int_equal(check("192.0.2.1", "@mail.example.net"), SPFR_PASS);
+	/* a trailing dot on the domain is ignored */
+	assert_int_equal(check("192.0.2.1", "postmaster@mail.example.net."), SPFR_PASS);
+	assert_string_equal(out.domain, "mail.example.net");
 }
 
 static void test_ipv4_mapped_and_ipv6(void **state)
