@@ -21,6 +21,17 @@
  * explanations never reach libspf2's parser unchecked (spf_guard.c), and
  * the texts libspf2 expands into macros (local-part, HELO) are reduced to
  * printable ASCII first, which keeps its URL-encoder's sprintf in bounds.
+ *
+ * Why in-process and not in a helper process that may die: the check must
+ * run on the connection's resolver (so the MX lookups of the same message
+ * progress while SPF waits, under one deadline); a helper would need its
+ * own DNS or an RPC back to the connection's thread, and fork() from a
+ * threaded daemon per message is slow and unsafe. What a helper would
+ * catch is covered here by other means: abort() by the longjmp above,
+ * hangs by the resolver's deadline, memory corruption by never giving
+ * libspf2's parsers input outside the strict grammar and size bounds its
+ * known bugs need (spf_guard.h), checked by the hostile-record tier and
+ * the libFuzzer harnesses under ASan.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
