@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/address.h"
 #include "policy/resolver.h"
 #include "policy/spf.h"
 #include "policy/spf_dns.h"
@@ -312,17 +313,29 @@ static bool spf_client(const struct sockaddr *sa, struct spf_input *in)
 	return false;
 }
 
+/* spf_alabel - an internationalised domain (8-bit bytes) in A-labels (RFC 8616 4); others unchanged */
+static const char *spf_alabel(const char *domain, char *buf, size_t buflen)
+{
+	const char *p;
+
+	for (p = domain; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return address_domain(domain, buf, buflen, NULL, 0) == 0 ? buf : domain;
+	return domain;
+}
+
 /* spf_identity - split and clean <sender> into out->identity/domain; false if the domain is unusable. */
 static bool spf_identity(const char *sender, const char *helo, struct spf_outcome *out, char *lib, size_t liblen)
 {
 	const char *at = strrchr(sender, '@');
 	const char *domain = at ? at + 1 : sender;
 	size_t locallen = at ? (size_t)(at - sender) : 0;
-	char local[FACT_ADDR_MAX];
+	char local[FACT_ADDR_MAX], alabel[FACT_NAME_MAX];
 	bool clean;
 
 	if (sender[0] == '\0')
 		domain = helo;      /* RFC 7208 2.4: the null sender */
+	domain = spf_alabel(domain, alabel, sizeof(alabel));
 	if (locallen == 0)
 		snprintf(local, sizeof(local), "postmaster");
 	else

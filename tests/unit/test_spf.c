@@ -200,6 +200,10 @@ static void test_null_sender_and_helo(void **state)
 	assert_string_equal(out.domain, "mail.example.net");
 	/* "@domain": no local-part means postmaster */
 	assert_int_equal(check("192.0.2.1", "@mail.example.net"), SPFR_PASS);
+	/* an internationalised domain is looked up in A-labels (RFC 8616) */
+	add("xn--bcher-kva.example", TXT, DNS_OK, "TXT \"v=spf1 ip4:192.0.2.1 -all\"");
+	assert_int_equal(check("192.0.2.1", "k\xc3\xa4the@b\xc3\xbc" "cher.example"), SPFR_PASS);
+	assert_string_equal(out.domain, "xn--bcher-kva.example");
 	/* a trailing dot on the domain is ignored */
 	assert_int_equal(check("192.0.2.1", "postmaster@mail.example.net."), SPFR_PASS);
 	assert_string_equal(out.domain, "mail.example.net");
