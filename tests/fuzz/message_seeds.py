@@ -49,6 +49,10 @@ def main():
     seeds["nullmx"] = seed(8, b"x", b"<u@nullmx.example>", b"<r@example.net>", b"\r\n")
     seeds["trusted"] = seed(3, b"relay.example.com", b"u@bogus.example", b"r@example.org",
                             b"From: u@bogus.example\r\n\r\n")
+    # the same through milter/msgfile.c (flag bit 6)
+    for name in ("fx_rsa2048_relaxed", "forged_ar"):
+        d = seeds[name]
+        seeds["msgfile_" + name.replace("fx_", "")] = bytes([d[0] | 64]) + d[1:]
     for name, data in seeds.items():
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)
