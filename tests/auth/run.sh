@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# auth/run.sh - the auth tier: SPF, DKIM and Authentication-Results end to
+# end. swaks talks to a private Postfix (tests/lib/postfix.sh) whose
+# smtpd_milters is the real mxguard, running the shipped rules of
+# conf/mxguard.conf; XCLIENT presents each client address (metadata only:
+# every packet stays on 127.0.0.1). testdns.py serves the SPF zones
+# (zones.txt) and DKIM keys made now by opendkim-genkey and dknewkey.
+# Signers are independent of mxguard: dkimpy (python3-dkim) and the
+# opendkim milter, which signs inside the same Postfix on a second smtpd
+# port and hands the message on to the mxguard-filtered port.
+#
+# Scenarios: spf.sh (results, limits, hostile records), dkim.sh (every
+# DKIM case), headers.sh (A-R forgery removal, Received-SPF, reload).
+# Asserted: exact SMTP replies, the delivered Authentication-Results and
+# Received-SPF fields, and mxguard's decision lines.
+# Prints "auth: N passed, M failed"; everything started is stopped by PID.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/common.sh
+. tests/lib/postfix.sh
+. tests/auth/lib.sh
+
+AUTHSERV=mx.auth.test
+# Postfix's daemons (user postfix) must reach the sink directory below T_BASE.
+chmod 755 "$T_BASE"
+W=$(t_tmpdir)
+chmod 755 "$W"
+
+# abort WHY - a set-up step failed: say so and stop the tier.
+abort() {
+	t_fail "$1" "${2:-}"
+	t_summary auth
+	exit 1
+}
+
+make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || abort "build mxguard" "$(tail -n 20 "$W/build.log")"
+
+# --- DKIM keys, made now --------------------------------------------------
+# key_record FILE - the TXT text of an opendkim-genkey .txt, comment stripped.
+key_record() {
+	tr -d '\n' <"$1" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n'
+}
+for k in rsa2048:2048 rsa1024:1024 short:512; do
+	opendkim-genkey -b "${k#*:}" -s "${k%%:*}" -d dkim.test -D "$W" 2>>"$W/genkey.log" ||
+		abort "opendkim-genkey ${k%%:*}" "$(cat "$W/genkey.log")"
+done
+dknewkey --ktype ed25519 "$W/ed" >/dev/null 2>>"$W/genkey.log" || abort "dknewkey ed25519" "$(cat "$W/genkey.log")"
+R2048=$(key_record "$W/rsa2048.txt")
+R1024=$(key_record "$W/rsa1024.txt")
+[[ $R2048 == *p=MII* && $R1024 == *p=MI* ]] || abort "key records" "$R2048"
+
+# --- generated zone data: keys and records too big for a zone line ------------
+{
+	echo "rsa2048._domainkey.dkim.test. 300 IN TXT \"$R2048\""
+	echo "rsa1024._domainkey.dkim.test. 300 IN TXT \"$R1024\""
+	echo "short._domainkey.dkim.test.   300 IN TXT \"$(key_record "$W/short.txt")\""
+	echo "ed._domainkey.dkim.test.      300 IN TXT \"$(cat "$W/ed.dns")\""
+	echo "odk._domainkey.dkim.test.     300 IN TXT \"$R2048\""
+	echo "revoked._domainkey.dkim.test. 300 IN TXT \"v=DKIM1; k=rsa; p=\""
+	echo "slow._domainkey.dkim.test.    300 IN TXT \"$R2048\""
+	echo "\$FAULT slow._domainkey.dkim.test. drop TXT"
+	echo "rsa1024._domainkey.other.test. 300 IN TXT \"$R1024\""
+	# 120 terms, about 2.3 kB: truncated over UDP, fetched again over TCP
+	ips=$(for i in $(seq 1 120); do printf 'ip4:198.51.100.%d ' "$i"; done)
+	echo "big.test. MX 10 mx.senders.test."
+	echo "big.test. TXT \"v=spf1 ${ips}ip4:192.0.2.0/25 -all\""
+	# fifty %{l} macros in one domain-spec (libspf2's macro compiler)
+	echo "dense.test. MX 10 mx.senders.test."
+	echo "dense.test. TXT \"v=spf1 exists:$(printf '%%{l}%.0s' {1..50}).x.test ip4:192.0.2.0/25 -all\""
+} >"$W/generated.zone"
+t_dns_start tests/auth/zones.txt "$W/generated.zone" || abort "testdns start" "$(cat "$DNS_ERR" 2>/dev/null)"
+
+# --- mxguard with the shipped rules -------------------------------------------------
+MPORT=$(t_free_port)
+CONF=$W/mxguard.conf
+DKIM_RULE='rule dkim-fail dkim in {fail, permerror} reject 550 5.7.20 "DKIM signature of %{from_domain} did not verify" dry_run'
+# write_conf [SETTING...] - our daemon settings, extra settings, then the
+# rules as conf/mxguard.conf ships them (SED_RULES may edit them) with one
+# rule added before the default: dkim-fail, dry_run. The shipped rules
+# need dkim only when SPF fails, and mxguard verifies DKIM only when a rule
+# needs it; this rule makes every message's signatures verified (and
+# reported in Authentication-Results) without changing what is accepted.
+write_conf() {
+	{
+		echo "socket = inet:$MPORT@127.0.0.1"
+		echo "dns_servers = 127.0.0.1:$DNS_PORT"
+		echo "dns_timeout = 2s"
+		echo "dns_try_timeout = 400ms"
+		echo "trusted_networks = 10.99.0.0/16"
+		echo "authserv_id = $AUTHSERV"
+		printf '%s\n' "$@"
+		sed -n '/^rule /,$p' conf/mxguard.conf | sed -e "/^default /i $DKIM_RULE" -e "${SED_RULES:-}"
+	} >"$CONF"
+}
+write_conf
+out=$(./mxguard -n -c "$CONF" 2>&1) || abort "mxguard -n accepts the tier's configuration" "$out"
+t_mxguard_start "$CONF" "$MPORT" || abort "mxguard starts" "$(cat "$MXG_LOG" 2>/dev/null)"
+
+# --- the opendkim milter, signing for dkim.test ----------------------------------------
+ODK_PORT=$(t_free_port)
+cat >"$W/opendkim.conf" <<EOF
+Mode                s
+Domain              dkim.test
+Selector            odk
+KeyFile             $W/rsa2048.private
+Socket              inet:$ODK_PORT@127.0.0.1
+Canonicalization    relaxed/simple
+RequireSafeKeys     false
+InternalHosts       127.0.0.1
+PidFile             $W/opendkim.pid
+Syslog              no
+EOF
+t_bg opendkim opendkim -f -x "$W/opendkim.conf"
+
+# --- Postfix: port PF_PORT filtered by mxguard; SIGN_PORT signs and relays to it ------
+pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
+SIGN_PORT=$(t_free_port)
+cat >>"$PF_CONF/master.cf" <<EOF
+127.0.0.1:$SIGN_PORT inet n - n - - smtpd
+  -o smtpd_milters=inet:127.0.0.1:$ODK_PORT
+  -o content_filter=resign:[127.0.0.1]:$PF_PORT
+resign    unix - - n - - smtp
+  -o myhostname=signer.auth.test
+EOF
+t_wait_port "$ODK_PORT" 10 || abort "opendkim milter starts" "$(cat "$T_BASE/opendkim.out")"
+pf_start || abort "postfix starts" "$(tail -n 20 "$PF_LOG")"
+t_wait_port "$SIGN_PORT" 10 || abort "postfix signing port listens" "$(tail -n 20 "$PF_LOG")"
+t_ok "DNS, mxguard, opendkim and Postfix are up"
+
+. tests/auth/spf.sh
+. tests/auth/dkim.sh
+. tests/auth/headers.sh
+
+auth_none_delivered
+auth_assert "mxguard survived the whole tier" t_alive "$MXG_PID"
+t_summary auth
