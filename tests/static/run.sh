@@ -8,7 +8,7 @@
 #   SAN_TIERS="milter e2e dkim"          tiers the daemon part runs (default milter)
 #
 # Parts:
-#   lint      cppcheck over policy/ conf/ milter/ tests/fuzz/ (make lint)
+#   lint      cppcheck over policy/ conf/ milter/ and the C under tests/ (make lint)
 #   sanitize  every unit test binary built with ASan+UBSan (and LeakSanitizer)
 #             in build/asan, no recovery: any report fails it (make san-bins);
 #             deliberate leaks are listed, with reasons, in lsan.supp
@@ -38,7 +38,7 @@ parts=("$@")
 part_lint() {
 	local out
 	if out=$(make --no-print-directory -s lint 2>&1); then
-		t_ok "cppcheck: policy/ conf/ milter/ tests/fuzz/ clean"
+		t_ok "cppcheck: policy/ conf/ milter/ tests/ clean"
 	else
 		t_fail "cppcheck: findings" "$out"
 	fi
