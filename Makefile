@@ -48,7 +48,7 @@ UNIT_SUPPORT_SRC = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_SUPPORT_OBJ = $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all deps run test test-unit test-milter test-e2e test-spf test-dkim demo bench install clean lint sanitize
-.PHONY: san-bins fuzz-bins fuzz-harnesses fuzz
+.PHONY: san-bins fuzz-bins fuzz-harnesses fuzz FORCE
 
 all: mxguard
 
@@ -61,6 +61,17 @@ mxguard: $(CORE_OBJ) $(NET_OBJ) $(MILTER_OBJ)
 $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# The default -c path is compiled into main.o: rebuild it when SYSCONFDIR
+# changes, so `make install PREFIX=/usr` never installs a binary that looks
+# for its configuration under another prefix. The stamp's time only moves
+# when its content does.
+CONF_STAMP = $(BUILD)/sysconfdir.stamp
+$(CONF_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' >$@
+$(BUILD)/milter/main.o: $(CONF_STAMP)
+FORCE:
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(UNIT_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)

@@ -243,14 +243,20 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct conn *c = get_conn(ctx);
 	const char *rcpt = argv && argv[0] ? argv[0] : "";
 	struct msg *m = c ? c->msg : NULL;
+	sfsistat rc;
 
 	if (!m)
 		return internal_error(ctx, NULL, rcpt, "rcpt", "recipient without a message");
 	note_queue_id(ctx, m);
 	checks_set_rcpt(m->ck, rcpt);
 	if (checks_advance(m->ck, CHECK_STAGE_RCPT) < 0)
-		return internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
-	return envelope_decision(ctx, m, checks_facts(m->ck)->rcpt, "rcpt");
+		rc = internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
+	else
+		rc = envelope_decision(ctx, m, checks_facts(m->ck)->rcpt, "rcpt");
+	/* a refused recipient is not part of the message: end of message must not judge it */
+	if (rc != SMFIS_CONTINUE)
+		checks_rcpt_refused(m->ck);
+	return rc;
 }
 
 /* note_forged - remember an A-R header claiming our authserv_id, by its index among A-R headers */

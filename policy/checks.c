@@ -136,11 +136,25 @@ void checks_set_helo(struct checks *ck, const char *helo)
 	ck->facts.known |= FACT_HELO;
 }
 
-/* checks_set_rcpt - replaces the previous recipient */
+/* checks_set_rcpt - replaces the previous recipient, which is kept for checks_rcpt_refused */
 void checks_set_rcpt(struct checks *ck, const char *rcpt)
 {
+	ck->kept_rcpt_known = (ck->facts.known & FACT_RCPT) != 0;
+	memcpy(ck->kept_rcpt, ck->facts.rcpt, sizeof ck->kept_rcpt);
+	memcpy(ck->kept_rcpt_domain, ck->facts.rcpt_domain, sizeof ck->kept_rcpt_domain);
 	check_parse_rcpt(&ck->facts, rcpt ? rcpt : "");
 	ck->facts.known |= FACT_RCPT;
+}
+
+/* checks_rcpt_refused - back to the last recipient the message kept */
+void checks_rcpt_refused(struct checks *ck)
+{
+	memcpy(ck->facts.rcpt, ck->kept_rcpt, sizeof ck->facts.rcpt);
+	memcpy(ck->facts.rcpt_domain, ck->kept_rcpt_domain, sizeof ck->facts.rcpt_domain);
+	if (ck->kept_rcpt_known)
+		ck->facts.known |= FACT_RCPT;
+	else
+		ck->facts.known &= ~(unsigned)FACT_RCPT;
 }
 
 /* checks_set_sender - parse once; the mx row reads ck->sender */

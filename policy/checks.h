@@ -24,7 +24,8 @@
  * the rules that wanted it turned false) is dropped at end of headers or
  * end of message: its lookups are abandoned and its fact stays unknown.
  * (Not earlier: a later RCPT may change what rules on rcpt need.) At end
- * of message the rcpt facts are those of the last recipient.
+ * of message the rcpt facts are those of the last recipient the message
+ * kept (a refused one is taken back with checks_rcpt_refused).
  *
  * Ownership: the caller owns cfg and res and keeps both alive until
  * checks_free(); checks_free() cancels the message's pending lookups
@@ -103,6 +104,15 @@ void checks_set_sender(struct checks *, const char *mail_from, bool authenticate
 
 /* checks_set_rcpt - the current recipient (replaces the previous one). */
 void checks_set_rcpt(struct checks *, const char *rcpt);
+
+/*
+ * checks_rcpt_refused - the current recipient was refused (4xx/5xx): it
+ * is not part of the message, so the rcpt facts go back to the previous
+ * recipient (unknown when there was none). Without this, a rule on
+ * rcpt_domain that refused the last recipient would refuse the whole
+ * message, with its accepted recipients, at end of message.
+ */
+void checks_rcpt_refused(struct checks *);
 
 /*
  * checks_header - one header; value exactly as it followed the colon,

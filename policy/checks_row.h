@@ -69,6 +69,10 @@ struct checks {
 	bool data_deadline;             /* the end-of-headers budget was given */
 	struct timespec deadline;
 	unsigned waiting_for;           /* fact bits checks_decide waits for */
+	/* the last recipient the message kept: checks_rcpt_refused goes back to it */
+	bool kept_rcpt_known;
+	char kept_rcpt[FACT_ADDR_MAX];
+	char kept_rcpt_domain[FACT_NAME_MAX];
 	struct check_slot row[CHECKS_MAX_ROWS];
 	char error[160];
 };

@@ -373,6 +373,57 @@ static void test_settle_survives_a_slow_client(void **state)
 	assert_int_equal(v.action, ACTION_ACCEPT);
 }
 
+/* a recipient refused by a rule on rcpt_domain is taken back: end of message judges the kept ones */
+static void test_refused_rcpt_not_judged_at_eom(void **state)
+{
+	static const char *const rules =
+		"rule closed rcpt_domain = closed.example reject 550 5.1.1 \"closed\"\n"
+		"default accept\n";
+	struct verdict v;
+
+	(void)state;
+	load(NULL, rules);
+	envelope("192.0.2.1", "<a@good.example>", false);
+	checks_set_rcpt(fx.ck, "<u@open.example>");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_RCPT), 0);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	checks_set_rcpt(fx.ck, "<x@Closed.example>");
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_REJECT);
+	assert_string_equal(v.rule_name, "closed");
+	checks_rcpt_refused(fx.ck);
+	assert_string_equal(checks_facts(fx.ck)->rcpt_domain, "open.example");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_EOM), 0);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_string_equal(v.rule_name, "default");
+}
+
+/* the only recipient refused: the rcpt facts are unknown again */
+static void test_refused_only_rcpt_is_unknown(void **state)
+{
+	static const char *const rules =
+		"rule closed rcpt_domain = closed.example reject 550 5.1.1 \"closed\"\n"
+		"default accept\n";
+	struct verdict v;
+
+	(void)state;
+	load(NULL, rules);
+	envelope("192.0.2.1", "<a@good.example>", false);
+	checks_set_rcpt(fx.ck, "<x@closed.example>");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_RCPT), 0);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_REJECT);
+	checks_rcpt_refused(fx.ck);
+	assert_false(checks_facts(fx.ck)->known & FACT_RCPT);
+	assert_string_equal(checks_facts(fx.ck)->rcpt_domain, "");
+	checks_set_rcpt(fx.ck, "<y@open.example>");
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +444,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spf_pass_and_helo_spf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spf_not_run_when_decided_before, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settle_survives_a_slow_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_rcpt_not_judged_at_eom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_only_rcpt_is_unknown, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
