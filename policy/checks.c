@@ -463,8 +463,13 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 /* checks_settle - finish what is in flight; nothing new */
 void checks_settle(struct checks *ck)
 {
-	if (ck->res && !ck->error[0])
+	if (ck->res && !ck->error[0]) {
+		/* started synchronous checks (SPF) run now, not at the decision:
+		 * they drive the resolver, so the MX lookups overlap with them */
+		while (run_synchronous(ck, FACT_ALL))
+			;
 		resolver_wait(ck->res, NULL, NULL);
+	}
 	harvest(ck);
 }
 

@@ -144,6 +144,8 @@ int checks_advance(struct checks *, enum check_stage stage);
  * are not read while nobody drives the resolver, so a pause between two
  * stages longer than dns_timeout would otherwise cost every lookup that
  * depends on an earlier answer (MX, then the exchanges' addresses).
+ * Started checks that evaluate synchronously (SPF) run here too, so
+ * their lookups overlap with those in flight instead of following them.
  */
 void checks_settle(struct checks *);
 

@@ -74,3 +74,11 @@ auth_sign "$W/rescue.eml" "$W/rescue.eml" "$W/rsa2048.private" rsa2048 dkim.test
 spf_case_dkim_ar=$(auth_ar_spf fail spf-fail-dkim-pass@dkim.test '; dkim=pass ')
 auth_case spf-fail-dkim-pass 198.51.100.7 spf-fail-dkim-pass@dkim.test "$W/rescue.eml" 0 "$ACC" \
 	"spf=fail .*dkim=pass dkim_aligned=yes .*$ACCEPT" "$spf_case_dkim_ar"
+
+# --- SPF runs while the MX lookup is still out (reject_stage rcpt) --------------------
+spf_case spf-overlap 192.0.2.5 overlap.test 0 "$ACC" pass "$ACCEPT"
+mx_at=$(awk '$3 == "overlap.test." && $4 == "MX" { print $1; exit }' "$DNS_LOG")
+txt_at=$(awk '$3 == "overlap.test." && $4 == "TXT" { print $1; exit }' "$DNS_LOG")
+gap=$(awk -v a="${mx_at:-0}" -v b="${txt_at:-99999}" 'BEGIN { printf "%d", (b - a) * 1000 }')
+auth_assert "spf-overlap: SPF's TXT lookup went out ${gap} ms after the MX query, before its 600 ms answer" \
+	test "$gap" -lt 300
