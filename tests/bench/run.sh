@@ -173,4 +173,5 @@ queries=$(wc -l <"$DNS_LOG")
 echo "  slow DNS server answered $queries queries"
 
 [[ $BENCH_ERRORS -eq 0 ]] || die "errors during the run (see above)"
+bash tests/bench/chain.sh || die "lookup chains (tests/bench/chain.sh) failed"
 echo "bench: done"
