@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# review/run.sh - what the other tiers leave out, checked from the outside:
+#   1. the command line: -V, -h, a bad option;
+#   2. `make deps` installs nothing when every package is there;
+#   3. `make install` with PREFIX and DESTDIR (in a copy of the tree);
+#   4. end to end through a private Postfix with reject_stage = mail and
+#      log_format = json: refusals at MAIL FROM (also an IDN sender over
+#      SMTPUTF8), a recipient refused by a rcpt_domain rule while the others
+#      get the message, one JSON line per message and per refused recipient
+#      with every key, Postfix's queue id;
+#   5. the daemon without -f: detaches, logs to syslog with the configured
+#      facility (a private /dev/log in a mount namespace), drops to `user`,
+#      reloads on SIGHUP, stops on SIGTERM and removes its pid file.
+# Prints "review: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/common.sh
+. tests/lib/postfix.sh
+
+HERE=tests/review
+UNTRUSTED=192.0.2.5     # XCLIENT address inside valid.test's SPF
+OUTSIDE=203.0.113.9     # XCLIENT address outside it
+
+abort() {
+	t_fail "$1"
+	t_summary review
+	exit 1
+}
+
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || abort "build failed"
+W=$(t_tmpdir)
+
+# --- 1. command line ---------------------------------------------------------
+out=$(./mxguard -V 2>&1); rc=$?
+t_expect_match "$rc:$out" '^0:mxguard [0-9]+\.[0-9]+\.[0-9]+$' "-V prints the version, exit 0"
+out=$(./mxguard -h 2>/dev/null); rc=$?
+t_expect_match "$rc:$out" '^0:usage: mxguard .*mxguard -n .*mxguard check --from ADDR --ip IP --helo NAME' \
+	"-h prints the usage on stdout, exit 0"
+out=$(./mxguard -Z 2>&1 >/dev/null); rc=$?
+t_expect_match "$rc:$out" '^64:.*usage: mxguard' "an unknown option: usage on stderr, exit 64"
+
+# --- 2. make deps installs nothing when all is there --------------------------
+STUB=$W/stub
+mkdir -p "$STUB"
+for c in apt-get apt debconf-set-selections; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s/called"\nexit 1\n' "$c" "$STUB" >"$STUB/$c"
+	chmod +x "$STUB/$c"
+done
+out=$(PATH="$STUB:$PATH" make --no-print-directory -s deps 2>&1); rc=$?
+t_expect_eq "$rc:$out" "0:" "make deps: every package present, exit 0, silent"
+t_expect_eq "$(cat "$STUB/called" 2>/dev/null)" "" "make deps: no apt-get/debconf call when nothing is missing"
+
+# --- 3. make install with PREFIX and DESTDIR -----------------------------------
+# In a copy, so the tree's ./mxguard (built for the default PREFIX) is left alone.
+SRC=$W/src
+mkdir -p "$SRC"
+cp -a Makefile milter policy conf contrib "$SRC/"
+[[ -d build ]] && mkdir -p "$SRC/build" && for d in policy conf milter sysconfdir.stamp; do
+	[[ -e build/$d ]] && cp -a "build/$d" "$SRC/build/"
+done
+[[ -e mxguard ]] && cp -a mxguard "$SRC/"
+D1=$W/destdir1
+if make --no-print-directory -s -C "$SRC" install PREFIX=/usr DESTDIR="$D1" >"$W/install1.log" 2>&1; then
+	t_ok "make install PREFIX=/usr DESTDIR=..."
+else
+	t_fail "make install PREFIX=/usr DESTDIR=..." "$(tail -n 5 "$W/install1.log")"
+fi
+got=$(cd "$D1" 2>/dev/null && find . -type f -printf '%m %p\n' | sort)
+want="644 ./etc/mxguard.conf
+644 ./etc/mxguard.conf.default
+644 ./usr/share/man/man5/mxguard.conf.5
+644 ./usr/share/man/man8/mxguard.8
+755 ./usr/sbin/mxguard"
+t_expect_eq "$got" "$want" "PREFIX=/usr: binary, config (+ .default), man pages, with their modes, all under DESTDIR"
+cmp -s conf/mxguard.conf "$D1/etc/mxguard.conf" && t_ok "installed config is conf/mxguard.conf" ||
+	t_fail "installed config is conf/mxguard.conf"
+t_expect_match "$("$D1/usr/sbin/mxguard" -h 2>&1)" '\(default /etc/mxguard\.conf\)' \
+	"PREFIX=/usr: the installed binary reads /etc/mxguard.conf by default"
+out=$("$D1/usr/sbin/mxguard" -n -c "$D1/etc/mxguard.conf" 2>&1); rc=$?
+t_expect_eq "$rc:$out" "0:configuration OK" "installed binary accepts the installed config"
+for m in "$D1/usr/share/man/man8/mxguard.8" "$D1/usr/share/man/man5/mxguard.conf.5"; do
+	out=$(groff -man -Tutf8 -ww -z "$m" 2>&1)
+	t_expect_eq "$out" "" "man page $(basename "$m") formats without warnings"
+done
+echo "# local edit" >>"$D1/etc/mxguard.conf"
+make --no-print-directory -s -C "$SRC" install PREFIX=/usr DESTDIR="$D1" >>"$W/install1.log" 2>&1
+t_expect_eq "$(tail -n 1 "$D1/etc/mxguard.conf")" "# local edit" "a second install keeps the edited config"
+cmp -s conf/mxguard.conf "$D1/etc/mxguard.conf.default" && t_ok "... and refreshes mxguard.conf.default" ||
+	t_fail "... and refreshes mxguard.conf.default"
+D2=$W/destdir2
+make --no-print-directory -s -C "$SRC" install PREFIX=/opt/mxg DESTDIR="$D2" >"$W/install2.log" 2>&1
+t_expect_eq "$(cd "$D2" 2>/dev/null && find . -type f | sort | tr '\n' ' ')" \
+	"./opt/mxg/etc/mxguard.conf ./opt/mxg/etc/mxguard.conf.default ./opt/mxg/sbin/mxguard ./opt/mxg/share/man/man5/mxguard.conf.5 ./opt/mxg/share/man/man8/mxguard.8 " \
+	"PREFIX=/opt/mxg: everything under DESTDIR/opt/mxg"
+t_expect_match "$("$D2/opt/mxg/sbin/mxguard" -h 2>&1)" '\(default /opt/mxg/etc/mxguard\.conf\)' \
+	"PREFIX=/opt/mxg: default config PREFIX/etc/mxguard.conf (rebuilt for the new PREFIX)"
+
+# --- 4. end to end: reject_stage = mail, log_format = json ---------------------
+t_dns_start "$HERE/zones.txt" || abort "testdns did not start"
+CONF=$W/mxguard.conf
+MPORT=$(t_free_port)
+cat >"$CONF" <<CONF
+socket = inet:$MPORT@127.0.0.1
+dns_servers = 127.0.0.1:$DNS_PORT
+dns_timeout = 2s
+trusted_networks = 198.51.100.0/24
+authserv_id = mx.review.test
+reject_stage = mail
+log_format = json
+rule null-mx       mx = nullmx
+                   reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
+rule spf-fail      spf = fail  reject 550 5.7.23 "SPF check failed for %{domain}"
+rule closed-rcpt   rcpt_domain = closed.test  reject 550 5.1.1 "recipient domain closed"
+default accept
+CONF
+t_mxguard_start "$CONF" "$MPORT" || abort "mxguard did not start"
+pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
+sed -i "s/^relay_domains = .*/relay_domains = $PF_RCPT_DOMAIN, closed.test/" "$PF_CONF/main.cf"
+pf_touch_conf
+pf_start || abort "postfix did not start"
+
+# send FROM CLIENT_IP RCPTS - one swaks transaction; sets RC OUT
+send() {
+	OUT=$(swaks --server "127.0.0.1:$PF_PORT" --from "$1" --to "$3" --xclient-addr "$2" \
+		--helo client.review.test --timeout 30 2>&1)
+	RC=$?
+}
+# after CMD - the server's reply to the first client line starting with CMD
+after() {
+	awk -v c=" -> $1" 'found { sub(/^<[-~*]* +/, ""); print; exit } index($0, c) == 1 { found = 1 }' <<<"$OUT"
+}
+# jlines SENDER - the JSON decision lines of a sender, waiting up to 2 s
+jlines() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		grep -F "\"sender\":\"<$1>\"" "$MXG_LOG" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# jcheck PYTHON-ASSERTS - run asserts over the lines on stdin (list L of dicts); prints ok
+jcheck() {
+	"$T_PY" -c '
+import json, sys
+KEYS = ["queue_id", "client_ip", "helo", "sender", "from_domain", "trusted",
+        "authenticated", "mx", "mx_detail", "spf", "helo_spf", "spf_detail",
+        "dkim", "dkim_aligned", "dkim_detail", "rule", "action", "reply",
+        "dry_run", "stage", "elapsed_ms"]
+L = [json.loads(x) for x in sys.stdin.read().splitlines()]
+for d in L:
+    keys = [k for k in d if k not in ("rcpt", "error")]
+    assert keys == KEYS, keys
+    assert list(d).index("rcpt") == KEYS.index("rule") if "rcpt" in d else True, list(d)
+    assert isinstance(d["dry_run"], bool) and isinstance(d["elapsed_ms"], int), d
+    assert d["elapsed_ms"] >= 0 and d["client_ip"] and d["helo"], d
+'"$1"'
+print("ok")' 2>&1
+}
+
+# A null MX sender is refused at MAIL FROM, before any RCPT.
+send n1@nullmx.test "$UNTRUSTED" "r1@$PF_RCPT_DOMAIN"
+t_expect_eq "$(after 'MAIL FROM:')" "550 5.7.27 sender domain nullmx.test does not accept mail (null MX)" \
+	"reject_stage = mail: null MX refused in reply to MAIL FROM"
+t_expect_nomatch "$OUT" ' -> RCPT TO' "... and the client never got to RCPT TO"
+t_expect_eq "$(jlines n1@nullmx.test | jcheck '
+assert len(L) == 1, L
+d = L[0]
+assert (d["stage"], d["mx"], d["rule"], d["action"]) == ("mail", "nullmx", "null-mx", "reject"), d
+assert d["reply"] == "550 5.7.27 sender domain nullmx.test does not accept mail (null MX)", d
+assert d["client_ip"] == "'$UNTRUSTED'" and d["sender"] == "<n1@nullmx.test>", d
+assert d["helo"] == "client.review.test" and d["trusted"] == "no", d
+assert d["dry_run"] is False and "rcpt" not in d and d["dkim"] is None, d')" ok \
+	"JSON: one line, stage mail, every key in order, no rcpt"
+
+# SPF fail is also decided at MAIL FROM.
+send s1@valid.test "$OUTSIDE" "r2@$PF_RCPT_DOMAIN"
+t_expect_eq "$(after 'MAIL FROM:')" "550 5.7.23 SPF check failed for valid.test" \
+	"reject_stage = mail: SPF fail refused at MAIL FROM"
+t_expect_eq "$(jlines s1@valid.test | jcheck '
+assert len(L) == 1 and L[0]["spf"] == "fail" and L[0]["stage"] == "mail", L
+assert L[0]["client_ip"] == "'$OUTSIDE'" and L[0]["mx"] == "valid", L')" ok "JSON: spf=fail at stage mail, client_ip from XCLIENT"
+
+# An IDN sender in UTF-8 (SMTPUTF8): converted to A-labels, refused at MAIL FROM.
+out=$("$T_PY" tests/e2e/smtputf8.py "$PF_PORT" "$UNTRUSTED" "u1@müll.test" "r3@$PF_RCPT_DOMAIN" 2>&1)
+t_expect_match "$out" '^550 5\.7\.27 sender domain xn--mll-hoa\.test does not accept mail' \
+	"SMTPUTF8 sender u1@müll.test: refused at MAIL FROM (null MX of xn--mll-hoa.test)"
+t_expect_eq "$(jlines 'u1@xn--mll-hoa.test' | jcheck '
+assert len(L) == 1 and L[0]["mx"] == "nullmx" and L[0]["stage"] == "mail", L')" ok \
+	"JSON: the UTF-8 sender logged in A-labels, mx=nullmx"
+
+# Three recipients, the middle one refused by a recipient rule: the other
+# two get the message, one line for the refused recipient, one for the message.
+send m1@valid.test "$UNTRUSTED" "a1@$PF_RCPT_DOMAIN,x1@closed.test,a2@$PF_RCPT_DOMAIN"
+t_expect_eq "$(after 'RCPT TO:<x1@closed.test>')" "550 5.1.1 recipient domain closed" \
+	"recipient rule: x1@closed.test refused 550 5.1.1"
+qid=$(sed -nE 's/^<- +250 2\.0\.0 Ok: queued as ([0-9A-F]+)$/\1/p' <<<"$OUT")
+t_expect_match "$qid" '^[0-9A-F]+$' "... the message to the two others is queued"
+t_expect_eq "$(jlines m1@valid.test | jcheck '
+assert len(L) == 2, L
+r, m = L
+assert (r["rcpt"], r["rule"], r["action"], r["stage"]) == ("<x1@closed.test>", "closed-rcpt", "reject", "rcpt"), r
+assert r["reply"] == "550 5.1.1 recipient domain closed", r
+assert (m["rule"], m["action"], m["stage"], m["reply"]) == ("default", "accept", "eom", None), m
+assert "rcpt" not in m and m["queue_id"] == "'$qid'" and m["from_domain"] == "valid.test", m
+assert m["spf"] == "pass" and m["mx"] == "valid", m')" ok \
+	"JSON: one line for the refused recipient, one for the message (Postfix queue id $qid)"
+# The refused recipient came last: the message must still reach the others.
+send m2@valid.test "$UNTRUSTED" "a3@$PF_RCPT_DOMAIN,x2@closed.test"
+t_expect_match "$OUT" $'\n<- +250 2\\.0\\.0 Ok: queued as ' "last recipient refused: the message is still accepted for the first"
+t_expect_eq "$(jlines m2@valid.test | jcheck '
+assert [d["action"] for d in L] == ["reject", "accept"], L
+assert L[1]["stage"] == "eom" and L[1]["rule"] == "default", L')" ok \
+	"JSON: refused recipient, then the message accepted at end of message"
+
+pf_sink_wait 2 15
+rcpts=$(grep -h '^X-Rcpt-Args:' "$PF_SINK_DIR"/msg-* 2>/dev/null | sed -E 's/^X-Rcpt-Args: <([^>]*)>.*/\1/' | sort | tr '\n' ' ')
+t_expect_eq "$rcpts" "a1@$PF_RCPT_DOMAIN a2@$PF_RCPT_DOMAIN a3@$PF_RCPT_DOMAIN " \
+	"delivered: exactly the recipients that were not refused"
+all=$(grep -c '^{' "$MXG_LOG")
+t_expect_eq "$(grep '^{' "$MXG_LOG" | jcheck 'assert len(L) > 0')" ok "every decision line of the run is valid JSON with every key ($all lines)"
+kill -TERM "$MXG_PID"
+pf_stop
+
+# --- 5. the daemon without -f: syslog, user, reload, stop ---------------------
+if ! unshare -m --propagation private true 2>/dev/null; then
+	t_fail "daemon mode: unshare -m is needed for a private /dev/log (run as root)"
+else
+	SD=$W/sys
+	mkdir -p "$SD/run"
+	chown nobody "$SD/run"
+	SPORT=$(t_free_port)
+	cat >"$SD/mxguard.conf" <<CONF
+socket = inet:$SPORT@127.0.0.1
+pidfile = $SD/run/mxguard.pid
+user = nobody
+syslog_facility = local3
+dns_servers = 127.0.0.1:$DNS_PORT
+rule null-mx mx = nullmx reject 550 5.7.27 "null MX"
+default accept
+CONF
+	chmod 644 "$SD/mxguard.conf"
+	t0=$(date +%s%N)
+	out=$(unshare -m --propagation private bash "$HERE/devlog.sh" "$SD" \
+		"$T_ROOT/mxguard" -c "$SD/mxguard.conf" 2>&1 </dev/null); rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[[ -s $SD/catcher.pid ]] && echo "$(cat "$SD/catcher.pid") syslog-catcher" >>"$T_BASE/.pids"
+	t_wait_file "$SD/run/mxguard.pid" 5
+	DPID=$(cat "$SD/run/mxguard.pid" 2>/dev/null)
+	[[ -n $DPID ]] && echo "$DPID mxguard-daemon" >>"$T_BASE/.pids"
+	t_expect_eq "$rc:$out" "0:" "mxguard -c (no -f): the command returns 0 at once ($ms ms), silent"
+	if [[ -n $DPID ]] && t_alive "$DPID"; then
+		t_ok "the daemon keeps running (pid $DPID from the pid file)"
+		t_expect_eq "$(ps -o user=,sid=,tty= -p "$DPID" | awk '{print $1, ($2 == '"$DPID"'), $3}')" \
+			"nobody 1 ?" "detached: own session, no terminal, running as user nobody"
+	else
+		t_fail "the daemon keeps running" "$(cat "$SD/catcher.err" "$SD/syslog.txt" 2>/dev/null)"
+	fi
+	slog() {  # slog REGEX - wait up to 3 s for a syslog line
+		local i
+		for ((i = 0; i < 60; i++)); do
+			grep -qE "$1" "$SD/syslog.txt" 2>/dev/null && return 0
+			sleep 0.05
+		done
+		return 1
+	}
+	# local3 (19) * 8 + info (6) = 158
+	slog "^<158>.* mxguard\\[$DPID\\]: .*started: listening on inet:$SPORT@127.0.0.1" &&
+		t_ok "start-up logged to syslog, facility local3, ident mxguard[pid]" ||
+		t_fail "start-up logged to syslog, facility local3" "$(cat "$SD/syslog.txt" 2>/dev/null)"
+	if miltertest -s tests/milter/session.lua -D "sock=inet:$SPORT@127.0.0.1" -D ip=192.0.2.1 \
+		-D helo=client.test -D 'rcpt=<user@example.com>' -D 'from=<d1@nullmx.test>' \
+		-D expect_rcpt=replycode >"$W/mt.out" 2>&1; then
+		slog "^<158>.* mxguard\\[$DPID\\]: .*sender=<d1@nullmx\\.test> .*rule=null-mx action=reject" &&
+			t_ok "the daemon (as nobody) decides; the decision line goes to syslog" ||
+			t_fail "the decision line goes to syslog" "$(cat "$SD/syslog.txt")"
+	else
+		t_fail "the daemon (as nobody) decides" "$(cat "$W/mt.out")"
+	fi
+	sed -i 's/^default accept/default tempfail/' "$SD/mxguard.conf"
+	kill -HUP "$DPID" 2>/dev/null
+	slog "mxguard\\[$DPID\\]: .*reloaded configuration from $SD/mxguard.conf" &&
+		t_ok "SIGHUP: reload logged to syslog (config readable by the user)" ||
+		t_fail "SIGHUP: reload logged to syslog" "$(cat "$SD/syslog.txt")"
+	kill -TERM "$DPID" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do t_alive "$DPID" || break; sleep 0.05; done
+	t_alive "$DPID" && t_fail "SIGTERM stops the daemon within 10 s" || t_ok "SIGTERM stops the daemon within 10 s"
+	slog "mxguard\\[$DPID\\]: stopped" && t_ok "stop logged to syslog" || t_fail "stop logged to syslog"
+	[[ -e $SD/run/mxguard.pid ]] && t_fail "pid file removed at exit (after dropping to user)" ||
+		t_ok "pid file removed at exit (after dropping to user)"
+fi
+
+if [[ $T_FAIL -gt 0 && -n ${MXG_LOG:-} ]]; then
+	echo "--- mxguard log (last 10 lines) ---"
+	tail -n 10 "$MXG_LOG"
+fi
+t_summary review
