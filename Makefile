@@ -150,7 +150,7 @@ $(BUILD)/mxguard: $(CORE_OBJ) $(NET_OBJ) $(MILTER_OBJ)
 $(BUILD)/libcore.a: $(CORE_OBJ) $(UNIT_SUPPORT_OBJ) $(filter-out $(BUILD)/milter/main.o,$(MILTER_OBJ))
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libcore.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(wildcard tests/unit/*.h) $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libcore.a $(FUZZ_LIBS)
 
