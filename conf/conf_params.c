@@ -49,6 +49,9 @@ struct conf_param {
 
 
 static const struct choice log_formats[] = { { "text", LOG_TEXT }, { "json", LOG_JSON }, { NULL, 0 } };
+static const struct choice dkim_verifies[] = {
+	{ "rules", DKIM_VERIFY_RULES }, { "always", DKIM_VERIFY_ALWAYS }, { NULL, 0 },
+};
 static const struct choice stages[] = { { "mail", STAGE_MAIL }, { "rcpt", STAGE_RCPT }, { NULL, 0 } };
 static const struct choice on_errors[] = {
 	{ "tempfail", ACTION_TEMPFAIL }, { "accept", ACTION_ACCEPT }, { NULL, 0 },
@@ -87,12 +90,13 @@ static const struct conf_param params[] = {
 	P("authserv_id",        PT_STRING,   authserv_id,        NULL, .check = conf_check_authserv),
 	P("add_received_spf",   PT_BOOL,     add_received_spf,   "no", .min = 0),
 	P("dkim_min_key_bits",  PT_UINT,     dkim_min_key_bits,  "1024", .min = 512, .max = 16384),
+	P("dkim_verify",        PT_ENUM,     dkim_verify,        "rules", .choices = dkim_verifies),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= CONF_MAX_PARAMS, "raise CONF_MAX_PARAMS");
 _Static_assert(sizeof(enum log_format) == sizeof(int) && sizeof(enum reject_stage) == sizeof(int) &&
-	       sizeof(enum action) == sizeof(int), "enum fields are stored as int");
+	       sizeof(enum action) == sizeof(int) && sizeof(enum dkim_verify) == sizeof(int), "enum fields are stored as int");
 
 /* field - address of a parameter's field in cfg */
 static void *field(struct config *cfg, const struct conf_param *p)

@@ -23,6 +23,8 @@ struct netlist;
 enum reject_stage { STAGE_MAIL = 1, STAGE_RCPT };
 enum log_format { LOG_TEXT = 1, LOG_JSON };
 enum log_target { LOG_TARGET_SYSLOG = 1, LOG_TARGET_STDERR };
+/* when DKIM is verified: only when a rule needs it, or for every message's headers too */
+enum dkim_verify { DKIM_VERIFY_RULES = 1, DKIM_VERIFY_ALWAYS };
 
 struct config {
 	/* identity */
@@ -59,6 +61,7 @@ struct config {
 	char *authserv_id;             /* default: the host name */
 	bool add_received_spf;         /* default false */
 	unsigned dkim_min_key_bits;    /* default 1024 */
+	enum dkim_verify dkim_verify;  /* default DKIM_VERIFY_RULES */
 
 	/* rules */
 	struct ruleset *rules;

@@ -192,10 +192,24 @@ void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 			check_table[i]->body(ck->row[i].state, data, len);
 }
 
+/*
+ * needed_facts - what the rules can still use, plus DKIM when it is
+ * verified for every message (dkim_verify = always): the
+ * Authentication-Results header uses it even when no rule does.
+ */
+static unsigned needed_facts(const struct checks *ck)
+{
+	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+
+	if (ck->cfg->dkim_verify == DKIM_VERIFY_ALWAYS && ck->cfg->authserv_id)
+		needed |= FACT_DKIM;
+	return needed;
+}
+
 /* checks_wants_body - a body reader is running, or may still start */
 bool checks_wants_body(const struct checks *ck)
 {
-	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+	unsigned needed = needed_facts(ck);
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		const struct check_slot *s = &ck->row[i];
@@ -266,7 +280,7 @@ static bool harvest(struct checks *ck)
 /* start_needed - start the rows allowed by now whose fact is needed */
 static int start_needed(struct checks *ck)
 {
-	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+	unsigned needed = needed_facts(ck);
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		const struct check_row *r = check_table[i];
@@ -288,7 +302,7 @@ static int start_needed(struct checks *ck)
 /* drop_unneeded - abandon running checks no rule can use any more; their facts stay unknown */
 static void drop_unneeded(struct checks *ck)
 {
-	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+	unsigned needed = needed_facts(ck);
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		struct check_slot *s = &ck->row[i];
@@ -420,6 +434,25 @@ static void skip_verdict(const char *who, struct verdict *v)
 	v->dry_run = false;
 }
 
+/*
+ * finish_reported - at end of message, let the checks that run only for
+ * the headers (needed_facts beyond the rules) finish, within the deadline
+ */
+static void finish_reported(struct checks *ck)
+{
+	unsigned running;
+
+	while ((running = running_needed(ck, needed_facts(ck))) != 0) {
+		ck->waiting_for = running;
+		if (run_synchronous(ck, running))
+			continue;
+		if (ck->res)
+			resolver_wait(ck->res, any_needed_done, ck);
+		if (!harvest(ck))
+			force_finish(ck, running);
+	}
+}
+
 /* checks_decide - evaluate; wait only for running checks a rule needs */
 enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 {
@@ -438,7 +471,11 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 
 		if (rules_eval(ck->cfg->rules, &ck->facts, v)) {
 			v->dry_run = v->dry_run || ck->cfg->dry_run;
-			return CHECKS_DECIDED;
+			/* the message goes on with our headers: they report every check */
+			if (ck->stage >= CHECK_STAGE_EOM &&
+			    (v->dry_run || v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE))
+				finish_reported(ck);
+			return ck->error[0] ? CHECKS_ERROR : CHECKS_DECIDED;
 		}
 		if (start_needed(ck) < 0 || ck->error[0])
 			return CHECKS_ERROR;

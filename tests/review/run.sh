@@ -96,7 +96,11 @@ t_expect_match "$("$D2/opt/mxg/sbin/mxguard" -h 2>&1)" '\(default /opt/mxg/etc/m
 	"PREFIX=/opt/mxg: default config PREFIX/etc/mxguard.conf (rebuilt for the new PREFIX)"
 
 # --- 4. end to end: reject_stage = mail, log_format = json ---------------------
-t_dns_start "$HERE/zones.txt" || abort "testdns did not start"
+# A DKIM key for valid.test, made now; its TXT record joins the zones.
+opendkim-genkey -b 1024 -s rv -d valid.test -D "$W" 2>"$W/genkey.log" || abort "opendkim-genkey"
+printf 'rv._domainkey.valid.test. 300 IN TXT "%s"\n' \
+	"$(tr -d '\n' <"$W/rv.txt" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n')" >"$W/key.zone"
+t_dns_start "$HERE/zones.txt" "$W/key.zone" || abort "testdns did not start"
 CONF=$W/mxguard.conf
 MPORT=$(t_free_port)
 cat >"$CONF" <<CONF
@@ -216,6 +220,35 @@ pf_sink_wait 2 15
 rcpts=$(grep -h '^X-Rcpt-Args:' "$PF_SINK_DIR"/msg-* 2>/dev/null | sed -E 's/^X-Rcpt-Args: <([^>]*)>.*/\1/' | sort | tr '\n' ' ')
 t_expect_eq "$rcpts" "a1@$PF_RCPT_DOMAIN a2@$PF_RCPT_DOMAIN a3@$PF_RCPT_DOMAIN " \
 	"delivered: exactly the recipients that were not refused"
+# The shipped configuration (dkim_verify = always), by SIGHUP: a signed
+# message from an SPF-pass sender gets dkim=pass in Authentication-Results
+# although no shipped rule needs dkim for it.
+sed -e "s/^socket = .*/socket = inet:$MPORT@127.0.0.1/" conf/mxguard.conf >"$CONF.new"
+printf 'dns_servers = 127.0.0.1:%s\nauthserv_id = mx.review.test\n' "$DNS_PORT" >>"$CONF.new"
+mv "$CONF.new" "$CONF"
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 100; i++)); do grep -q 'reloaded configuration' "$MXG_LOG" && break; sleep 0.05; done
+t_expect_match "$(grep 'reloaded configuration' "$MXG_LOG")" 'reloaded' "reloaded with the shipped conf/mxguard.conf"
+printf 'From: Sender <k1@valid.test>\r\nTo: k@%s\r\nSubject: signed\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <k1@valid.test>\r\n\r\nA signed body.\r\n' \
+	"$PF_RCPT_DOMAIN" >"$W/k1.eml"
+"$T_PY" tests/dkim/sign.py --key "$W/rv.private" --selector rv --domain valid.test \
+	"$W/k1.eml" "$W/k1.signed" 2>"$W/sign.log" || t_fail "dkimpy signs the test message" "$(cat "$W/sign.log")"
+before=$(pf_sink_count)
+OUT=$(swaks --server "127.0.0.1:$PF_PORT" --from k1@valid.test --to "k@$PF_RCPT_DOMAIN" \
+	--xclient-addr "$UNTRUSTED" --helo client.review.test --data "$W/k1.signed" --timeout 30 2>&1)
+t_expect_match "$OUT" $'\n<- +250 2\\.0\\.0 Ok: queued as ' "shipped config: signed message accepted"
+pf_sink_wait $((before + 1)) 15
+f=$(grep -lF 'X-Rcpt-Args: <k@' "$PF_SINK_DIR"/msg-* 2>/dev/null | head -n 1)
+ar=$("$T_PY" -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+print("\n".join(" ".join(v.split()) for v in m.get_all("Authentication-Results", [])))' "${f:-/dev/null}" 2>&1)
+t_expect_match "$ar" '^mx\.review\.test \(mx=valid\); spf=pass .*dkim=pass .*header\.d=valid\.test header\.s=rv' \
+	"shipped config: delivered message's Authentication-Results has spf=pass and dkim=pass header.d=valid.test"
+for ((i = 0; i < 40; i++)); do grep -q 'sender=<k1@valid.test> ' "$MXG_LOG" && break; sleep 0.05; done
+t_expect_match "$(grep -F 'sender=<k1@valid.test> ' "$MXG_LOG")" ' dkim=pass dkim_aligned=yes .* rule=default action=accept ' \
+	"shipped config: decision log has dkim=pass, rule default"
+
 all=$(grep -c '^{' "$MXG_LOG")
 t_expect_eq "$(grep '^{' "$MXG_LOG" | jcheck 'assert len(L) > 0')" ok "every decision line of the run is valid JSON with every key ($all lines)"
 kill -TERM "$MXG_PID"

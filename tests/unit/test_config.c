@@ -90,6 +90,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->authserv_id, host);
 	assert_false(c->add_received_spf);
 	assert_int_equal(c->dkim_min_key_bits, 1024);
+	assert_int_equal(c->dkim_verify, DKIM_VERIFY_RULES);
 	assert_non_null(c->rules);
 	assert_int_equal(rules_count(c->rules), 0);
 	assert_int_equal(rules_at(c->rules, 0)->action, ACTION_ACCEPT);
@@ -119,7 +120,8 @@ static void test_every_key(void **state)
 		"reject_stage = mail\n"
 		"authserv_id = mx.example.org\n"
 		"add_received_spf = yes\n"
-		"dkim_min_key_bits = 2048\n");
+		"dkim_min_key_bits = 2048\n"
+		"dkim_verify = always\n");
 
 	if (!c)
 		fail_msg("%s", err);
@@ -148,6 +150,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c->authserv_id, "mx.example.org");
 	assert_true(c->add_received_spf);
 	assert_int_equal(c->dkim_min_key_bits, 2048);
+	assert_int_equal(c->dkim_verify, DKIM_VERIFY_ALWAYS);
 	config_unref(c);
 }
 
@@ -209,6 +212,7 @@ static void test_bad_values(void **state)
 		{ "skip_authenticated\n", "t.conf:1: skip_authenticated: missing value" },
 		{ "log_format = xml\n", "t.conf:1: log_format: expected text or json, got \"xml\"" },
 		{ "reject_stage = data\n", "t.conf:1: reject_stage: expected mail or rcpt, got \"data\"" },
+		{ "dkim_verify = never\n", "t.conf:1: dkim_verify: expected rules or always, got \"never\"" },
 		{ "on_error = reject\n", "t.conf:1: on_error: expected tempfail or accept, got \"reject\"" },
 		{ "syslog_facility = kern\n",
 		  "t.conf:1: syslog_facility: expected one of mail, daemon, user, auth, authpriv, local0, "
@@ -407,6 +411,8 @@ static void test_shipped_conf(void **state)
 	assert_string_equal(c->socket, "inet:8894@127.0.0.1");
 	assert_null(c->dns_servers);
 	assert_false(c->dry_run);
+	/* no shipped rule needs dkim for most messages: verified for Authentication-Results */
+	assert_int_equal(c->dkim_verify, DKIM_VERIFY_ALWAYS);
 	assert_int_equal(rules_count(c->rules), sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_string_equal(rules_at(c->rules, i)->name, names[i]);

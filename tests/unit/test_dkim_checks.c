@@ -258,6 +258,58 @@ static void test_trusted_client_skipped(void **state)
 	assert_int_equal(fake_dns_total(), 0);
 }
 
+/* dkim_verify = always: no rule needs dkim, yet it is verified for the headers */
+static void test_verify_always_reports(void **state)
+{
+	struct checks_hdr hdrs[CHECKS_HDR_MAX];
+	struct verdict v;
+	const char *body;
+	size_t n;
+	int nh;
+
+	(void)state;
+	load("dkim_verify = always\nauthserv_id = mx.test\nrule x mx = nullmx reject\ndefault accept\n");
+	dkt_add_key(K2048, KEY_RSA2048);
+	assert_int_equal(envelope("192.0.2.1"), CHECKS_DECIDED);
+	body = headers(FX_RSA2048_RELAXED);
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
+	assert_true(checks_wants_body(fx.ck));
+	checks_body(fx.ck, (const unsigned char *)body, strlen(body));
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_EOM), 0);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_string_equal(v.rule_name, "default");
+	assert_int_equal(checks_facts(fx.ck)->dkim, DKIMR_PASS);
+	assert_true(checks_facts(fx.ck)->dkim_aligned);
+	assert_non_null(checks_dkim_results(fx.ck, &n));
+	assert_int_equal(n, 1);
+	assert_int_equal(fake_dns_count(K2048, ns_t_txt), 1);
+	nh = checks_result_headers(fx.ck, hdrs);
+	assert_true(nh >= 1);
+	assert_non_null(strstr(hdrs[0].value, "dkim=pass"));
+	assert_non_null(strstr(hdrs[0].value, "header.s=sel2048"));
+	checks_result_headers_free(hdrs, nh);
+}
+
+/* dkim_verify = always with a key that never answers: accepted at the deadline, dkim temperror */
+static void test_verify_always_deadline(void **state)
+{
+	struct verdict v;
+	const char *body;
+
+	(void)state;
+	load("dkim_verify = always\nrule x mx = nullmx reject\ndefault accept\n");
+	assert_int_equal(fake_dns_hang(K2048, ns_t_txt), 0);
+	assert_int_equal(envelope("192.0.2.1"), CHECKS_DECIDED);
+	body = headers(FX_RSA2048_RELAXED);
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
+	checks_body(fx.ck, (const unsigned char *)body, strlen(body));
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_EOM), 0);
+	assert_int_equal(checks_decide(fx.ck, &v), CHECKS_DECIDED);
+	assert_int_equal(v.action, ACTION_ACCEPT);
+	assert_int_equal(checks_facts(fx.ck)->dkim, DKIMR_TEMPERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +320,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_that_never_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_needed_not_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_client_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_always_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_always_deadline, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_group);
 }
