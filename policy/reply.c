@@ -47,10 +47,12 @@ static struct mval mlit(const char *s)
 	return r;
 }
 
-/* m_domain - %{domain} */
+/* m_domain - %{domain}; for the null sender the HELO name, which SPF checks then (RFC 7208 2.4) */
 static struct mval m_domain(const struct verdict *v, const struct facts *f)
 {
 	(void)v;
+	if (known(f, FACT_SENDER) && f->sender[0] == '\0' && known(f, FACT_HELO))
+		return mv(f, FACT_HELO, f->helo, sizeof(f->helo));
 	return mv(f, FACT_SENDER, f->sender_domain, sizeof(f->sender_domain));
 }
 

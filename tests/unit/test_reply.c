@@ -86,6 +86,10 @@ static void test_unknown_facts_and_null_sender(void **state)
 	f.mx = MX_SKIPPED;
 	reply_format(&v, &f, &r);
 	assert_string_equal(r.text, "[|<>|skipped|unknown|unknown||]");
+	/* once HELO is known, the null sender's %{domain} is the HELO name SPF checked */
+	f.known |= FACT_HELO;
+	reply_format(&v, &f, &r);
+	assert_string_equal(r.text, "[mail.example.org|<>|skipped|unknown|unknown|mail.example.org|]");
 }
 
 static void test_sanitise_hostile_values(void **state)
