@@ -6,14 +6,15 @@
 #                                      fields, a short body
 #   auth_sign IN OUT KEY SEL DOM [sign.py options]   dkimpy signature on top
 #   auth_send ID IP SENDER FILE [PORT] swaks through Postfix (XCLIENT ADDR=IP
-#                                      unless IP is empty); sets SW_RC (swaks
+#                                      unless IP is empty; IPv6 as IPV6:addr)
+#                                      saying EHLO $AUTH_HELO; sets SW_RC (swaks
 #                                      exit: 0 sent, 23 MAIL, 24 RCPT, 25 DATA,
 #                                      26 after the dot), SW_REPLY (the reply
 #                                      that decided), SW_QID, SW_OUT
 #   auth_delivered ID                  the sink's file for Message-ID ID
 #                                      (waits up to 15 s); "" when none came
 #   auth_hdr FILE NAME                 NAME's values, unfolded, one a line
-#   auth_logline SENDER                mxguard's decision line(s) for SENDER
+#   auth_logline SENDER [IP]           mxguard's decision line(s) for SENDER
 #   auth_assert DESC CMD...            pass when CMD succeeds
 #   auth_ar_spf RESULT ADDR [REST_RE]  regex: our A-R opening with the mx
 #                                      comment and spf=RESULT for MAIL FROM
@@ -30,6 +31,7 @@
 
 AUTH_RCPT_DOMAIN=${PF_RCPT_DOMAIN:-rcpt.test}
 AUTH_REJECTED=()
+AUTH_HELO=client.auth.test
 
 # auth_msg - write a small CRLF message with a unique Message-ID.
 auth_msg() {
@@ -60,8 +62,8 @@ auth_sign() {
 auth_send() {
 	local id=$1 ip=$2 sender=$3 file=$4 port=${5:-$PF_PORT} xc=()
 	[[ -n $ip ]] && xc=(--xclient-addr "$ip")
-	SW_OUT=$(swaks --server 127.0.0.1 --port "$port" --helo client.auth.test "${xc[@]}" \
-		--from "$sender" --to "$id@$AUTH_RCPT_DOMAIN" --data "@$file" \
+	SW_OUT=$(swaks --server 127.0.0.1 --port "$port" --helo "$AUTH_HELO" "${xc[@]}" \
+		--from "${sender:-<>}" --to "$id@$AUTH_RCPT_DOMAIN" --data "@$file" \
 		--timeout 60 2>&1 </dev/null)
 	SW_RC=$?
 	if [[ $SW_RC -eq 0 ]]; then
@@ -89,9 +91,9 @@ auth_hdr() {
 	"$T_PY" tests/auth/msg.py hdr "$1" "$2"
 }
 
-# auth_logline - mxguard's decision lines for a sender address.
+# auth_logline SENDER [IP] - mxguard's decision lines for a sender (and client).
 auth_logline() {
-	grep -F "sender=<$1>" "$MXG_LOG"
+	grep -F "sender=<$1>" "$MXG_LOG" | grep -F "client_ip=${2:-}"
 }
 
 # auth_assert - count DESC as passed when the command succeeds.
@@ -123,7 +125,7 @@ auth_case() {
 	local id=$1 ip=$2 sender=$3 file=$4 rc=$5 reply_re=$6 log_re=$7 ar_re=${8:-} log
 	auth_send "$id" "$ip" "$sender" "$file"
 	auth_expect_reply "$id: SMTP reply" "$rc" "$reply_re"
-	log=$(auth_logline "$sender")
+	log=$(auth_logline "$sender" "${ip#IPV6:} ")
 	if [[ -n $SW_QID && $log == *" stage=eom "* ]]; then
 		# Postfix's queue id on the line proves it is this message's (at
 		# RCPT there is no queue file yet: smtpd_delay_open_until_valid_rcpt)

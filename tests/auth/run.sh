@@ -114,6 +114,8 @@ t_bg opendkim opendkim -f -x "$W/opendkim.conf"
 
 # --- Postfix: port PF_PORT filtered by mxguard; SIGN_PORT signs and relays to it ------
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
+# XCLIENT ADDR=IPV6:... needs IPv6 enabled in Postfix (it still listens on 127.0.0.1 only)
+postconf -c "$PF_CONF" -e inet_protocols=all || abort "postconf inet_protocols"
 SIGN_PORT=$(t_free_port)
 cat >>"$PF_CONF/master.cf" <<EOF
 127.0.0.1:$SIGN_PORT inet n - n - - smtpd

@@ -16,7 +16,7 @@ spf_case() {
 	auth_msg "$W/$id.eml" "$id" "$id@$dom"
 	[[ $rc -eq 0 ]] && ar=$(auth_ar_spf "$result" "$id@$dom")
 	auth_case "$id" "$ip" "$id@$dom" "$W/$id.eml" "$rc" "$reply" \
-		"client_ip=$ip .*mx=valid .*spf=$result .*$tail" "$ar"
+		"client_ip=${ip#IPV6:} .*mx=valid .*spf=$result .*$tail" "$ar"
 }
 
 ACCEPT='rule=default action=accept reply=- dry_run=no stage=eom elapsed_ms=[0-9]+$'
@@ -82,3 +82,21 @@ txt_at=$(awk '$3 == "overlap.test." && $4 == "TXT" { print $1; exit }' "$DNS_LOG
 gap=$(awk -v a="${mx_at:-0}" -v b="${txt_at:-99999}" 'BEGIN { printf "%d", (b - a) * 1000 }')
 auth_assert "spf-overlap: SPF's TXT lookup went out ${gap} ms after the MX query, before its 600 ms answer" \
 	test "$gap" -lt 300
+
+# --- an IPv6 client (XCLIENT ADDR=IPV6:...) -----------------------------------------
+spf_case spf-ipv6-pass IPV6:2001:db8:5::1 v6.test 0 "$ACC" pass "$ACCEPT"
+t_expect_match "$(auth_logline spf-ipv6-pass@v6.test)" ' client_ip=2001:db8:5::1 ' "spf-ipv6-pass: the milter saw the IPv6 address"
+spf_case spf-ipv6-fail IPV6:2001:db8:6::1 v6.test 26 '^550 5\.7\.23 SPF check failed for v6\.test$' fail \
+	"${SPF_FAIL_LOG}v6\.test\""
+
+# --- the null sender: SPF checks postmaster@HELO (RFC 7208 2.4) ------------------------
+AUTH_HELO=helo.senders.test
+auth_msg "$W/bounce-pass.eml" bounce-pass mailer-daemon@helo.senders.test
+auth_case bounce-pass 192.0.2.5 "" "$W/bounce-pass.eml" 0 "$ACC" \
+	"helo=helo\.senders\.test sender=<> .*mx=skipped .*spf=pass .*$ACCEPT" \
+	'^mx\.auth\.test; spf=pass \([^;]*\) smtp\.mailfrom=postmaster@helo\.senders\.test; dkim=none$'
+auth_msg "$W/bounce-fail.eml" bounce-fail mailer-daemon@helo.senders.test
+auth_case bounce-fail 192.0.2.200 "" "$W/bounce-fail.eml" 26 \
+	'^550 5\.7\.23 SPF check failed for helo\.senders\.test$' \
+	"helo=helo\.senders\.test sender=<> .*spf=fail .*rule=spf-fail action=reject"
+AUTH_HELO=client.auth.test
