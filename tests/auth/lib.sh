@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - helpers of the auth tier (bash, sourced by tests/auth/run.sh
 # after tests/lib/common.sh and tests/lib/postfix.sh).
 #

@@ -70,17 +70,17 @@ R1024=$(key_record "$W/rsa1024.txt")
 } >"$W/generated.zone"
 t_dns_start tests/auth/zones.txt "$W/generated.zone" || abort "testdns start" "$(cat "$DNS_ERR" 2>/dev/null)"
 
-# --- mxguard with the shipped rules -------------------------------------------------
+# --- mxguard with the shipped configuration ---------------------------------------------
 MPORT=$(t_free_port)
 CONF=$W/mxguard.conf
-DKIM_RULE='rule dkim-fail dkim in {fail, permerror} reject 550 5.7.20 "DKIM signature of %{from_domain} did not verify" dry_run'
-# write_conf [SETTING...] - our daemon settings, extra settings, then the
-# rules as conf/mxguard.conf ships them (SED_RULES may edit them) with one
-# rule added before the default: dkim-fail, dry_run. The shipped rules
-# need dkim only when SPF fails, and mxguard verifies DKIM only when a rule
-# needs it; this rule makes every message's signatures verified (and
-# reported in Authentication-Results) without changing what is accepted.
+OURS='socket|dns_servers|dns_timeout|dns_try_timeout|trusted_networks|authserv_id'
+# write_conf [SETTING...] - our daemon settings, extra settings, then
+# conf/mxguard.conf as shipped (its rules and settings such as
+# dkim_verify), less the settings we set; SED_RULES may edit it and
+# EXTRA_RULE goes before its default line.
 write_conf() {
+	local ed=(-e "${SED_RULES:-}")
+	[[ -n ${EXTRA_RULE:-} ]] && ed+=(-e "/^default /i $EXTRA_RULE")
 	{
 		echo "socket = inet:$MPORT@127.0.0.1"
 		echo "dns_servers = 127.0.0.1:$DNS_PORT"
@@ -89,7 +89,7 @@ write_conf() {
 		echo "trusted_networks = 10.99.0.0/16"
 		echo "authserv_id = $AUTHSERV"
 		printf '%s\n' "$@"
-		sed -n '/^rule /,$p' conf/mxguard.conf | sed -e "/^default /i $DKIM_RULE" -e "${SED_RULES:-}"
+		grep -vE "^($OURS)[[:space:]]*=" conf/mxguard.conf | sed "${ed[@]}"
 	} >"$CONF"
 }
 write_conf

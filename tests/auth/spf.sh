@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # spf.sh - SPF scenarios of the auth tier (sourced by tests/auth/run.sh).
 # Each message comes from the XCLIENT address given and is judged by the
 # shipped rules: spf-temperror tempfails at RCPT (451 4.7.24), spf-fail
@@ -90,13 +91,11 @@ spf_case spf-ipv6-fail IPV6:2001:db8:6::1 v6.test 26 '^550 5\.7\.23 SPF check fa
 	"${SPF_FAIL_LOG}v6\.test\""
 
 # --- the null sender: SPF checks postmaster@HELO (RFC 7208 2.4) ------------------------
-AUTH_HELO=helo.senders.test
 auth_msg "$W/bounce-pass.eml" bounce-pass mailer-daemon@helo.senders.test
-auth_case bounce-pass 192.0.2.5 "" "$W/bounce-pass.eml" 0 "$ACC" \
+AUTH_HELO=helo.senders.test auth_case bounce-pass 192.0.2.5 "" "$W/bounce-pass.eml" 0 "$ACC" \
 	"helo=helo\.senders\.test sender=<> .*mx=skipped .*spf=pass .*$ACCEPT" \
 	'^mx\.auth\.test; spf=pass \([^;]*\) smtp\.mailfrom=postmaster@helo\.senders\.test; dkim=none$'
 auth_msg "$W/bounce-fail.eml" bounce-fail mailer-daemon@helo.senders.test
-auth_case bounce-fail 192.0.2.200 "" "$W/bounce-fail.eml" 26 \
+AUTH_HELO=helo.senders.test auth_case bounce-fail 192.0.2.200 "" "$W/bounce-fail.eml" 26 \
 	'^550 5\.7\.23 SPF check failed for helo\.senders\.test$' \
 	"helo=helo\.senders\.test sender=<> .*spf=fail .*rule=spf-fail action=reject"
-AUTH_HELO=client.auth.test
