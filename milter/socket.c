@@ -6,10 +6,13 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -61,6 +64,42 @@ static int socket_owner(const struct config *c, uid_t *uid, gid_t *gid,
 	return 0;
 }
 
+/*
+ * tcp_nodelay_listeners - TCP_NODELAY on our listening TCP socket(s).
+ *
+ * Why: at end of message libmilter sends each header change and then the
+ * final reply as separate small writes. With Nagle on, the final reply
+ * waits for the MTA to acknowledge the header, and the MTA, expecting
+ * more, delays that ACK (Linux: 40 ms): every accepted message stalled
+ * ~40 ms. Linux hands TCP_NODELAY down to accepted sockets, and libmilter
+ * keeps its listening descriptor to itself, so we find it: at start-up it
+ * is the only listening socket this process has.
+ */
+static void tcp_nodelay_listeners(void)
+{
+	long maxfd = sysconf(_SC_OPEN_MAX);
+	int on = 1;
+
+	if (maxfd < 0 || maxfd > 4096)
+		maxfd = 4096;
+	for (int fd = 0; fd < maxfd; fd++) {
+		int listening = 0, type = 0, family = 0;
+		socklen_t len = sizeof listening;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+			continue;
+		len = sizeof type;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+			continue;
+		len = sizeof family;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0 ||
+		    (family != AF_INET && family != AF_INET6))
+			continue;
+		/* best effort: without it mail still flows, only slower */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+	}
+}
+
 /* sock_open - bind, then set mode and owner of a unix socket */
 int sock_open(const struct config *c, char *err, size_t errlen)
 {
@@ -84,8 +123,10 @@ int sock_open(const struct config *c, char *err, size_t errlen)
 			 c->socket);
 		return -1;
 	}
-	if (!path)
+	if (!path) {
+		tcp_nodelay_listeners();
 		return 0;
+	}
 	if (chmod(path, c->socket_mode) < 0) {
 		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
 		return -1;
