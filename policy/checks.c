@@ -497,13 +497,21 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 	}
 }
 
-/* checks_settle - finish what is in flight; nothing new */
+/*
+ * checks_settle - finish what is in flight; nothing new.
+ *
+ * A started synchronous check (SPF) counts as in flight: it runs here,
+ * while the other lookups are out on the same resolver, and not at the
+ * decision after them. Otherwise a message whose decision waits for RCPT
+ * paid the MX chain and then the SPF chain, one after the other.
+ * Answers already in are harvested first, so a check that is no longer
+ * needed (a null MX decides) does not run.
+ */
 void checks_settle(struct checks *ck)
 {
 	if (ck->res && !ck->error[0]) {
-		/* started synchronous checks (SPF) run now, not at the decision:
-		 * they drive the resolver, so the MX lookups overlap with them */
-		while (run_synchronous(ck, FACT_ALL))
+		harvest(ck);
+		while (!ck->error[0] && run_synchronous(ck, running_needed(ck, needed_facts(ck))))
 			;
 		resolver_wait(ck->res, NULL, NULL);
 	}

@@ -145,7 +145,8 @@ int checks_advance(struct checks *, enum check_stage stage);
  * stages longer than dns_timeout would otherwise cost every lookup that
  * depends on an earlier answer (MX, then the exchanges' addresses).
  * Started checks that evaluate synchronously (SPF) run here too, so
- * their lookups overlap with those in flight instead of following them.
+ * their lookups overlap with those in flight instead of following them;
+ * not when answers already in mean no rule needs their fact any more.
  */
 void checks_settle(struct checks *);
 

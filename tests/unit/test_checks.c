@@ -424,6 +424,47 @@ static void test_refused_only_rcpt_is_unknown(void **state)
 	assert_int_equal(v.action, ACTION_ACCEPT);
 }
 
+static void test_settle_runs_spf_alongside_mx(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule null-mx mx = nullmx reject\nrule s spf = fail reject\ndefault accept\n");
+	assert_int_equal(fake_dns_add("good.example", ns_t_mx, DNS_OK, "MX 10 mx.good.example"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_a, DNS_OK, "A 192.0.2.25"), 0);
+	assert_int_equal(fake_dns_add("mx.good.example", ns_t_aaaa, DNS_NODATA, NULL), 0);
+	assert_int_equal(fake_dns_add("good.example", ns_t_txt, DNS_OK,
+				      "TXT \"v=spf1 ip4:192.0.2.0/24 -all\""), 0);
+	envelope("192.0.2.1", "<a@good.example>", false);
+	/* MAIL FROM with the decision at RCPT: SPF runs now, not after the MX chain at RCPT */
+	checks_settle(fx.ck);
+	assert_true(checks_facts(fx.ck)->known & FACT_SPF);
+	assert_int_equal(checks_facts(fx.ck)->spf, SPFR_PASS);
+	assert_true(checks_facts(fx.ck)->known & FACT_MX);
+	assert_int_equal(checks_facts(fx.ck)->mx, MX_VALID);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "default");
+	assert_int_equal(fake_dns_count("good.example", ns_t_txt), 1);
+}
+
+static void test_settle_does_not_run_spf_nobody_needs(void **state)
+{
+	struct verdict v;
+
+	(void)state;
+	load(NULL, "rule null-mx mx = nullmx reject\nrule s spf = fail reject\ndefault accept\n");
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_mx, DNS_OK, "MX 0 ."), 0);
+	assert_int_equal(fake_dns_add("nullmx.example", ns_t_txt, DNS_OK, "TXT \"v=spf1 -all\""), 0);
+	envelope("192.0.2.1", "<a@nullmx.example>", false);
+	/* the MX answer is in when MAIL FROM settles: null-mx will decide, SPF is not run */
+	resolver_wait(fx.res, NULL, NULL);
+	checks_settle(fx.ck);
+	assert_false(checks_facts(fx.ck)->known & FACT_SPF);
+	assert_int_equal(rcpt(&v), CHECKS_DECIDED);
+	assert_string_equal(v.rule_name, "null-mx");
+	assert_int_equal(fake_dns_count("nullmx.example", ns_t_txt), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +487,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settle_survives_a_slow_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_rcpt_not_judged_at_eom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_only_rcpt_is_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle_runs_spf_alongside_mx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settle_does_not_run_spf_nobody_needs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
