@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - install exactly the Debian packages mxguard needs that are missing.
 # Build: libmilter, c-ares, libspf2, libopendkim, libidn2, libpsl, cmocka.
-# Tests: postfix, swaks, miltertest, a DNS server library (python3-dnslib),
+# Tests: postfix, swaks, miltertest, a DNS server library (python3-dnslib), nsd (benchmarks),
 # the independent signers/checkers (python3-dkim, python3-spf, opendkim);
 # quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 set -euo pipefail
@@ -11,7 +11,7 @@ packages=(
 	libmilter-dev libc-ares-dev libspf2-dev libopendkim-dev libidn2-dev libpsl-dev
 	publicsuffix libcmocka-dev
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
-	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace
+	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace nsd
 	clang libclang-rt-14-dev
 )
 

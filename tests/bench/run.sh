@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
-# bench/run.sh - throughput and latency of mxguard behind a private Postfix
-# (make bench; not part of make test).
+# bench/run.sh - throughput, CPU cost and latency of mxguard behind a
+# private Postfix (make bench; not part of make test). Reports, never asserts
+# timings: the only failures are errors (a message not accepted, a server
+# that does not start).
 #
-#  1. Throughput: smtp-source sends BENCH_MESSAGES messages over
-#     BENCH_SESSIONS parallel sessions to (a) Postfix without a milter and
-#     (b) Postfix + mxguard (MX and SPF checks against testdns.py), once
+#  1. Throughput: smtp-source sends BENCH_MESSAGES messages (one per
+#     connection) over BENCH_SESSIONS parallel sessions to (a) Postfix
+#     without a milter and (b) Postfix + mxguard (MX and SPF checks), once
 #     with one sender domain and once spread over BENCH_SESSIONS domains.
-#     Prints messages/s and the ratio to (a).
+#     The zone is served by NSD (tests/bench/nsd.sh), a C server that costs
+#     next to nothing per query, so the load measures mxguard rather than
+#     the test DNS server. Prints messages/s, the ratio to (a) in the same
+#     run, and the CPU milliseconds per message used by mxguard, by Postfix
+#     (master and all its children) and by NSD, from /proc (tests/bench/
+#     cpu.py): the cost stays visible when the machine is saturated and the
+#     rates say more about the neighbours than about us.
 #  2. Latency: testdns.py answers every query BENCH_DELAY_MS late; a Python
 #     client times MAIL FROM -> RCPT TO reply (the decision, reject_stage
 #     rcpt) for BENCH_LAT_MESSAGES transactions over 10 sessions, with a
-#     different sender domain each time and with one domain.
-#     Prints median and p99, measured by the client and from the
-#     elapsed_ms of mxguard's log line for each transaction.
+#     different sender domain each time and with one domain. Median and
+#     p99, as the client saw them and from the elapsed_ms of mxguard's log
+#     line. The sender domains need two chains, in parallel: MX -> A/AAAA
+#     of the exchanger (2 round trips) and the SPF TXT record (1), so the
+#     expected floor is 2 x BENCH_DELAY_MS.
+#  3. tests/bench/chain.sh: how the lookup chains of one message overlap.
+# A summary table closes the run.
+#
+# Profiling (optional, BENCH_PERF=1): perf record on mxguard during the
+# one-domain run, top symbols printed (needs linux-perf; cpu-clock works
+# in VMs without hardware counters).
+#
 # mxguard keeps no DNS cache between messages; the two domain spreads are
 # there to show that, not to hide anything.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/bench/nsd.sh
 
 N=${BENCH_MESSAGES:-3000}
 S=${BENCH_SESSIONS:-20}
@@ -35,22 +53,27 @@ die() {
 W=$(t_tmpdir)
 
 # The zone: bench.test plus d1..dN.bench.test, each with an MX, an address
-# and an SPF record that allows the loopback client.
+# (A only: AAAA is NODATA, as for most real exchangers) and an SPF record
+# that allows the loopback client. SOA and NS for NSD; testdns.py serves
+# the same file.
 {
+	echo '$ORIGIN bench.test.'
 	echo '$TTL 300'
-	echo 'bench.test.        MX  10 mx.bench.test.'
-	echo 'mx.bench.test.     A   192.0.2.25'
-	echo 'bench.test.        TXT "v=spf1 ip4:127.0.0.0/8 -all"'
+	echo '@ SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 300'
+	echo '@ NS ns.bench.test.'
+	echo 'ns A 127.0.0.1'
+	echo '@ MX 10 mx.bench.test.'
+	echo 'mx A 192.0.2.25'
+	echo '@ TXT "v=spf1 ip4:127.0.0.0/8 -all"'
 	for ((i = 1; i <= DOMAINS; i++)); do
-		echo "d$i.bench.test. MX 10 mx.d$i.bench.test."
-		echo "mx.d$i.bench.test. A 192.0.2.$((i % 250 + 1))"
-		echo "d$i.bench.test. TXT \"v=spf1 ip4:127.0.0.0/8 -all\""
+		echo "d$i MX 10 mx.d$i.bench.test."
+		echo "mx.d$i A 192.0.2.$((i % 250 + 1))"
+		echo "d$i TXT \"v=spf1 ip4:127.0.0.0/8 -all\""
 	done
 } >"$W/bench.zone"
 for ((i = 1; i <= DOMAINS; i++)); do echo "d$i.bench.test"; done | shuf >"$W/domains"
 
-t_dns_start "$W/bench.zone" || die "testdns did not start"
-FAST_DNS=$DNS_PORT
+nsd_start bench.test "$W/bench.zone" || die "nsd did not start"
 t_dns_start --delay-ms "$DELAY" "$W/bench.zone" || die "slow testdns did not start"
 SLOW_DNS=$DNS_PORT
 
@@ -74,8 +97,21 @@ EOF
 	mv "$CONF.new" "$CONF"
 }
 
-# blast LABEL - smtp-source load; sets RATE (msg/s) and SECS. With SPREAD=1,
-# S processes of one session each, every one with its own sender domain.
+# cpu_now PID... - "ms ms ..." CPU used so far by each process tree.
+cpu_now() {
+	"$T_PY" tests/bench/cpu.py "$@" | awk '{ printf "%s%s", sep, $2; sep = " " } END { print "" }'
+}
+
+# per_msg BEFORE AFTER COUNT - CPU milliseconds per message, or "-".
+per_msg() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+		if (a == "-" || b == "-") { print "-"; exit }
+		printf "%.3f", (b - a) / n }'
+}
+
+# blast LABEL - smtp-source load; sets RATE (msg/s), SECS and SENT. With
+# SPREAD=1, S processes of one session each, every one with its own sender
+# domain.
 blast() {
 	local label=$1 t0 t1 i pids=() per=$((N / S)) bad=0
 	t0=$(date +%s%N)
@@ -86,15 +122,15 @@ blast() {
 			pids+=($!)
 		done
 		for i in "${pids[@]}"; do wait "$i" || bad=1; done
-		sent=$((per * S))
+		SENT=$((per * S))
 	else
 		smtp-source -s "$S" -m "$N" -f bench@bench.test -t "$RCPT" \
 			"127.0.0.1:$PF_PORT" >"$W/src.1.out" 2>&1 || bad=1
-		sent=$N
+		SENT=$N
 	fi
 	t1=$(date +%s%N)
 	SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-	RATE=$(awk -v n="$sent" -v s="$SECS" 'BEGIN { printf "%.1f", n / s }')
+	RATE=$(awk -v n="$SENT" -v s="$SECS" 'BEGIN { printf "%.1f", n / s }')
 	if [[ $bad != 0 ]] || grep -qs . "$W"/src.*.out; then
 		echo "bench: $label: smtp-source reported errors:" >&2
 		cat "$W"/src.*.out | head -n 5 >&2
@@ -102,30 +138,61 @@ blast() {
 	fi
 	rm -f "$W"/src.*.out
 }
-BENCH_ERRORS=0
 
-echo "bench: throughput, $N messages, $S parallel sessions (smtp-source), $(nproc) CPUs"
+# measure LABEL - blast with CPU accounting; appends a row to the summary.
+# Reads MXG_PID (empty: no milter), PF_MASTER_PID, NSD_PID.
+measure() {
+	local label=$1 before after mx pf dns perf_pid=
+	before=$(cpu_now "${MXG_PID:-0}" "$PF_MASTER_PID" "$NSD_PID")
+	if [[ ${BENCH_PERF:-0} == 1 && -n ${MXG_PID:-} && ${SPREAD:-0} != 1 ]]; then
+		perf record -q -e cpu-clock -o "$W/perf.data" -p "$MXG_PID" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
+	blast "$label"
+	[[ -n $perf_pid ]] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
+	after=$(cpu_now "${MXG_PID:-0}" "$PF_MASTER_PID" "$NSD_PID")
+	read -r b_mx b_pf b_dns <<<"$before"
+	read -r a_mx a_pf a_dns <<<"$after"
+	if [[ -n ${MXG_PID:-} ]]; then
+		mx=$(per_msg "$b_mx" "$a_mx" "$SENT")
+		dns=$(per_msg "$b_dns" "$a_dns" "$SENT")
+	else
+		mx=- dns=-
+	fi
+	pf=$(per_msg "$b_pf" "$a_pf" "$SENT")
+	[[ -z ${BASE_RATE:-} ]] && BASE_RATE=$RATE
+	ratio=$(awk -v a="$RATE" -v b="$BASE_RATE" 'BEGIN { printf "%.2f", a / b }')
+	printf '  %-30s %7s msg/s (%5s s)  ratio %s   CPU ms/msg: mxguard %s  postfix %s  nsd %s\n' \
+		"$label" "$RATE" "$SECS" "$ratio" "$mx" "$pf" "$dns"
+	SUMMARY+=("$(printf '  %-30s %8s %6s %9s %9s %7s' "$label" "$RATE" "$ratio" "$mx" "$pf" "$dns")")
+}
+BENCH_ERRORS=0
+SUMMARY=()
+
+echo "bench: throughput, $N messages (one per connection), $S parallel sessions (smtp-source)," \
+	"$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 pf_setup "$W/pf-plain"
 pf_start || die "postfix (no milter) did not start"
-blast "postfix alone"
-base=$RATE
-printf '  %-34s %8s msg/s  (%s s)\n' "postfix alone" "$RATE" "$SECS"
+MXG_PID='' measure "postfix alone"
 pf_stop
 
-write_conf "$FAST_DNS"
+write_conf "$NSD_PORT"
 t_mxguard_start "$CONF" "$MPORT" || die "mxguard did not start"
 pf_setup "$W/pf-milter" "inet:127.0.0.1:$MPORT"
 pf_start || die "postfix (with mxguard) did not start"
-blast "postfix + mxguard"
-printf '  %-34s %8s msg/s  (%s s)  ratio %s\n' "postfix + mxguard, 1 domain" "$RATE" "$SECS" \
-	"$(awk -v a="$RATE" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
-SPREAD=1 blast "postfix + mxguard, spread"
-printf '  %-34s %8s msg/s  (%s s)  ratio %s\n' "postfix + mxguard, $S domains" "$RATE" "$SECS" \
-	"$(awk -v a="$RATE" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+# a few messages first: Postfix processes and mxguard's workers start up
+smtp-source -s 4 -m 40 -f bench@bench.test -t "$RCPT" "127.0.0.1:$PF_PORT" >/dev/null 2>&1
+measure "postfix + mxguard, 1 domain"
+SPREAD=1 measure "postfix + mxguard, $S domains"
 acc=$(grep -c ' action=accept ' "$MXG_LOG")
 other=$(grep -E ' action=' "$MXG_LOG" | grep -vc ' action=accept ')
 echo "  decision log: $acc accepted, $other other"
 [[ $other -eq 0 ]] || { grep ' action=' "$MXG_LOG" | grep -v ' action=accept ' | head -n 3; BENCH_ERRORS=1; }
+if [[ -s $W/perf.data ]]; then
+	echo "bench: perf profile of mxguard, one-domain run (top 25, self time)"
+	perf report -i "$W/perf.data" --stdio --no-children --sort dso,sym 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 25 | sed 's/^/  /'
+fi
 
 # --- latency ---------------------------------------------------------------
 write_conf "$SLOW_DNS"
@@ -136,17 +203,17 @@ for ((i = 0; i < 100; i++)); do
 done
 grep -q 'reloaded configuration' "$MXG_LOG" || die "mxguard did not reload"
 
-# stats FILE - "median p99 n" of the first column.
+# stats FILE - "median p99 max n" of the first column.
 stats() {
 	sort -n "$1" | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "- - 0"; exit }
+		if (NR == 0) { print "- - - 0"; exit }
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		p = int(NR * 0.99 + 0.999999); if (p > NR) p = NR
-		printf "%.0f %.0f %d", m, v[p], NR }'
+		printf "%.0f %.0f %.0f %d", m, v[p], v[NR], NR }'
 }
 
 echo "bench: latency MAIL FROM -> RCPT reply, every DNS answer delayed $DELAY ms," \
-	"$LAT_N transactions, 10 sessions"
+	"$LAT_N transactions, 10 sessions; longest chain MX -> A/AAAA = $((2 * DELAY)) ms"
 for mode in distinct one; do
 	if [[ $mode == distinct ]]; then
 		head -n "$LAT_N" "$W/domains" >"$W/lat.domains"
@@ -155,23 +222,33 @@ for mode in distinct one; do
 		echo bench.test >"$W/lat.domains"
 		label="always the same domain"
 	fi
+	q0=$(wc -l <"$DNS_LOG")
 	"$T_PY" tests/bench/latency.py "$PF_PORT" "$W/lat.domains" "$LAT_N" 10 "$RCPT" \
 		>"$W/lat.out" 2>"$W/lat.err" || { cat "$W/lat.err" >&2; BENCH_ERRORS=1; }
+	q1=$(wc -l <"$DNS_LOG")
 	bad=$(awk '$2 != 250' "$W/lat.out" | wc -l)
-	read -r med p99 cnt < <(stats "$W/lat.out")
-	printf '  %-30s median %5s ms   p99 %5s ms   (%s transactions, %s not 250)\n' \
-		"$label:" "$med" "$p99" "$cnt" "$bad"
+	read -r med p99 max cnt < <(stats "$W/lat.out")
+	printf '  %-30s median %5s ms   p99 %5s ms   max %5s ms   (%s transactions, %s not 250, %s queries)\n' \
+		"$label:" "$med" "$p99" "$max" "$cnt" "$bad" "$((q1 - q0))"
+	c_med=$med c_p99=$p99
 	# mxguard's own view: elapsed_ms of the line logged when RSET aborts
 	# the transaction (MAIL FROM -> decision known -> RSET).
 	grep -E ' stage=abort ' "$MXG_LOG" | grep -F -f <(sed 's/^/sender=<bench@/; s/$/>/' "$W/lat.domains") |
 		sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p' | tail -n "$LAT_N" >"$W/lat.srv"
-	read -r med p99 cnt < <(stats "$W/lat.srv")
-	printf '  %-30s median %5s ms   p99 %5s ms   (%s log lines)\n' "  mxguard log elapsed_ms:" "$med" "$p99" "$cnt"
+	read -r med p99 max cnt < <(stats "$W/lat.srv")
+	printf '  %-30s median %5s ms   p99 %5s ms   max %5s ms   (%s log lines)\n' \
+		"  mxguard log elapsed_ms:" "$med" "$p99" "$max" "$cnt"
+	SUMMARY+=("$(printf '  latency, %-21s %5s / %-5s ms (client)   %5s / %-5s ms (mxguard log)' \
+		"$mode domain:" "$c_med" "$c_p99" "$med" "$p99")")
 	[[ $bad -eq 0 && $cnt -eq $LAT_N ]] || BENCH_ERRORS=1
 done
-queries=$(wc -l <"$DNS_LOG")
-echo "  slow DNS server answered $queries queries"
 
 [[ $BENCH_ERRORS -eq 0 ]] || die "errors during the run (see above)"
 bash tests/bench/chain.sh || die "lookup chains (tests/bench/chain.sh) failed"
+
+echo "bench: summary ($N messages, $S sessions; CPU = milliseconds per message)"
+printf '  %-30s %8s %6s %9s %9s %7s\n' "run" "msg/s" "ratio" "mxguard" "postfix" "nsd"
+printf '%s\n' "${SUMMARY[@]:0:3}"
+printf '  %-30s %s\n' "latency (+$DELAY ms per answer)" "median / p99"
+printf '%s\n' "${SUMMARY[@]:3}"
 echo "bench: done"
