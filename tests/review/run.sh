@@ -161,6 +161,25 @@ for d in L:
 print("ok")' 2>&1
 }
 
+# sink_ar LOCALPART - the Authentication-Results headers (unfolded, one a
+# line) of the message the sink received for LOCALPART@rcpt domain; waits
+# up to 15 s for it to be delivered and written out completely.
+sink_ar() {
+	local i f ar
+	for ((i = 0; i < 300; i++)); do
+		f=$(grep -lF "X-Rcpt-Args: <$1@" "$PF_SINK_DIR"/msg-* 2>/dev/null | head -n 1)
+		if [[ -n $f ]]; then
+			ar=$("$T_PY" -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+print("\n".join(" ".join(v.split()) for v in m.get_all("Authentication-Results", [])))' "$f" 2>&1)
+			[[ -n $ar ]] && { echo "$ar"; return 0; }
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
 # A null MX sender is refused at MAIL FROM, before any RCPT.
 send n1@nullmx.test "$UNTRUSTED" "r1@$PF_RCPT_DOMAIN"
 t_expect_eq "$(after 'MAIL FROM:')" "550 5.7.27 sender domain nullmx.test does not accept mail (null MX)" \
@@ -233,21 +252,33 @@ printf 'From: Sender <k1@valid.test>\r\nTo: k@%s\r\nSubject: signed\r\nDate: Mon
 	"$PF_RCPT_DOMAIN" >"$W/k1.eml"
 "$T_PY" tests/dkim/sign.py --key "$W/rv.private" --selector rv --domain valid.test \
 	"$W/k1.eml" "$W/k1.signed" 2>"$W/sign.log" || t_fail "dkimpy signs the test message" "$(cat "$W/sign.log")"
-before=$(pf_sink_count)
 OUT=$(swaks --server "127.0.0.1:$PF_PORT" --from k1@valid.test --to "k@$PF_RCPT_DOMAIN" \
 	--xclient-addr "$UNTRUSTED" --helo client.review.test --data "$W/k1.signed" --timeout 30 2>&1)
 t_expect_match "$OUT" $'\n<- +250 2\\.0\\.0 Ok: queued as ' "shipped config: signed message accepted"
-pf_sink_wait $((before + 1)) 15
-f=$(grep -lF 'X-Rcpt-Args: <k@' "$PF_SINK_DIR"/msg-* 2>/dev/null | head -n 1)
-ar=$("$T_PY" -c '
-import email, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"))
-print("\n".join(" ".join(v.split()) for v in m.get_all("Authentication-Results", [])))' "${f:-/dev/null}" 2>&1)
+ar=$(sink_ar k)
 t_expect_match "$ar" '^mx\.review\.test \(mx=valid\); spf=pass .*dkim=pass .*header\.d=valid\.test header\.s=rv' \
 	"shipped config: delivered message's Authentication-Results has spf=pass and dkim=pass header.d=valid.test"
 for ((i = 0; i < 40; i++)); do grep -q 'sender=<k1@valid.test> ' "$MXG_LOG" && break; sleep 0.05; done
 t_expect_match "$(grep -F 'sender=<k1@valid.test> ' "$MXG_LOG")" ' dkim=pass dkim_aligned=yes .* rule=default action=accept ' \
 	"shipped config: decision log has dkim=pass, rule default"
+
+# The null sender: SPF checks postmaster@HELO (RFC 7208 2.4), and the reply
+# names the HELO domain. The shipped spf-fail rule waits for DKIM, so the
+# refusal comes at the end of DATA.
+OUT=$(swaks --server "127.0.0.1:$PF_PORT" --from '<>' --to "b1@$PF_RCPT_DOMAIN" \
+	--xclient-addr "$UNTRUSTED" --helo helo-fail.test --timeout 30 2>&1)
+t_expect_eq "$(after '.')" "550 5.7.23 SPF check failed for helo-fail.test" \
+	"null sender, HELO helo-fail.test (v=spf1 -all): 550 5.7.23 at end of DATA, naming the HELO domain"
+for ((i = 0; i < 40; i++)); do grep -q 'helo=helo-fail.test ' "$MXG_LOG" && break; sleep 0.05; done
+t_expect_match "$(grep -F 'helo=helo-fail.test ' "$MXG_LOG")" 'sender=<> .* mx=skipped .* spf=fail .* rule=spf-fail action=reject .* stage=eom ' \
+	"null sender: decision log mx=skipped spf=fail rule=spf-fail at eom"
+OUT=$(swaks --server "127.0.0.1:$PF_PORT" --from '<>' --to "b2@$PF_RCPT_DOMAIN" \
+	--xclient-addr "$UNTRUSTED" --helo helo-pass.test --timeout 30 2>&1)
+t_expect_match "$OUT" $'\n<- +250 2\\.0\\.0 Ok: queued as ' "null sender, HELO helo-pass.test: accepted"
+ar=$(sink_ar b2)
+t_expect_match "$ar" 'spf=pass .*smtp\.mailfrom=postmaster@helo-pass\.test' \
+	"null sender: Authentication-Results spf=pass smtp.mailfrom=postmaster@HELO"
+t_expect_eq "$(grep -lF 'X-Rcpt-Args: <b1@' "$PF_SINK_DIR"/msg-* 2>/dev/null)" "" "the refused null-sender message was not delivered"
 
 all=$(grep -c '^{' "$MXG_LOG")
 t_expect_eq "$(grep '^{' "$MXG_LOG" | jcheck 'assert len(L) > 0')" ok "every decision line of the run is valid JSON with every key ($all lines)"
