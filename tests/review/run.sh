@@ -3,6 +3,7 @@
 #   1. the command line: -V, -h, a bad option;
 #   2. `make deps` installs nothing when every package is there;
 #   3. `make install` with PREFIX and DESTDIR (in a copy of the tree);
+#      `make run` (shipped config, inet:8894@127.0.0.1, decisions on stderr);
 #   4. end to end through a private Postfix with reject_stage = mail and
 #      log_format = json: refusals at MAIL FROM (also an IDN sender over
 #      SMTPUTF8), a recipient refused by a rcpt_domain rule while the others
@@ -94,6 +95,34 @@ t_expect_eq "$(cd "$D2" 2>/dev/null && find . -type f | sort | tr '\n' ' ')" \
 	"PREFIX=/opt/mxg: everything under DESTDIR/opt/mxg"
 t_expect_match "$("$D2/opt/mxg/sbin/mxguard" -h 2>&1)" '\(default /opt/mxg/etc/mxguard\.conf\)' \
 	"PREFIX=/opt/mxg: default config PREFIX/etc/mxguard.conf (rebuilt for the new PREFIX)"
+
+# --- 3b. make run: the shipped config, inet:8894@127.0.0.1, decisions on stderr
+# (A trusted client, 127.0.0.1 by default, needs no DNS: the shipped config
+# has no dns_servers and the machine's resolver must not be used.)
+for ((i = 0; i < 100; i++)); do
+	(exec 3<>/dev/tcp/127.0.0.1/8894) 2>/dev/null || break
+	sleep 0.1
+done
+if (exec 3<>/dev/tcp/127.0.0.1/8894) 2>/dev/null; then
+	t_fail "make run: port 8894 on 127.0.0.1 stays busy (another mxguard?)"
+else
+	t_bg make-run make --no-print-directory -s run
+	RUN_PID=$T_LAST_PID
+	if t_wait_port 8894 30; then
+		t_ok "make run: listening on 127.0.0.1:8894"
+		t_expect_match "$(cat "$T_BASE/make-run.out")" "started: listening on inet:8894@127\\.0\\.0\\.1, configuration conf/mxguard\\.conf" \
+			"make run: the shipped conf/mxguard.conf, start-up on stderr"
+		miltertest -s tests/milter/session.lua -D sock=inet:8894@127.0.0.1 -D ip=127.0.0.1 \
+			-D helo=localhost -D 'rcpt=<user@example.com>' -D 'from=<local@example.com>' >"$W/mt-run.out" 2>&1
+		for ((i = 0; i < 40; i++)); do grep -q 'sender=<local@example.com>' "$T_BASE/make-run.out" && break; sleep 0.05; done
+		t_expect_match "$(grep -F 'sender=<local@example.com>' "$T_BASE/make-run.out")" \
+			'^queue_id=- client_ip=127\.0\.0\.1 helo=localhost .*trusted=yes .*rule=trusted action=accept .*stage=eom ' \
+			"make run: a decision line on stderr (trusted 127.0.0.1, no DNS)"
+	else
+		t_fail "make run: listening on 127.0.0.1:8894" "$(tail -n 5 "$T_BASE/make-run.out")"
+	fi
+	t_stop "$RUN_PID"
+fi
 
 # --- 4. end to end: reject_stage = mail, log_format = json ---------------------
 # A DKIM key for valid.test, made now; its TXT record joins the zones.
