@@ -163,6 +163,16 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (c) {
 		c->can_skip = (f1 & SMFIP_SKIP) != 0;
 		c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
+		/*
+		 * HELO and header callbacks never refuse, so they need not
+		 * answer: one round trip per header (and per HELO) less, and the
+		 * MTA sends the headers in one write with end-of-headers (Postfix
+		 * buffers until it waits for a reply, so no Nagle stall either).
+		 * libmilter answers for us if the MTA cannot do without.
+		 */
+		c->nr_helo = (f1 & SMFIP_NR_HELO) != 0;
+		c->nr_hdr = (f1 & SMFIP_NR_HDR) != 0;
+		*pf1 |= f1 & (SMFIP_NR_HELO | SMFIP_NR_HDR);
 	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
@@ -206,11 +216,11 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 {
 	struct conn *c = get_conn(ctx);
 
-	if (c) {
-		snprintf(c->helo, sizeof c->helo, "%s", helo ? helo : "");
-		c->have_helo = true;
-	}
-	return SMFIS_CONTINUE;
+	if (!c)
+		return SMFIS_CONTINUE;
+	snprintf(c->helo, sizeof c->helo, "%s", helo ? helo : "");
+	c->have_helo = true;
+	return c->nr_helo ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* cb_envfrom - a new message: fill the envelope facts, start the needed checks */
@@ -292,7 +302,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	char *spaced = NULL;
 
 	if (!m)
-		return SMFIS_CONTINUE;
+		return c && c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	if (strcasecmp(n, "Authentication-Results") == 0)
 		m->ar_seen++;
 	if (!c->leadspc) {
@@ -301,8 +311,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 
 		spaced = malloc(len + 2);
 		if (!spaced) {
-			m->oom = true;
-			return SMFIS_CONTINUE;
+			m->oom = true;   /* answered at end of message */
+			return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 		}
 		spaced[0] = ' ';
 		memcpy(spaced + 1, v, len + 1);
@@ -310,7 +320,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	}
 	note_forged(m, checks_header(m->ck, n, v));
 	free(spaced);
-	return SMFIS_CONTINUE;
+	return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* cb_eoh - end of headers: header-stage checks may start */

@@ -41,6 +41,7 @@ struct msg {
 struct conn {
 	bool can_skip;                 /* the MTA accepts SMFIS_SKIP for body chunks */
 	bool leadspc;                  /* header values arrive with their leading space */
+	bool nr_helo, nr_hdr;          /* negotiated: HELO and headers get no reply (SMFIS_NOREPLY) */
 	bool connected;                /* xxfi_connect has filled in the client */
 	struct sockaddr_storage addr;  /* client; ss_family AF_UNSPEC when not IP */
 	char hostname[FACT_NAME_MAX];  /* as the MTA resolved it, for logs */
