@@ -2,7 +2,8 @@
 # install-deps.sh - install exactly the Debian packages mxguard needs that are missing.
 # Build: libmilter, c-ares, libspf2, libopendkim, libidn2, libpsl, cmocka.
 # Tests: postfix, swaks, miltertest, a DNS server library (python3-dnslib), nsd (benchmarks),
-# the independent signers/checkers (python3-dkim, python3-spf, opendkim);
+# the independent signers/checkers (python3-dkim, python3-spf, opendkim),
+# sendmail-cf (m4 only: the review tier builds a sendmail.cf from contrib/sendmail.mc);
 # quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ packages=(
 	libmilter-dev libc-ares-dev libspf2-dev libopendkim-dev libidn2-dev libpsl-dev
 	publicsuffix libcmocka-dev
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
-	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace nsd
+	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace sendmail-cf nsd
 	clang libclang-rt-14-dev
 )
 

@@ -3,7 +3,9 @@
 #   1. the command line: -V, -h, a bad option;
 #   2. `make deps` installs nothing when every package is there;
 #   3. `make install` with PREFIX and DESTDIR (in a copy of the tree);
-#      `make run` (shipped config, inet:8894@127.0.0.1, decisions on stderr);
+#      contrib/postfix-main.cf through postconf, contrib/sendmail.mc through
+#      m4 with sendmail-cf; `make run` (shipped config, inet:8894@127.0.0.1,
+#      decisions on stderr);
 #   4. end to end through a private Postfix with reject_stage = mail and
 #      log_format = json: refusals at MAIL FROM (also an IDN sender over
 #      SMTPUTF8), a recipient refused by a rcpt_domain rule while the others
@@ -95,6 +97,35 @@ t_expect_eq "$(cd "$D2" 2>/dev/null && find . -type f | sort | tr '\n' ' ')" \
 	"PREFIX=/opt/mxg: everything under DESTDIR/opt/mxg"
 t_expect_match "$("$D2/opt/mxg/sbin/mxguard" -h 2>&1)" '\(default /opt/mxg/etc/mxguard\.conf\)' \
 	"PREFIX=/opt/mxg: default config PREFIX/etc/mxguard.conf (rebuilt for the new PREFIX)"
+
+# --- 3a. the contrib/ snippets are valid for their MTA ------------------------
+PC=$W/postfix-snippet
+mkdir -p "$PC"
+cp contrib/postfix-main.cf "$PC/main.cf"
+: >"$PC/master.cf"
+out=$(postconf -c "$PC" -n 2>&1 >/dev/null)
+t_expect_eq "$out" "" "contrib/postfix-main.cf: postconf reads it without a warning"
+t_expect_eq "$(postconf -c "$PC" -h smtpd_milters milter_default_action milter_protocol non_smtpd_milters 2>&1 | tr '\n' '|')" \
+	"inet:127.0.0.1:8894|tempfail|6||" "contrib/postfix-main.cf: smtpd_milters at mxguard's default socket, tempfail when it is down"
+SM=$W/sendmail-snippet
+mkdir -p "$SM"
+{
+	echo "include(\`/usr/share/sendmail/cf/m4/cf.m4')dnl"
+	echo "OSTYPE(\`debian')dnl"
+	cat contrib/sendmail.mc
+	echo "MAILER(\`local')dnl"
+	echo "MAILER(\`smtp')dnl"
+} >"$SM/test.mc"
+if m4 "$SM/test.mc" >"$SM/test.cf" 2>"$SM/m4.err" && [[ ! -s $SM/m4.err ]]; then
+	t_ok "contrib/sendmail.mc: m4 with sendmail-cf builds a sendmail.cf"
+else
+	t_fail "contrib/sendmail.mc: m4 with sendmail-cf builds a sendmail.cf" "$(cat "$SM/m4.err")"
+fi
+t_expect_eq "$(grep -E '^(Xmxguard|O InputMailFilters)' "$SM/test.cf" 2>&1 | tr '\n' '|')" \
+	"O InputMailFilters=mxguard|Xmxguard, S=inet:8894@127.0.0.1, F=T, T=C:10s;S:30s;R:30s;E:5m|" \
+	"contrib/sendmail.mc: the filter at inet:8894@127.0.0.1, tempfail when unreachable (F=T)"
+t_expect_match "$(grep '^O Milter.macros.envfrom=' "$SM/test.cf")" '=(i|.*, i),.*\{auth_authen\}' \
+	"contrib/sendmail.mc: {i} and {auth_authen} sent at MAIL FROM"
 
 # --- 3b. make run: the shipped config, inet:8894@127.0.0.1, decisions on stderr
 # (A trusted client, 127.0.0.1 by default, needs no DNS: the shipped config
