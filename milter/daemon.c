@@ -204,6 +204,7 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	pthread_t tid;
 	char err[512];
 	int sig;
+	bool stopped_by_itself;
 
 	cfg = config_load(conf_path, err, sizeof err);
 	if (!cfg) {
@@ -229,7 +230,8 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	log_info("mxguard %s started: listening on %s, configuration %s", MXGUARD_VERSION,
 		 d.socket, conf_path);
 	sig = signals_run(reload, &d);
-	if (atomic_load(&d.milter_ended)) {
+	stopped_by_itself = atomic_load(&d.milter_ended);
+	if (stopped_by_itself) {
 		log_err("the milter library stopped by itself (status %d); exiting", d.milter_status);
 	} else {
 		log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -246,5 +248,6 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	resolver_library_cleanup();
 	free(d.socket);
 	log_close();
-	return d.milter_status == MI_SUCCESS ? 0 : 1;
+	/* an unasked-for stop is a failure, so a supervisor (Restart=on-failure) restarts us */
+	return d.milter_status == MI_SUCCESS && !stopped_by_itself ? 0 : 1;
 }
