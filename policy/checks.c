@@ -53,7 +53,7 @@ void checks_library_free(void)
 	checks_spf_cleanup();
 }
 
-/* checks_new - zeroed state; facts all unknown */
+/* checks_new - zeroed state; facts all unknown; answers kept for an earlier message dropped */
 struct checks *checks_new(const struct config *cfg, struct resolver *res)
 {
 	struct checks *ck = calloc(1, sizeof *ck);
@@ -62,6 +62,7 @@ struct checks *checks_new(const struct config *cfg, struct resolver *res)
 		return NULL;
 	ck->cfg = cfg;
 	ck->res = res;
+	resolver_forget(res);
 	return ck;
 }
 

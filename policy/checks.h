@@ -79,6 +79,7 @@ void checks_library_free(void);
  * checks_new - state for one message under snapshot cfg, looking up
  * through res (NULL when the resolver could not be created: a check
  * that needs DNS then makes checks_decide return CHECKS_ERROR).
+ * Answers res kept for an earlier message are dropped (resolver_forget).
  * NULL when out of memory. Caller frees with checks_free().
  */
 struct checks *checks_new(const struct config *cfg, struct resolver *res);

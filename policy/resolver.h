@@ -86,9 +86,22 @@ void resolver_set_deadline(struct resolver *, const struct timespec *deadline);
  * optional) for type (ns_t_a, ns_t_mx, ... from <arpa/nameser.h>), class IN.
  * Returns 0 when started (cb will run exactly once), -1 when it could not
  * be queued (cb will not run).
+ *
+ * Identical lookups (same name ignoring case and trailing dot, same type)
+ * are asked once: one made while an identical one is out gets its outcome;
+ * one made after an identical one got records, NXDOMAIN or NODATA gets
+ * that answer again, until resolver_forget(). Either way cb runs as for
+ * any query (from resolver_wait/poll/cancel_all, with its own copy).
  */
 int resolver_query(struct resolver *, const char *name, int type,
 		   resolver_callback *cb, void *arg);
+
+/*
+ * resolver_forget - drop the answers kept for identical lookups. Call it
+ * when a new message starts: no answer outlives its message (there is no
+ * DNS cache across messages, and no TTL to honour within one).
+ */
+void resolver_forget(struct resolver *);
 
 /* resolver_done_fn - predicate for resolver_wait. */
 typedef bool resolver_done_fn(void *arg);

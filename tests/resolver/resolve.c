@@ -2,7 +2,7 @@
  * resolve.c - drive policy/resolver.c (and the MX check) against a real
  * DNS server, for tests/resolver/run.sh.
  *
- *   resolve [-d DEADLINE_MS] [-t TRY_MS] [-n TRIES] [-c | -f | -p] SERVERS QUERY...
+ *   resolve [-d DEADLINE_MS] [-t TRY_MS] [-n TRIES] [-c | -f | -p] [-2 | -F] SERVERS QUERY...
  *
  * QUERY is TYPE:NAME (TYPE one of a aaaa mx txt ptr cname) or
  * mx-check:DOMAIN. All queries start at once on one resolver; then
@@ -12,11 +12,15 @@
  *   QUERY STATUS ms=ELAPSED [DATA]
  * (for mx-check STATUS is the MX fact and DATA its detail), then
  *   pending=N
+ * -2 then asks every plain query again on the same resolver (-F: after
+ * resolver_forget) and prints "again:QUERY STATUS ms=..." lines, the time
+ * counted from the start of that second round.
  * Exits 2 on bad usage or when the resolver cannot be created (reason on
  * stderr), 3 when the resolver broke its contract: a callback ran inside
  * resolver_query(), ran twice, or never ran.
  */
 #include <arpa/nameser.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +125,37 @@ static int parse_type(const char *t, size_t n)
 	return -1;
 }
 
+/* ask_again - the plain queries once more on the same resolver, optionally after resolver_forget */
+static void ask_again(struct resolver *r, struct job *jobs, int njobs, bool forget)
+{
+	if (forget)
+		resolver_forget(r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < njobs; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->type == 0)
+			continue;
+		j->calls = 0;
+		in_query = 1;
+		if (resolver_query(r, j->name, j->type, cb, j) < 0) {
+			snprintf(j->line, sizeof(j->line), "%s not-started", j->spec);
+			j->calls = 1;
+		}
+		in_query = 0;
+	}
+	resolver_wait(r, NULL, NULL);
+	for (int i = 0; i < njobs; i++) {
+		if (jobs[i].type == 0)
+			continue;
+		if (jobs[i].calls != 1) {
+			fprintf(stderr, "%s: callback never ran (again)\n", jobs[i].spec);
+			broken = 1;
+		}
+		printf("again:%s\n", jobs[i].line);
+	}
+}
+
 /* main - start every query at once, drive them, print the outcomes */
 int main(int argc, char **argv)
 {
@@ -128,21 +163,22 @@ int main(int argc, char **argv)
 	struct mx_options mo = { NULL, 10 };
 	struct netlist *bogus;
 	long deadline = -1;
-	int opt, mode = 0, njobs;
+	int opt, mode = 0, again = 0, njobs;
 	struct job *jobs;
 	char err[256];
 
-	while ((opt = getopt(argc, argv, "d:t:n:cfp")) != -1) {
+	while ((opt = getopt(argc, argv, "d:t:n:cfp2F")) != -1) {
 		switch (opt) {
 		case 'd': deadline = atol(optarg); break;
 		case 't': o.try_timeout_ms = (unsigned)atol(optarg); break;
 		case 'n': o.tries = (unsigned)atol(optarg); break;
 		case 'c': case 'f': case 'p': mode = opt; break;
+		case '2': case 'F': again = opt; break;
 		default: return 2;
 		}
 	}
-	if (argc - optind < 2) {
-		fprintf(stderr, "usage: resolve [-d MS] [-t MS] [-n N] [-c|-f|-p] SERVERS QUERY...\n");
+	if (argc - optind < 2 || (again && mode)) {
+		fprintf(stderr, "usage: resolve [-d MS] [-t MS] [-n N] [-c|-f|-p] [-2|-F] SERVERS QUERY...\n");
 		return 2;
 	}
 	o.servers = argv[optind++];
@@ -220,6 +256,8 @@ int main(int argc, char **argv)
 		}
 		printf("%s\n", j->line);
 	}
+	if (again)
+		ask_again(r, jobs, njobs, again == 'F');
 	printf("pending=%u\n", resolver_pending(r));
 	resolver_free(r);
 	netlist_free(bogus);

@@ -68,6 +68,17 @@ slow.test.        IN A 192.0.2.3
 slowmx.test.      IN MX 10 mx.good.test.
 \$FAULT slowmx.test. delay=1500 MX
 1.2.0.192.in-addr.arpa. IN PTR ok.test.
+share.test.       IN A 192.0.2.41
+share.test.       IN MX 10 mx.good.test.
+kept.test.        IN A 192.0.2.42
+forget.test.      IN A 192.0.2.43
+slowshare.test.   IN A 192.0.2.44
+\$FAULT slowshare.test. delay=300
+sfk.test.         IN A 192.0.2.45
+\$FAULT sfk.test. servfail
+sharecn.test.     IN CNAME share2.test.
+share2.test.      IN A 192.0.2.46
+\$FAULT sharecn.test. nofollow
 ZONE
 	for i in $(seq 1 100); do echo "many.test. IN A 192.0.2.$i"; done
 	# hop0 -> hop1 -> ... -> hop8 (A) is 8 links; hopx -> hop0 makes 9.
@@ -185,6 +196,41 @@ t_expect_eq "$RC" 0 "resolver_free: each callback exactly once"
 rq -t 1000 -p "$S" a:ok.test mx:good.test
 t_expect_match "$(line a:ok.test)" " ok " "resolver_poll drives queries"
 t_expect_match "$(line mx:good.test)" " ok " "resolver_poll drives every query"
+
+# Identical queries are asked once per message (resolver_forget starts a
+# new one): joined while out, answered again from the kept answer after.
+# asked NAME TYPE - how many times the server saw the query so far.
+asked() { grep -ciE " $1\. $2 " "$DNS_LOG"; }
+rq -t 1000 "$S" a:share.test A:SHARE.test. a:share.test mx:share.test
+t_expect_eq "$(grep -c ' ok ms=[0-9]* n=1 192\.0\.2\.41$' <<<"$OUT")" 3 \
+	"identical queries at once: each gets the answer"
+t_expect_eq "$(asked share.test A)" 1 "identical queries at once: asked once (case and trailing dot ignored)"
+t_expect_eq "$(asked share.test MX)" 1 "another type of the same name is its own query"
+rq -t 2000 "$S" a:slowshare.test a:slowshare.test
+t_expect_eq "$(grep -c '^a:slowshare.test ok ' <<<"$OUT")" 2 "joined a slow query: both answered"
+within a:slowshare.test 250 1500 "joined a slow query: answered with it, not later"
+t_expect_eq "$(asked slowshare.test A)" 1 "joined a slow query: asked once"
+rq -t 1000 "$S" a:sharecn.test a:sharecn.test
+t_expect_eq "$(grep -c ' ok .*192\.0\.2\.46$' <<<"$OUT")" 2 "joined a CNAME chain: both get the end's answer"
+t_expect_eq "$(asked share2.test A)" 1 "joined a CNAME chain: the chain's end asked once"
+rq -t 1000 -2 "$S" a:kept.test mx:keptnx.test
+t_expect_match "$(line again:a:kept.test)" "^again:a:kept.test ok ms=[0-9]+ n=1 192\.0\.2\.42$" \
+	"asked again: the kept answer"
+t_expect_match "$(line again:mx:keptnx.test)" "^again:mx:keptnx.test nxdomain " "asked again: NXDOMAIN kept too"
+within again:a:kept.test 0 50 "asked again: at once"
+t_expect_eq "$(asked kept.test A)/$(asked keptnx.test MX)" 1/1 "asked again: not on the wire"
+rq -t 300 -n 1 "$S" a:sfk.test
+n1=$(asked sfk.test A)
+rq -t 300 -n 1 -2 "$S" a:sfk.test
+t_expect_match "$(line again:a:sfk.test)" "^again:a:sfk.test servfail " "SERVFAIL is not kept: asked again"
+t_expect_eq "$(asked sfk.test A)" "$((3 * n1))" "SERVFAIL is not kept: on the wire both times"
+rq -t 1000 -F "$S" a:forget.test
+t_expect_match "$(line again:a:forget.test)" " ok .*192\.0\.2\.43$" "after resolver_forget: answered"
+t_expect_eq "$(asked forget.test A)" 2 "after resolver_forget: asked again on the wire"
+rq -t 2000 -c "$S" a:slow.test a:slow.test
+t_expect_eq "$(grep -c '^a:slow.test error ' <<<"$OUT")" 2 "cancel_all: a joined query fails too"
+rq -d 300 -t 2000 "$S" a:slow.test a:slow.test
+t_expect_eq "$(grep -c '^a:slow.test timeout ' <<<"$OUT")" 2 "deadline: a joined query times out too"
 
 # Servers.
 closed=$(t_free_port)

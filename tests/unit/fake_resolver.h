@@ -18,6 +18,9 @@
  *     fake_dns_default() says otherwise), with no packet.
  * Names are matched case-insensitively, trailing dot ignored.
  *
+ * Unlike resolver.c it never shares identical queries nor keeps answers
+ * (resolver_forget does nothing): every query is asked and counted, so
+ * tests can assert what each check asked; tests/resolver covers sharing.
  * Every query is counted, so tests can assert what was (not) asked.
  * State is global (tests are single-threaded); fake_dns_reset() between tests.
  */
