@@ -6,7 +6,7 @@
  * Pure text work: no I/O, no logging. Every string put into a header is
  * made safe first: control characters (CR, LF, ...) never reach the
  * output, values that are not tokens are quoted, comment text is escaped.
- * Lines are folded ("\n\t", the libmilter convention for smfi_addheader)
+ * Lines are folded ("\n\t", the convention of libmilter's header calls)
  * to stay near 78 columns, counting the header name on the first line.
  *
  * What the A-R header says, in this order:

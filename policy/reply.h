@@ -36,8 +36,8 @@
 struct reply {
 	char code[4];                            /* "550"; "" for accept/discard/quarantine */
 	char xcode[16];                          /* "5.7.27"; "" likewise */
-	char text[REPLY_TEXT_MAX + 1];           /* final text, NOT escaped: for the log and smfi_quarantine */
-	char smtp_text[2 * REPLY_TEXT_MAX + 1];  /* the same with every '%' doubled: for smfi_setreply */
+	char text[REPLY_TEXT_MAX + 1];           /* final text, NOT escaped: for the log and the quarantine reason */
+	char smtp_text[2 * REPLY_TEXT_MAX + 1];  /* the same with every '%' doubled: for libmilter's setreply */
 };
 
 /*
@@ -55,8 +55,8 @@ const char *reply_log_text(const struct verdict *v, const struct facts *f,
 			   char *buf, size_t buflen);
 
 /*
- * reply_escape - copy text into buf doubling every '%' (libmilter's
- * smfi_setreply reads its text as a format). Truncates at a character
+ * reply_escape - copy text into buf doubling every '%' (libmilter's setreply
+ * reads its text as a format). Truncates at a character
  * boundary (never half a "%%"). Returns buf.
  */
 const char *reply_escape(const char *text, char *buf, size_t buflen);
