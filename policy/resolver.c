@@ -13,20 +13,12 @@
  * CNAME chain re-sends the same struct rquery for the chain's end, at most
  * RESOLVER_CNAME_MAX times.
  *
- * Identical queries (same name, ignoring case and a trailing dot, same
- * type) go out once: one asked while the first is on the wire joins it
- * (its "joined" list) and is queued with a copy of the first one's outcome
- * when that is delivered; one asked after a definitive answer (records,
- * NXDOMAIN, NODATA) since the last resolver_forget() is queued at once
- * with a copy of the kept answer. The MX check and SPF's mx/a terms ask
- * the same names: without this a sender whose SPF record says "mx" cost
- * two more lookups and one more round trip.
+ * Identical queries of a message go out once: resolver_share.c.
  *
  * Ownership: each struct rquery is allocated by resolver_query() and freed
  * by deliver() right after its user callback returns; the answer copy it
- * carries is freed with it. Kept answers belong to the resolver and are
- * freed by resolver_forget()/resolver_free(). The channel belongs to the
- * struct resolver.
+ * carries is freed with it. The channel belongs to the struct resolver.
+ * The state itself is declared in policy/resolver_impl.h.
  */
 #include <arpa/nameser.h>
 #include <errno.h>
@@ -39,58 +31,9 @@
 #include <ares.h>
 
 #include "policy/dns_parse.h"
-#include "policy/resolver.h"
+#include "policy/resolver_impl.h"
 
 #define RESOLVER_CNAME_MAX 8
-#define RESOLVER_KEEP_MAX 32             /* answers kept for reuse until resolver_forget */
-#define RESOLVER_KEEP_BYTES (64 * 1024)  /* ... and their total size */
-
-/* What ares_cb() makes of c-ares's ECANCELLED/EDESTRUCTION, and what deliver() overrides. */
-enum resolver_mode {
-	MODE_NORMAL,
-	MODE_EXPIRING,       /* the deadline passed: cancelled queries time out */
-	MODE_CANCELLING,     /* resolver_cancel_all/free: everything fails with DNS_ERROR */
-};
-
-struct rquery {
-	struct resolver *r;
-	resolver_callback *cb;
-	void *arg;
-	int type;
-	int hops;                     /* CNAME re-queries so far */
-	/* the outcome, set by ares_cb() and read by deliver() */
-	enum dns_status status;
-	unsigned char *answer;        /* owned copy of the reply, or NULL */
-	int answer_len;
-	bool follow;                  /* re-query follow_name instead of calling back */
-	char follow_name[DNS_NAME_BUF];
-	char key[DNS_NAME_BUF];       /* the asked name in lower case without trailing dot; "" = unshared */
-	struct rquery *joined;        /* identical queries waiting for this one's outcome */
-	struct rquery *next;          /* completion queue, joined list or wire list link */
-	bool on_wire;                 /* in the resolver's wire list */
-};
-
-/* A definitive answer kept for identical queries of the same message. */
-struct kept {
-	char *key;
-	int type;
-	enum dns_status status;
-	unsigned char *answer;        /* may be NULL (no packet) */
-	int answer_len;
-};
-
-struct resolver {
-	ares_channel ch;
-	bool has_deadline;
-	struct timespec deadline;
-	unsigned pending;             /* user callbacks not run yet */
-	struct rquery *done_head, **done_tail;
-	struct rquery *wire;          /* queries sent to c-ares and not yet delivered (joinable) */
-	enum resolver_mode mode;
-	struct kept kept[RESOLVER_KEEP_MAX];
-	unsigned nkept;
-	size_t kept_bytes;
-};
 
 /* now_mono - CLOCK_MONOTONIC now */
 static struct timespec now_mono(void)
@@ -120,120 +63,12 @@ static bool deadline_passed(const struct resolver *r)
 	return deadline_ms(r) == 0;
 }
 
-/* enqueue - a finished (or to-be-followed) query waits for deliver() */
-static void enqueue(struct resolver *r, struct rquery *q)
+/* resolver_enqueue - a finished (or to-be-followed) query waits for deliver() */
+void resolver_enqueue(struct resolver *r, struct rquery *q)
 {
 	q->next = NULL;
 	*r->done_tail = q;
 	r->done_tail = &q->next;
-}
-
-/* make_key - name as a sharing key: lower case, no trailing dot; "" when it does not fit */
-static void make_key(const char *name, char *key, size_t cap)
-{
-	size_t n = strlen(name);
-
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= cap) {
-		key[0] = '\0';
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-	key[n] = '\0';
-}
-
-/* set_outcome - q gets status and its own copy of answer; an answer it cannot copy is an error */
-static void set_outcome(struct rquery *q, enum dns_status status,
-			const unsigned char *answer, int answer_len)
-{
-	q->status = status;
-	q->answer = NULL;
-	q->answer_len = 0;
-	if (!answer || answer_len <= 0)
-		return;
-	q->answer = malloc((size_t)answer_len);
-	if (!q->answer) {
-		q->status = DNS_ERROR;
-		return;
-	}
-	memcpy(q->answer, answer, (size_t)answer_len);
-	q->answer_len = answer_len;
-}
-
-/* kept_find - the kept answer for (key, type), or NULL */
-static const struct kept *kept_find(const struct resolver *r, const char *key, int type)
-{
-	for (unsigned i = 0; i < r->nkept; i++)
-		if (r->kept[i].type == type && strcmp(r->kept[i].key, key) == 0)
-			return &r->kept[i];
-	return NULL;
-}
-
-/* keep - remember a definitive outcome for identical queries; silently not when full */
-static void keep(struct resolver *r, const struct rquery *q)
-{
-	struct kept *k;
-
-	if (!q->key[0] || r->mode == MODE_CANCELLING || r->nkept >= RESOLVER_KEEP_MAX ||
-	    r->kept_bytes + (size_t)q->answer_len > RESOLVER_KEEP_BYTES ||
-	    (q->status != DNS_OK && q->status != DNS_NXDOMAIN && q->status != DNS_NODATA) ||
-	    kept_find(r, q->key, q->type))
-		return;
-	k = &r->kept[r->nkept];
-	k->key = strdup(q->key);
-	k->answer = q->answer_len > 0 ? malloc((size_t)q->answer_len) : NULL;
-	if (!k->key || (q->answer_len > 0 && !k->answer)) {
-		free(k->key);
-		free(k->answer);
-		return;
-	}
-	if (k->answer)
-		memcpy(k->answer, q->answer, (size_t)q->answer_len);
-	k->answer_len = q->answer_len;
-	k->type = q->type;
-	k->status = q->status;
-	r->kept_bytes += (size_t)q->answer_len;
-	r->nkept++;
-}
-
-/* wire_remove - q is no longer joinable */
-static void wire_remove(struct resolver *r, struct rquery *q)
-{
-	struct rquery **pp;
-
-	if (!q->on_wire)
-		return;
-	for (pp = &r->wire; *pp; pp = &(*pp)->next)
-		if (*pp == q) {
-			*pp = q->next;
-			break;
-		}
-	q->on_wire = false;
-	q->next = NULL;
-}
-
-/* share - q is final: keep its answer, queue the queries that joined it with copies of it */
-static void share(struct resolver *r, struct rquery *q)
-{
-	struct rquery *j;
-
-	keep(r, q);
-	while ((j = q->joined) != NULL) {
-		q->joined = j->next;
-		set_outcome(j, q->status, q->answer, q->answer_len);
-		enqueue(r, j);
-	}
-}
-
-/* wire_find - the query out on the wire for (key, type), or NULL */
-static struct rquery *wire_find(const struct resolver *r, const char *key, int type)
-{
-	for (struct rquery *q = r->wire; q; q = q->next)
-		if (q->type == type && strcmp(q->key, key) == 0)
-			return q;
-	return NULL;
 }
 
 /* map_status - c-ares status to ours (facts.md: SERVFAIL/REFUSED arrive as ECONNREFUSED) */
@@ -282,7 +117,7 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	struct rquery *q = arg;
 
 	(void)timeouts;
-	wire_remove(q->r, q);   /* the completion queue uses the same link */
+	resolver_share_wire_remove(q->r, q);   /* the completion queue uses the same link */
 	q->status = map_status(status, q->r->mode);
 	q->follow = false;
 	if (q->status == DNS_OK)
@@ -296,19 +131,16 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 			q->status = DNS_ERROR;
 		}
 	}
-	enqueue(q->r, q);
+	resolver_enqueue(q->r, q);
 }
 
 /* send_query - hand a query to c-ares; its outcome always comes back through ares_cb */
 static void send_query(struct resolver *r, struct rquery *q, const char *name)
 {
 	/* joinable while out; ares_cb takes it off (also when c-ares calls back at once) */
-	q->next = r->wire;
-	r->wire = q;
-	q->on_wire = true;
+	resolver_share_wire_add(r, q);
 	ares_query(r->ch, name, ns_c_in, q->type, ares_cb, q);
 }
-
 
 /* finish - run the user callback once and free the query */
 static void finish(struct resolver *r, struct rquery *q)
@@ -344,7 +176,7 @@ static void deliver(struct resolver *r)
 			send_query(r, q, q->follow_name);
 			continue;
 		}
-		share(r, q);
+		resolver_share_done(r, q);
 		finish(r, q);
 	}
 }
@@ -498,19 +330,6 @@ void resolver_free(struct resolver *r)
 	free(r);
 }
 
-/* resolver_forget - drop the kept answers */
-void resolver_forget(struct resolver *r)
-{
-	if (!r)
-		return;
-	for (unsigned i = 0; i < r->nkept; i++) {
-		free(r->kept[i].key);
-		free(r->kept[i].answer);
-	}
-	r->nkept = 0;
-	r->kept_bytes = 0;
-}
-
 /* resolver_set_deadline - absolute CLOCK_MONOTONIC deadline, or none */
 void resolver_set_deadline(struct resolver *r, const struct timespec *deadline)
 {
@@ -523,8 +342,7 @@ void resolver_set_deadline(struct resolver *r, const struct timespec *deadline)
 int resolver_query(struct resolver *r, const char *name, int type,
 		   resolver_callback *cb, void *arg)
 {
-	const struct kept *k;
-	struct rquery *q, *first;
+	struct rquery *q;
 
 	if (!r || !name || !cb)
 		return -1;
@@ -535,21 +353,15 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	q->cb = cb;
 	q->arg = arg;
 	q->type = type;
-	make_key(name, q->key, sizeof q->key);
+	resolver_share_key(name, q->key, sizeof q->key);
 	r->pending++;
 	if (r->mode == MODE_CANCELLING) {
 		q->status = DNS_ERROR;
-		enqueue(r, q);
+		resolver_enqueue(r, q);
 	} else if (deadline_passed(r)) {
 		q->status = DNS_TIMEOUT;
-		enqueue(r, q);
-	} else if (q->key[0] && (k = kept_find(r, q->key, type)) != NULL) {
-		set_outcome(q, k->status, k->answer, k->answer_len);
-		enqueue(r, q);
-	} else if (q->key[0] && (first = wire_find(r, q->key, type)) != NULL) {
-		q->next = first->joined;
-		first->joined = q;
-	} else {
+		resolver_enqueue(r, q);
+	} else if (!resolver_share_lookup(r, q)) {
 		send_query(r, q, name);
 	}
 	return 0;

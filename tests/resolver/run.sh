@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 bin=$(t_tmpdir)/resolve
 # shellcheck disable=SC2046
 if ! cc -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g ${SAN:-} -I. \
-	-o "$bin" tests/resolver/resolve.c policy/resolver.c policy/dns_parse.c \
+	-o "$bin" tests/resolver/resolve.c policy/resolver.c policy/resolver_share.c policy/dns_parse.c \
 	policy/dns_status.c policy/mx.c policy/address.c policy/netlist.c policy/facts.c \
 	$(pkg-config --cflags --libs libcares libidn2) 2>"$T_BASE/cc.err"; then
 	t_fail "build tests/resolver/resolve.c" "$(cat "$T_BASE/cc.err")"

@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 RFC_THRESHOLD=203
 PY=/usr/bin/python3
 DRIVER=build/tests/spf_driver
-OBJS=(build/policy/resolver.o build/policy/dns_parse.o build/policy/dns_status.o build/policy/facts.o
+OBJS=(build/policy/resolver.o build/policy/resolver_share.o build/policy/dns_parse.o build/policy/dns_status.o build/policy/facts.o
       build/policy/address.o)
 for src in policy/spf*.c; do OBJS+=("build/${src%.c}.o"); done
 
