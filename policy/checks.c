@@ -436,6 +436,23 @@ static void skip_verdict(const char *who, struct verdict *v)
 }
 
 /*
+ * wait_for_one - let one of the running checks in bits finish: run a
+ * synchronous one, else drive the resolver until one is done
+ */
+static void wait_for_one(struct checks *ck, unsigned bits)
+{
+	ck->waiting_for = bits;
+	/* a synchronous check drives the resolver itself, so the others progress meanwhile */
+	if (run_synchronous(ck, bits))
+		return;
+	if (ck->res)
+		resolver_wait(ck->res, any_needed_done, ck);
+	if (!harvest(ck))
+		/* deadline passed or nothing pending: what still runs never ends */
+		force_finish(ck, bits);
+}
+
+/*
  * finish_reported - at end of message, let the checks that run only for
  * the headers (needed_facts beyond the rules) finish, within the deadline
  */
@@ -443,15 +460,8 @@ static void finish_reported(struct checks *ck)
 {
 	unsigned running;
 
-	while ((running = running_needed(ck, needed_facts(ck))) != 0) {
-		ck->waiting_for = running;
-		if (run_synchronous(ck, running))
-			continue;
-		if (ck->res)
-			resolver_wait(ck->res, any_needed_done, ck);
-		if (!harvest(ck))
-			force_finish(ck, running);
-	}
+	while ((running = running_needed(ck, needed_facts(ck))) != 0)
+		wait_for_one(ck, running);
 }
 
 /* checks_decide - evaluate; wait only for running checks a rule needs */
@@ -486,15 +496,7 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 			memset(v, 0, sizeof *v);
 			return CHECKS_UNDECIDED;
 		}
-		ck->waiting_for = running;
-		/* a synchronous check drives the resolver itself, so the others progress meanwhile */
-		if (run_synchronous(ck, running))
-			continue;
-		if (ck->res)
-			resolver_wait(ck->res, any_needed_done, ck);
-		if (!harvest(ck))
-			/* deadline passed or nothing pending: what still runs never ends */
-			force_finish(ck, running);
+		wait_for_one(ck, running);
 	}
 }
 
