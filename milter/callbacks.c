@@ -292,6 +292,19 @@ static sfsistat cb_data(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* spaced_copy - " " + value, malloc'ed (the caller frees it); NULL when out of memory */
+static char *spaced_copy(const char *value)
+{
+	size_t len = strlen(value);
+	char *s = malloc(len + 2);
+
+	if (s) {
+		s[0] = ' ';
+		memcpy(s + 1, value, len + 1);
+	}
+	return s;
+}
+
 /* cb_header - From: domain, data for checks that read headers, forged A-R */
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -307,15 +320,11 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 		m->ar_seen++;
 	if (!c->leadspc) {
 		/* the checks want the value exactly as after the colon */
-		size_t len = strlen(v);
-
-		spaced = malloc(len + 2);
+		spaced = spaced_copy(v);
 		if (!spaced) {
 			m->oom = true;   /* answered at end of message */
 			return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 		}
-		spaced[0] = ' ';
-		memcpy(spaced + 1, v, len + 1);
 		v = spaced;
 	}
 	note_forged(m, checks_header(m->ck, n, v));
@@ -352,17 +361,11 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
  */
 static int insert_header(SMFICTX *ctx, const char *name, const char *value, bool leadspc)
 {
-	size_t len = strlen(value);
 	char *spaced = NULL;
 	int rc;
 
-	if (leadspc) {
-		spaced = malloc(len + 2);
-		if (!spaced)
-			return -1;
-		spaced[0] = ' ';
-		memcpy(spaced + 1, value, len + 1);
-	}
+	if (leadspc && !(spaced = spaced_copy(value)))
+		return -1;
 	rc = smfi_insheader(ctx, 0, (char *)name, spaced ? spaced : (char *)value);
 	free(spaced);
 	if (rc != MI_SUCCESS)
