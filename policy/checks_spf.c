@@ -125,9 +125,7 @@ static void spf_finish(void *state, struct facts *f)
 		return;
 	}
 	f->spf = s->out.result;
-	snprintf(f->spf_detail, sizeof f->spf_detail, "%s",
-		 s->out.result == SPFR_FAIL && s->out.explanation[0] ? s->out.explanation
-								     : s->out.reason);
+	snprintf(f->spf_detail, sizeof f->spf_detail, "%s", spf_outcome_detail(&s->out));
 }
 
 /* helo_spf_finish - HELO result (the detail field belongs to MAIL FROM) */

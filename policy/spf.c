@@ -398,6 +398,12 @@ enum spf_result spf_check_helo(struct spf_context *ctx, struct resolver *res,
 	return spf_check_identity(ctx, res, client, helo, "", true, out);
 }
 
+/* spf_outcome_detail - see spf.h. */
+const char *spf_outcome_detail(const struct spf_outcome *out)
+{
+	return out->result == SPFR_FAIL && out->explanation[0] ? out->explanation : out->reason;
+}
+
 /* spf_check - see spf.h. */
 enum spf_result spf_check(struct spf_context *ctx, struct resolver *res,
 			  const struct sockaddr *client, const char *helo,
@@ -410,7 +416,6 @@ enum spf_result spf_check(struct spf_context *ctx, struct resolver *res,
 	if (result)
 		*result = out.result;
 	if (detail && detaillen)
-		snprintf(detail, detaillen, "%s",
-			 out.result == SPFR_FAIL && out.explanation[0] ? out.explanation : out.reason);
+		snprintf(detail, detaillen, "%s", spf_outcome_detail(&out));
 	return out.result;
 }

@@ -73,9 +73,15 @@ enum spf_result spf_check_helo(struct spf_context *, struct resolver *,
 			       struct spf_outcome *out);
 
 /*
- * spf_check - spf_check_mailfrom in the shape the orchestrator stores
- * facts: the result in *result, out->reason (or the explanation for a
- * fail) in detail. Returns *result.
+ * spf_outcome_detail - the text a fact's detail holds: the explanation
+ * for a fail that has one, else the reason. Points into out.
+ */
+const char *spf_outcome_detail(const struct spf_outcome *out);
+
+/*
+ * spf_check - spf_check_mailfrom as a result and a detail: the result in
+ * *result, spf_outcome_detail() in detail. Returns *result. (The
+ * orchestrator's row, checks_spf.c, keeps the whole outcome instead.)
  */
 enum spf_result spf_check(struct spf_context *, struct resolver *,
 			  const struct sockaddr *client, const char *helo,
