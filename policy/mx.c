@@ -70,8 +70,6 @@ static bool lookup(struct mx_check *c, const char *name, int type, int target)
 	}
 	c->ticket[slot] = t;
 	c->outstanding++;
-	if (target >= 0)
-		c->target[target].outstanding++;
 	return true;
 }
 
@@ -115,7 +113,6 @@ static bool add_target(struct mx_check *c, const struct dns_mx *mx)
 			return false;
 	struct mx_target *tg = &c->target[c->ntargets++];
 	memcpy(tg->host, mx->host, sizeof(tg->host));
-	tg->pref = mx->pref;
 	tg->unusable = unusable_host(mx->host);
 	return true;
 }
@@ -275,7 +272,6 @@ static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int l
 		on_mx(c, st, ans, len);
 		return;
 	}
-	c->target[target].outstanding--;
 	on_addrs(c, (unsigned)target, st, ans, len);
 	if (!c->done && c->outstanding == 0)
 		finalize(c);

@@ -58,8 +58,6 @@ struct mx_ticket;
 /* One exchange (or, for an implicit MX, the domain itself). Private. */
 struct mx_target {
 	char host[DNS_HOST_BUF];
-	unsigned pref;
-	unsigned outstanding;          /* its lookups still in flight */
 	const char *unusable;          /* set without DNS: "is an IP address, not a host name", ... */
 	enum dns_status temp;          /* a temporary failure seen, or DNS_OK */
 	char bogus_addr[48];           /* first bogus address seen, "" if none */
