@@ -234,11 +234,28 @@ static int fill_test(struct parser *ps, struct cond *c, size_t from, size_t n)
 	return fill_values(ps, c, tok, n);
 }
 
+/* cond_join - an op node over left (and right); out of memory frees both and is an error */
+static struct cond *cond_join(struct parser *ps, enum cond_op op, struct cond *left,
+			      struct cond *right, int line)
+{
+	struct cond *c = cond_new(op);
+
+	if (!c) {
+		cond_free(left);
+		cond_free(right);
+		conf_error(ps->ctx, NULL, line, "out of memory");
+		return NULL;
+	}
+	c->left = left;
+	c->right = right;
+	return c;
+}
+
 /* parse_test - FACT = VALUE, FACT != VALUE, FACT [not] in {...}, BOOLFACT */
 static struct cond *parse_test(struct parser *ps)
 {
 	const struct conf_token *t = peek(ps), *op;
-	struct cond *c, *nc;
+	struct cond *c;
 	char names[300];
 	bool negate;
 	size_t from = 0, n = 0;
@@ -271,16 +288,7 @@ static struct cond *parse_test(struct parser *ps)
 		cond_free(c);
 		return NULL;
 	}
-	if (!negate)
-		return c;
-	nc = cond_new(COND_NOT);
-	if (!nc) {
-		cond_free(c);
-		conf_error(ps->ctx, NULL, t->line, "out of memory");
-		return NULL;
-	}
-	nc->left = c;
-	return nc;
+	return negate ? cond_join(ps, COND_NOT, c, NULL, t->line) : c;
 }
 
 static struct cond *parse_or(struct parser *ps);
@@ -300,13 +308,7 @@ static struct cond *parse_unary(struct parser *ps)
 		inner = parse_unary(ps);
 		if (!inner)
 			return NULL;
-		c = cond_new(COND_NOT);
-		if (!c) {
-			cond_free(inner);
-			conf_error(ps->ctx, NULL, t->line, "out of memory");
-			return NULL;
-		}
-		c->left = inner;
+		c = cond_join(ps, COND_NOT, inner, NULL, t->line);
 	} else if (t && t->type == TOK_LPAREN) {
 		ps->i++;
 		c = parse_or(ps);
@@ -333,23 +335,14 @@ static struct cond *parse_binary(struct parser *ps, const char *word, enum cond_
 
 	while (left && is_word(peek(ps), word)) {
 		int line = peek(ps)->line;
-		struct cond *right, *c;
+		struct cond *right;
 		ps->i++;
 		right = sub(ps);
 		if (!right) {
 			cond_free(left);
 			return NULL;
 		}
-		c = cond_new(op);
-		if (!c) {
-			cond_free(left);
-			cond_free(right);
-			conf_error(ps->ctx, NULL, line, "out of memory");
-			return NULL;
-		}
-		c->left = left;
-		c->right = right;
-		left = c;
+		left = cond_join(ps, op, left, right, line);
 	}
 	return left;
 }
