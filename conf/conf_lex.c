@@ -8,12 +8,14 @@
 
 #include "conf/conf_lex.h"
 
+/* conf_lex_init - see conf_lex.h */
 void conf_lex_init(struct conf_lex *lx, const char *text)
 {
 	lx->p = text;
 	lx->line = 1;
 }
 
+/* conf_line_clear - see conf_lex.h */
 void conf_line_clear(struct conf_line *l)
 {
 	for (size_t i = 0; i < l->count; i++)
@@ -22,11 +24,13 @@ void conf_line_clear(struct conf_line *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* conf_tok_is_value - see conf_lex.h */
 bool conf_tok_is_value(const struct conf_token *t)
 {
 	return t && (t->type == TOK_WORD || t->type == TOK_STRING);
 }
 
+/* conf_tok_describe - see conf_lex.h */
 const char *conf_tok_describe(const struct conf_token *t, char *buf, size_t buflen)
 {
 	if (!t)
@@ -239,6 +243,7 @@ static void skip_physical(struct conf_lex *lx)
 	lx->line++;
 }
 
+/* conf_lex_next - see conf_lex.h */
 int conf_lex_next(struct conf_lex *lx, struct conf_line *out, char *err, size_t errlen, int *errline)
 {
 	conf_line_clear(out);

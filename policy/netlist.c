@@ -23,11 +23,13 @@ struct netlist {
 	size_t count, cap;
 };
 
+/* netlist_new - see netlist.h */
 struct netlist *netlist_new(void)
 {
 	return calloc(1, sizeof(struct netlist));
 }
 
+/* netlist_free - see netlist.h */
 void netlist_free(struct netlist *nl)
 {
 	if (!nl)
@@ -36,6 +38,7 @@ void netlist_free(struct netlist *nl)
 	free(nl);
 }
 
+/* netlist_count - see netlist.h */
 size_t netlist_count(const struct netlist *nl)
 {
 	return nl ? nl->count : 0;
@@ -60,6 +63,7 @@ static void mask_bits(unsigned char a[16], unsigned prefix)
 	}
 }
 
+/* netlist_add - see netlist.h */
 int netlist_add(struct netlist *nl, const char *cidr, char *err, size_t errlen)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -127,6 +131,7 @@ static bool entry_matches(const struct net_entry *e, const unsigned char a[16])
 	return (a[full] & mask) == e->addr[full];
 }
 
+/* netlist_contains_raw - see netlist.h */
 bool netlist_contains_raw(const struct netlist *nl, int family, const void *addr)
 {
 	unsigned char a[16];
@@ -145,6 +150,7 @@ bool netlist_contains_raw(const struct netlist *nl, int family, const void *addr
 	return false;
 }
 
+/* netlist_contains - see netlist.h */
 bool netlist_contains(const struct netlist *nl, const struct sockaddr *sa)
 {
 	if (!sa)
@@ -156,6 +162,7 @@ bool netlist_contains(const struct netlist *nl, const struct sockaddr *sa)
 	return false;
 }
 
+/* netlist_bogus_default - see netlist.h */
 struct netlist *netlist_bogus_default(void)
 {
 	static const char *const bogus[] = {

@@ -131,6 +131,7 @@ static const struct {
 };
 #define NMACROS (sizeof(macros) / sizeof(macros[0]))
 
+/* reply_macro_names - see reply.h */
 const char *reply_macro_names(void)
 {
 	return "domain, sender, client_ip, helo, mx, spf, dkim, rule, from_domain, mx_detail";
@@ -211,6 +212,7 @@ static const char *template_text(const struct verdict *v)
 	return default_text(v->action);
 }
 
+/* reply_log_text - see reply.h */
 const char *reply_log_text(const struct verdict *v, const struct facts *f,
 			   char *buf, size_t buflen)
 {
@@ -227,6 +229,7 @@ const char *reply_log_text(const struct verdict *v, const struct facts *f,
 	return buf;
 }
 
+/* reply_escape - see reply.h */
 const char *reply_escape(const char *text, char *buf, size_t buflen)
 {
 	size_t n = 0;
@@ -245,6 +248,7 @@ const char *reply_escape(const char *text, char *buf, size_t buflen)
 	return buf;
 }
 
+/* reply_format - see reply.h */
 void reply_format(const struct verdict *v, const struct facts *f, struct reply *out)
 {
 	const struct reply_template *t = v->reply;
@@ -351,6 +355,7 @@ static int check_text(const char *text, char *err, size_t errlen)
 	return 0;
 }
 
+/* reply_check_template - see reply.h */
 int reply_check_template(enum action a, const char *code, const char *xcode,
 			 const char *text, char *err, size_t errlen)
 {

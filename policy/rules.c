@@ -24,6 +24,7 @@ static const char *const action_names[] = {
 	[ACTION_QUARANTINE] = "quarantine",
 };
 
+/* action_name - see rules.h */
 const char *action_name(enum action a)
 {
 	if ((unsigned)a < sizeof(action_names) / sizeof(action_names[0]))
@@ -112,6 +113,7 @@ static void fill_verdict(const struct rule *r, struct verdict *v)
 	v->dry_run = r->dry_run;
 }
 
+/* rules_eval - see rules.h */
 bool rules_eval(const struct ruleset *rs, const struct facts *f, struct verdict *v)
 {
 	v->action = ACTION_NONE;
@@ -152,6 +154,7 @@ static unsigned cond_needed(const struct cond *c, const struct facts *f)
 	return 0;
 }
 
+/* rules_needed_facts - see rules.h */
 unsigned rules_needed_facts(const struct ruleset *rs, const struct facts *f)
 {
 	unsigned need = 0;

@@ -26,6 +26,7 @@ const struct rules_field_info rules_fields[RF_COUNT] = {
 	[RF_RCPT_DOMAIN]   = { "rcpt_domain",   FACT_RCPT,     RV_DOMAIN },
 };
 
+/* rules_field_find - see rules_ast.h */
 enum rules_field rules_field_find(const char *name)
 {
 	for (unsigned i = 0; i < RF_COUNT; i++)
@@ -34,6 +35,7 @@ enum rules_field rules_field_find(const char *name)
 	return RF_COUNT;
 }
 
+/* cond_new - see rules_ast.h */
 struct cond *cond_new(enum cond_op op)
 {
 	struct cond *c = calloc(1, sizeof(*c));
@@ -43,6 +45,7 @@ struct cond *cond_new(enum cond_op op)
 	return c;
 }
 
+/* cond_free - see rules_ast.h */
 void cond_free(struct cond *c)
 {
 	if (!c)
@@ -54,6 +57,7 @@ void cond_free(struct cond *c)
 	free(c);
 }
 
+/* rules_rule_clear - see rules_ast.h */
 void rules_rule_clear(struct rule *r)
 {
 	if (!r)
@@ -64,6 +68,7 @@ void rules_rule_clear(struct rule *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* rules_new - see rules_ast.h */
 struct ruleset *rules_new(void)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
@@ -79,6 +84,7 @@ struct ruleset *rules_new(void)
 	return rs;
 }
 
+/* rules_append - see rules_ast.h */
 int rules_append(struct ruleset *rs, struct rule *r)
 {
 	if (rs->count == rs->cap) {
@@ -94,16 +100,19 @@ int rules_append(struct ruleset *rs, struct rule *r)
 	return 0;
 }
 
+/* rules_count - see rules_ast.h */
 size_t rules_count(const struct ruleset *rs)
 {
 	return rs ? rs->count : 0;
 }
 
+/* rules_at - see rules_ast.h */
 const struct rule *rules_at(const struct ruleset *rs, size_t i)
 {
 	return i < rs->count ? &rs->rules[i] : &rs->deflt;
 }
 
+/* rules_free - see rules.h */
 void rules_free(struct ruleset *rs)
 {
 	if (!rs)

@@ -26,6 +26,7 @@ struct namelist {
 	bool sealed;
 };
 
+/* namelist_new - see rules_namelist.h */
 struct namelist *namelist_new(void)
 {
 	return calloc(1, sizeof(struct namelist));
@@ -39,6 +40,7 @@ static void strvec_free(struct strvec *sv)
 	free(sv->v);
 }
 
+/* namelist_free - see rules_namelist.h */
 void namelist_free(struct namelist *nl)
 {
 	if (!nl)
@@ -48,6 +50,7 @@ void namelist_free(struct namelist *nl)
 	free(nl);
 }
 
+/* namelist_count - see rules_namelist.h */
 size_t namelist_count(const struct namelist *nl)
 {
 	return nl ? nl->exact.count + nl->wild.count : 0;
@@ -90,6 +93,7 @@ static int strvec_push(struct strvec *sv, const char *s)
 	return 0;
 }
 
+/* namelist_add - see rules_namelist.h */
 int namelist_add(struct namelist *nl, const char *name, bool allow_wild,
 		 char *err, size_t errlen)
 {
@@ -140,6 +144,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* namelist_seal - see rules_namelist.h */
 void namelist_seal(struct namelist *nl)
 {
 	if (!nl)
@@ -159,6 +164,7 @@ static bool strvec_has(const struct strvec *sv, const char *s)
 	return bsearch(&s, sv->v, sv->count, sizeof(char *), cmp_str) != NULL;
 }
 
+/* namelist_match - see rules_namelist.h */
 bool namelist_match(const struct namelist *nl, const char *name)
 {
 	char norm[FACT_ADDR_MAX];
