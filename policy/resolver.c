@@ -367,29 +367,32 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	return 0;
 }
 
-/* last_look - the deadline passed: answers that already arrived still count */
-static void last_look(struct resolver *r)
+/* run_out - the deadline passed: answers that already arrived still count, the rest time out */
+static void run_out(struct resolver *r)
 {
 	step(r, 0);
 	deliver(r);
+	if (r->pending)
+		expire(r);
 }
 
 /* resolver_wait - drive c-ares until done, idle, or the deadline */
 bool resolver_wait(struct resolver *r, resolver_done_fn *done, void *arg)
 {
 	for (;;) {
+		long ms;
+
 		deliver(r);
 		if (done ? done(arg) : r->pending == 0)
 			return true;
 		if (r->pending == 0)
 			return false;
-		if (deadline_passed(r)) {
-			last_look(r);
-			if (r->pending)
-				expire(r);
+		ms = deadline_ms(r);
+		if (ms == 0) {
+			run_out(r);
 			return done ? done(arg) : r->pending == 0;
 		}
-		step(r, deadline_ms(r));
+		step(r, ms);
 	}
 }
 
@@ -400,9 +403,7 @@ void resolver_poll(struct resolver *r)
 	if (r->pending == 0)
 		return;
 	if (deadline_passed(r)) {
-		last_look(r);
-		if (r->pending)
-			expire(r);
+		run_out(r);
 		return;
 	}
 	step(r, 0);
