@@ -44,13 +44,6 @@ static void note_queue_id(SMFICTX *ctx, struct msg *m)
 		snprintf(m->queue_id, sizeof m->queue_id, "%s", qid);
 }
 
-/* reply_line - "550 5.7.27 text" for the log */
-static void reply_line(const struct reply *r, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s%s%s", r->code, r->code[0] ? " " : "", r->xcode,
-		 r->xcode[0] ? " " : "", r->text);
-}
-
 /* set_reply - hand a reply to the MTA; a failure is logged, the action still applies */
 static void set_reply(SMFICTX *ctx, const char *code, const char *xcode, const char *smtp_text)
 {

@@ -139,8 +139,7 @@ static int show_verdict(const struct checks *ck, const struct verdict *v)
 	char line[sizeof r.text + 32];
 
 	reply_format(v, checks_facts(ck), &r);
-	snprintf(line, sizeof line, "%s%s%s%s%s", r.code, r.code[0] ? " " : "", r.xcode,
-		 r.xcode[0] ? " " : "", r.text);
+	reply_line(&r, line, sizeof line);
 	show("rule", v->rule_name);
 	show("action", action_name(v->action));
 	show("reply", line[0] ? line : NULL);

@@ -355,6 +355,14 @@ static int check_text(const char *text, char *err, size_t errlen)
 	return 0;
 }
 
+/* reply_line - see reply.h */
+const char *reply_line(const struct reply *r, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s%s%s%s%s", r->code, r->code[0] ? " " : "", r->xcode,
+		 r->xcode[0] ? " " : "", r->text);
+	return buf;
+}
+
 /* reply_check_template - see reply.h */
 int reply_check_template(enum action a, const char *code, const char *xcode,
 			 const char *text, char *err, size_t errlen)

@@ -71,6 +71,12 @@ const char *reply_escape(const char *text, char *buf, size_t buflen);
 int reply_check_template(enum action a, const char *code, const char *xcode,
 			 const char *text, char *err, size_t errlen);
 
+/*
+ * reply_line - "550 5.7.27 text" (the parts that are not empty, one space
+ * apart) into buf, for log lines and `mxguard check`; returns buf.
+ */
+const char *reply_line(const struct reply *r, char *buf, size_t buflen);
+
 /* reply_macro_names - "domain, sender, ..." for help messages. */
 const char *reply_macro_names(void);
 
