@@ -258,6 +258,14 @@ static void set_deadline(struct checks *ck)
 	resolver_set_deadline(ck->res, &d);
 }
 
+/* finish_row - row i's result goes into the facts; the row is done with */
+static void finish_row(struct checks *ck, size_t i)
+{
+	check_table[i]->finish(ck->row[i].state, &ck->facts);
+	ck->facts.known |= check_table[i]->fact;
+	ck->row[i].harvested = true;
+}
+
 /* harvest - copy every finished check's result into the facts, once */
 static bool harvest(struct checks *ck)
 {
@@ -270,9 +278,7 @@ static bool harvest(struct checks *ck)
 
 		if (!s->started || s->harvested || !check_table[i]->done(s->state))
 			continue;
-		check_table[i]->finish(s->state, &ck->facts);
-		ck->facts.known |= check_table[i]->fact;
-		s->harvested = true;
+		finish_row(ck, i);
 		progress = true;
 	}
 	return progress;
@@ -420,9 +426,7 @@ static void force_finish(struct checks *ck, unsigned bits)
 
 		if (!(bits & check_table[i]->fact) || !s->started || s->harvested)
 			continue;
-		check_table[i]->finish(s->state, &ck->facts);
-		ck->facts.known |= check_table[i]->fact;
-		s->harvested = true;
+		finish_row(ck, i);
 	}
 }
 
