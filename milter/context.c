@@ -88,16 +88,14 @@ static bool dns_settings_equal(const struct config *a, const struct config *b)
 static void conn_resolver(struct conn *c, struct config *cfg)
 {
 	struct resolver_options opt = { 0 };
+	bool keep = c->res && dns_settings_equal(c->res_cfg, cfg);
 
-	if (c->res && dns_settings_equal(c->res_cfg, cfg)) {
-		/* hold the newest snapshot so an old one is not kept alive by us */
-		config_unref(c->res_cfg);
-		c->res_cfg = config_ref(cfg);
-		return;
-	}
-	resolver_free(c->res);
+	/* hold the newest snapshot, also when the resolver stays, so an old one is not kept alive by us */
 	config_unref(c->res_cfg);
 	c->res_cfg = config_ref(cfg);
+	if (keep)
+		return;
+	resolver_free(c->res);
 	opt.servers = cfg->dns_servers;
 	opt.try_timeout_ms = cfg->dns_try_timeout_ms;
 	c->res_error[0] = '\0';

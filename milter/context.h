@@ -48,7 +48,7 @@ struct conn {
 	char helo[FACT_NAME_MAX];
 	bool have_helo;
 	struct resolver *res;          /* owned; NULL until a message needs it or when it failed */
-	struct config *res_cfg;        /* reference to the snapshot res was made with */
+	struct config *res_cfg;        /* reference to the newest snapshot with the DNS settings res was made with */
 	char res_error[160];           /* why res is NULL, "" when it is not */
 	struct msg *msg;               /* the message in progress, or NULL */
 };
