@@ -128,6 +128,7 @@ static int each_in_file(struct conf_ctx *ctx, const char *what, const char *item
 	return rc;
 }
 
+/* conf_list_each - see conf_lists.h */
 int conf_list_each(struct conf_ctx *ctx, const char *what, const struct conf_token *tok,
 		   size_t n, conf_item_fn *fn, void *arg)
 {
@@ -180,6 +181,7 @@ static int add_name(struct conf_ctx *ctx, void *arg, const char *item, const cha
 	return 0;
 }
 
+/* conf_netlist_parse - see conf_lists.h */
 int conf_netlist_parse(struct conf_ctx *ctx, const char *what, const struct conf_token *tok,
 		       size_t n, struct netlist **out)
 {
@@ -196,6 +198,7 @@ int conf_netlist_parse(struct conf_ctx *ctx, const char *what, const struct conf
 	return 0;
 }
 
+/* conf_namelist_parse - see conf_lists.h */
 int conf_namelist_parse(struct conf_ctx *ctx, const char *what, const struct conf_token *tok,
 			size_t n, bool allow_wild, struct namelist **out)
 {

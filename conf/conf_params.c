@@ -104,6 +104,7 @@ static void *field(struct config *cfg, const struct conf_param *p)
 	return (char *)cfg + p->off;
 }
 
+/* conf_param_index - see conf_params.h */
 int conf_param_index(const char *name)
 {
 	for (int i = 0; i < NPARAMS; i++)
@@ -138,6 +139,7 @@ static unsigned edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* conf_param_suggest - see conf_params.h */
 const char *conf_param_suggest(const char *name)
 {
 	static const char *const extra[] = { "rule", "default" };
@@ -368,6 +370,7 @@ static int apply(struct conf_ctx *ctx, const struct conf_param *p, const struct 
 	return apply_scalar(ctx, p, tok[0].text, tok[0].line);
 }
 
+/* conf_param_set - see conf_params.h */
 int conf_param_set(struct conf_ctx *ctx, const struct conf_line *l)
 {
 	int i = conf_param_index(l->tok[0].text);
@@ -403,6 +406,7 @@ static int apply_default(struct conf_ctx *ctx, const struct conf_param *p, const
 	return rc;
 }
 
+/* conf_params_defaults - see conf_params.h */
 int conf_params_defaults(struct conf_ctx *ctx)
 {
 	for (int i = 0; i < NPARAMS; i++) {
@@ -435,6 +439,7 @@ int conf_params_defaults(struct conf_ctx *ctx)
 	return 0;
 }
 
+/* conf_params_check - see conf_params.h */
 int conf_params_check(struct conf_ctx *ctx)
 {
 	struct config *c = ctx->cfg;
@@ -450,6 +455,7 @@ int conf_params_check(struct conf_ctx *ctx)
 	return 0;
 }
 
+/* conf_params_free - see conf_params.h */
 void conf_params_free(struct config *cfg)
 {
 	for (int i = 0; i < NPARAMS; i++) {

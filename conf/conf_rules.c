@@ -431,6 +431,7 @@ static int check_rule_name(struct conf_ctx *ctx, const struct conf_token *t)
 	return 0;
 }
 
+/* conf_rule_parse - see conf_rules.h */
 int conf_rule_parse(struct conf_ctx *ctx, const struct conf_line *l)
 {
 	char what[RULE_NAME_MAX + 8];
@@ -465,6 +466,7 @@ fail:
 	return -1;
 }
 
+/* conf_default_parse - see conf_rules.h */
 int conf_default_parse(struct conf_ctx *ctx, const struct conf_line *l)
 {
 	struct parser ps = { ctx, l, 1, "default", 0 };

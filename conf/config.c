@@ -25,6 +25,7 @@
 
 #define CONFIG_FILE_MAX (16u << 20)
 
+/* conf_error - see conf_ctx.h */
 int conf_error(struct conf_ctx *ctx, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -141,11 +142,13 @@ static struct config *load(const char *name, const char *dir, const char *text, 
 	return c;
 }
 
+/* config_load_string - see config.h */
 struct config *config_load_string(const char *name, const char *text, char *err, size_t errlen)
 {
 	return load(name ? name : "(string)", NULL, text ? text : "", text ? strlen(text) : 0, err, errlen);
 }
 
+/* config_load - see config.h */
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "r");
@@ -189,6 +192,7 @@ struct config *config_load(const char *path, char *err, size_t errlen)
 	return c;
 }
 
+/* config_ref - see config.h */
 struct config *config_ref(struct config *c)
 {
 	if (c)
@@ -196,6 +200,7 @@ struct config *config_ref(struct config *c)
 	return c;
 }
 
+/* config_unref - see config.h */
 void config_unref(struct config *c)
 {
 	if (c && __atomic_sub_fetch(&c->refcount, 1, __ATOMIC_ACQ_REL) == 0)
