@@ -21,6 +21,7 @@
 #include "conf/conf_params.h"
 #include "conf/conf_rules.h"
 #include "conf/config.h"
+#include "policy/resolver.h"
 #include "policy/rules_ast.h"
 
 #define CONFIG_FILE_MAX (16u << 20)
@@ -205,4 +206,24 @@ void config_unref(struct config *c)
 {
 	if (c && __atomic_sub_fetch(&c->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		config_free(c);
+}
+
+/* config_resolver_options - see config.h */
+void config_resolver_options(const struct config *c, struct resolver_options *out)
+{
+	memset(out, 0, sizeof *out);
+	out->servers = c->dns_servers;
+	out->try_timeout_ms = c->dns_try_timeout_ms;
+}
+
+/* config_same_resolver - see config.h; compares exactly what config_resolver_options copies */
+bool config_same_resolver(const struct config *a, const struct config *b)
+{
+	struct resolver_options x, y;
+
+	config_resolver_options(a, &x);
+	config_resolver_options(b, &y);
+	return ((!x.servers && !y.servers) ||
+		(x.servers && y.servers && strcmp(x.servers, y.servers) == 0)) &&
+	       x.try_timeout_ms == y.try_timeout_ms && x.tries == y.tries;
 }

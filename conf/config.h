@@ -81,4 +81,13 @@ struct config *config_ref(struct config *c);
 /* config_unref - drop a reference; frees on the last one (thread-safe). NULL is fine. */
 void config_unref(struct config *c);
 
+struct resolver_options;
+/*
+ * config_resolver_options - the resolver settings a snapshot asks for. The
+ * strings point into c: keep c alive while the options are used.
+ */
+void config_resolver_options(const struct config *c, struct resolver_options *out);
+/* config_same_resolver - would a resolver made for a serve b just as well? */
+bool config_same_resolver(const struct config *a, const struct config *b);
+
 #endif

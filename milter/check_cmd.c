@@ -211,7 +211,7 @@ static enum checks_status run_stages(struct checks *ck, const struct config *cfg
 int check_cmd_main(int argc, char **argv, int at, const char *conf)
 {
 	struct check_args a = { .conf = conf };
-	struct resolver_options ro = { 0 };
+	struct resolver_options ro;
 	struct sockaddr_storage ss;
 	struct config *cfg;
 	struct resolver *res;
@@ -242,8 +242,7 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 		config_unref(cfg);
 		return EXIT_SOFTWARE;
 	}
-	ro.servers = cfg->dns_servers;
-	ro.try_timeout_ms = cfg->dns_try_timeout_ms;
+	config_resolver_options(cfg, &ro);
 	res = resolver_new(&ro, err, sizeof err);
 	if (!res)
 		fprintf(stderr, "mxguard check: no DNS resolver: %s\n", err);

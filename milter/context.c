@@ -71,24 +71,11 @@ bool conn_draining(void)
 	return atomic_load(&draining);
 }
 
-/* same_str - NULL-safe string equality */
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* dns_settings_equal - would a resolver made from a serve b just as well? */
-static bool dns_settings_equal(const struct config *a, const struct config *b)
-{
-	return same_str(a->dns_servers, b->dns_servers) &&
-	       a->dns_try_timeout_ms == b->dns_try_timeout_ms;
-}
-
 /* conn_resolver - keep, or (re)make, the connection's resolver for cfg; failure leaves res NULL */
 static void conn_resolver(struct conn *c, struct config *cfg)
 {
-	struct resolver_options opt = { 0 };
-	bool keep = c->res && dns_settings_equal(c->res_cfg, cfg);
+	struct resolver_options opt;
+	bool keep = c->res && config_same_resolver(c->res_cfg, cfg);
 
 	/* hold the newest snapshot, also when the resolver stays, so an old one is not kept alive by us */
 	config_unref(c->res_cfg);
@@ -96,8 +83,7 @@ static void conn_resolver(struct conn *c, struct config *cfg)
 	if (keep)
 		return;
 	resolver_free(c->res);
-	opt.servers = cfg->dns_servers;
-	opt.try_timeout_ms = cfg->dns_try_timeout_ms;
+	config_resolver_options(cfg, &opt);
 	c->res_error[0] = '\0';
 	c->res = resolver_new(&opt, c->res_error, sizeof c->res_error);
 	if (!c->res) {
