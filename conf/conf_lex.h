@@ -62,4 +62,7 @@ bool conf_tok_is_value(const struct conf_token *);
 /* conf_tok_describe - "\"fast\"" or "'{'" for messages, into buf; returns buf. NULL tok = "end of line". */
 const char *conf_tok_describe(const struct conf_token *, char *buf, size_t buflen);
 
+/* conf_edit_distance - Levenshtein distance of two names (99 for names of 63+ bytes), for "did you mean". */
+unsigned conf_edit_distance(const char *a, const char *b);
+
 #endif

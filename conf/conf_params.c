@@ -113,32 +113,6 @@ int conf_param_index(const char *name)
 	return -1;
 }
 
-/* edit_distance - Levenshtein distance, capped for long names */
-static unsigned edit_distance(const char *a, const char *b)
-{
-	unsigned row[64], la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (unsigned j = 0; j <= lb; j++)
-		row[j] = j;
-	for (unsigned i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-		row[0] = i;
-		for (unsigned j = 1; j <= lb; j++) {
-			unsigned up = row[j];
-			unsigned best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* conf_param_suggest - see conf_params.h */
 const char *conf_param_suggest(const char *name)
 {
@@ -147,14 +121,14 @@ const char *conf_param_suggest(const char *name)
 	unsigned bestd = 3;   /* suggest only close misspellings */
 
 	for (int i = 0; i < NPARAMS; i++) {
-		unsigned d = edit_distance(name, params[i].name);
+		unsigned d = conf_edit_distance(name, params[i].name);
 		if (d < bestd) {
 			bestd = d;
 			best = params[i].name;
 		}
 	}
 	for (size_t i = 0; i < 2; i++) {
-		unsigned d = edit_distance(name, extra[i]);
+		unsigned d = conf_edit_distance(name, extra[i]);
 		if (d < bestd && d < 2) {
 			bestd = d;
 			best = extra[i];

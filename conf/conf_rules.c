@@ -73,57 +73,67 @@ static enum action action_find(const struct conf_token *t)
 	return ACTION_NONE;
 }
 
-/* fact_names - the known fact names, for messages */
+/* fact_names - the names of the facts rules can test, for messages */
 static const char *fact_names(char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < RF_COUNT && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", rules_fields[i].name);
+	for (unsigned i = 0; i < FACT_COUNT && n < len; i++)
+		if (fact_table[i].kind != FACT_KIND_TEXT)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fact_table[i].name);
 	return buf;
 }
 
-/* value_names - "pass, fail, ..." for an enum field */
-static const char *value_names(enum rules_vtype vt, char *buf, size_t len)
+/* value_names - "pass, fail, ..." for an enumerated fact */
+static const char *value_names(enum fact_id id, char *buf, size_t len)
 {
-	unsigned count = vt == RV_MX ? MX_RESULT_COUNT : vt == RV_SPF ? SPFR_RESULT_COUNT : DKIMR_RESULT_COUNT;
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (unsigned v = 1; v < count && n < len; v++) {
-		const char *name = vt == RV_MX ? facts_mx_name(v) : vt == RV_SPF ? facts_spf_name(v)
-			: facts_dkim_name(v);
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", v > 1 ? ", " : "", name);
-	}
+	for (unsigned v = 1; v < fact_table[id].nvalues && n < len; v++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", v > 1 ? ", " : "", facts_value_name(id, v));
 	return buf;
 }
 
-/* enum_value - parse a result name of the field's enum; 0 when unknown */
-static unsigned enum_value(enum rules_vtype vt, const char *text)
+/* closest - the candidate nearest a misspelt word (at most 2 edits away), or NULL */
+static const char *closest(const char *word, const char *const *cand, size_t n)
 {
-	char low[32];
-	size_t n = strlen(text);
+	const char *best = NULL;
+	unsigned bestd = 3;
 
-	if (n >= sizeof(low))
-		return 0;
-	for (size_t i = 0; i <= n; i++)
-		low[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
-	if (vt == RV_MX)
-		return facts_mx_parse(low);
-	if (vt == RV_SPF)
-		return facts_spf_parse(low);
-	return facts_dkim_parse(low);
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = conf_edit_distance(word, cand[i]);
+
+		if (d < bestd) {
+			bestd = d;
+			best = cand[i];
+		}
+	}
+	return best;
 }
 
-/* fill_values - the items tok[0..n) of an enum or bool test into c->values */
+/* closest_fact - the testable fact nearest a misspelt name, or NULL */
+static const char *closest_fact(const char *word)
+{
+	const char *names[FACT_COUNT];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < FACT_COUNT; i++)
+		if (fact_table[i].kind != FACT_KIND_TEXT)
+			names[n++] = fact_table[i].name;
+	return closest(word, names, n);
+}
+
+/* fill_values - the items tok[0..n) of an enum or yes/no test into c->values */
 static int fill_values(struct parser *ps, struct cond *c, const struct conf_token *tok, size_t n)
 {
-	const struct rules_field_info *fi = &rules_fields[c->field];
+	const struct fact_def *fd = &fact_table[c->fact];
 	char d[80], names[200];
 
 	for (size_t k = 0; k < n; k++) {
 		const struct conf_token *t = &tok[k];
+		const char *hint;
 		unsigned v;
 		int b;
 
@@ -132,35 +142,40 @@ static int fill_values(struct parser *ps, struct cond *c, const struct conf_toke
 		if (!conf_tok_is_value(t))
 			return conf_error(ps->ctx, NULL, t->line, "%s: unexpected %s in a list", ps->what,
 					  conf_tok_describe(t, d, sizeof(d)));
-		if (fi->vtype == RV_BOOL) {
+		if (fd->kind == FACT_KIND_BOOL) {
 			b = strcmp(t->text, "yes") == 0 ? 1 : strcmp(t->text, "no") == 0 ? 0 : -1;
 			if (b < 0)
 				return conf_error(ps->ctx, NULL, t->line, "%s: %s is yes or no, got \"%s\"",
-						  ps->what, fi->name, t->text);
+						  ps->what, fd->name, t->text);
 			c->values |= 1u << b;
 			continue;
 		}
-		v = enum_value(fi->vtype, t->text);
-		if (v == 0)
+		v = facts_value_parse(c->fact, t->text);
+		if (v == 0) {
+			hint = closest(t->text, fd->values + 1, fd->nvalues - 1);
+			if (hint)
+				return conf_error(ps->ctx, NULL, t->line, "%s: %s has no value \"%s\" (did you mean %s?)",
+						  ps->what, fd->name, t->text, hint);
 			return conf_error(ps->ctx, NULL, t->line, "%s: %s has no value \"%s\" (valid: %s)",
-					  ps->what, fi->name, t->text, value_names(fi->vtype, names, sizeof(names)));
+					  ps->what, fd->name, t->text, value_names(c->fact, names, sizeof(names)));
+		}
 		c->values |= 1u << v;
 	}
 	return 0;
 }
 
-/* fill_list - items of a network or name test into c->nets / c->names */
+/* fill_list - items of an address, domain or mailbox test (or a set of them) into c->nets / c->names */
 static int fill_list(struct parser *ps, struct cond *c, const struct conf_token *tok, size_t n)
 {
-	const struct rules_field_info *fi = &rules_fields[c->field];
+	const struct fact_def *fd = &fact_table[c->fact];
 	char what[RULE_NAME_MAX + 64];
 	struct conf_token *copy = NULL;
 	int rc;
 
-	snprintf(what, sizeof(what), "%s: %s", ps->what, fi->name);
-	if (fi->vtype == RV_NET)
+	snprintf(what, sizeof(what), "%s: %s", ps->what, fd->name);
+	if (fd->kind == FACT_KIND_ADDRESS || fd->kind == FACT_KIND_ADDRESS_SET)
 		return conf_netlist_parse(ps->ctx, what, tok, n, &c->nets);
-	if (fi->vtype == RV_ADDRESS) {
+	if (fd->kind == FACT_KIND_MAILBOX) {
 		/* "<>" names the null sender, which the facts hold as "" */
 		copy = calloc(n ? n : 1, sizeof(*copy));
 		if (!copy)
@@ -172,7 +187,7 @@ static int fill_list(struct parser *ps, struct cond *c, const struct conf_token 
 		}
 		tok = copy;
 	}
-	rc = conf_namelist_parse(ps->ctx, what, tok, n, fi->vtype == RV_DOMAIN, &c->names);
+	rc = conf_namelist_parse(ps->ctx, what, tok, n, fd->kind != FACT_KIND_MAILBOX, &c->names);
 	free(copy);
 	return rc;
 }
@@ -182,12 +197,17 @@ static int fill_list(struct parser *ps, struct cond *c, const struct conf_token 
  * Sets the operand's token range tok[*from .. *from + *n) and whether the
  * test is negated. Returns 0 or -1 (error recorded).
  */
-static int read_operand(struct parser *ps, enum rules_field f, size_t *from, size_t *n, bool *negate)
+static int read_operand(struct parser *ps, enum fact_id f, size_t *from, size_t *n, bool *negate)
 {
 	const struct conf_token *op = peek(ps);
+	const struct fact_def *fd = &fact_table[f];
 
 	*negate = false;
 	if (op && (op->type == TOK_EQ || op->type == TOK_NE)) {
+		if (facts_is_set(f))
+			return conf_error(ps->ctx, NULL, op->line,
+					  "%s: %s is %s; write \"%s in {...}\" (true when any member matches) or \"%s not in {...}\"",
+					  ps->what, fd->name, facts_kind_name(fd->kind), fd->name, fd->name);
 		*negate = op->type == TOK_NE;
 		ps->i++;
 		if (!conf_tok_is_value(peek(ps)))
@@ -202,9 +222,9 @@ static int read_operand(struct parser *ps, enum rules_field f, size_t *from, siz
 	}
 	if (!is_word(peek(ps), "in"))
 		return unexpected(ps, *negate ? "'in' after 'not'" : "'=', '!=' or 'in'");
-	if (rules_fields[f].vtype == RV_BOOL)
+	if (fd->kind == FACT_KIND_BOOL)
 		return conf_error(ps->ctx, NULL, peek(ps)->line, "%s: %s is yes or no; use = or !=",
-				  ps->what, rules_fields[f].name);
+				  ps->what, fd->name);
 	ps->i++;
 	if (!peek(ps) || peek(ps)->type != TOK_LBRACE)
 		return unexpected(ps, "'{' after 'in'");
@@ -219,18 +239,18 @@ static int read_operand(struct parser *ps, enum rules_field f, size_t *from, siz
 	return 0;
 }
 
-/* fill_test - the operand tokens into the test node, by the field's value kind */
+/* fill_test - the operand tokens into the test node, by the fact's kind */
 static int fill_test(struct parser *ps, struct cond *c, size_t from, size_t n)
 {
-	const struct rules_field_info *fi = &rules_fields[c->field];
+	const struct fact_def *fd = &fact_table[c->fact];
 	const struct conf_token *tok = &ps->l->tok[from];
 
-	if (fi->vtype == RV_NET || fi->vtype == RV_DOMAIN || fi->vtype == RV_ADDRESS)
+	if (fd->kind != FACT_KIND_ENUM && fd->kind != FACT_KIND_BOOL)
 		return fill_list(ps, c, tok, n);
 	for (size_t k = 0; k < n; k++)
 		if (tok[k].type == TOK_WORD && strncmp(tok[k].text, "file:", 5) == 0)
 			return conf_error(ps->ctx, NULL, tok[k].line, "%s: %s takes result names, not file: lists",
-					  ps->what, fi->name);
+					  ps->what, fd->name);
 	return fill_values(ps, c, tok, n);
 }
 
@@ -251,35 +271,55 @@ static struct cond *cond_join(struct parser *ps, enum cond_op op, struct cond *l
 	return c;
 }
 
+/* find_fact - the fact a test names; FACT_COUNT (error recorded) when it names none rules can test */
+static enum fact_id find_fact(struct parser *ps, const struct conf_token *t)
+{
+	enum fact_id f = facts_find(t->text);
+	const char *hint;
+	char names[400];
+
+	if (f != FACT_COUNT && fact_table[f].kind == FACT_KIND_TEXT) {
+		conf_error(ps->ctx, NULL, t->line, "%s: %s is %s (for logs and replies); rules cannot test it",
+			   ps->what, t->text, facts_kind_name(FACT_KIND_TEXT));
+		return FACT_COUNT;
+	}
+	if (f != FACT_COUNT)
+		return f;
+	hint = closest_fact(t->text);
+	if (hint)
+		conf_error(ps->ctx, NULL, t->line, "%s: unknown fact \"%s\" (did you mean %s?)", ps->what,
+			   t->text, hint);
+	else
+		conf_error(ps->ctx, NULL, t->line, "%s: unknown fact \"%s\" (known: %s)", ps->what,
+			   t->text, fact_names(names, sizeof(names)));
+	return FACT_COUNT;
+}
+
 /* parse_test - FACT = VALUE, FACT != VALUE, FACT [not] in {...}, BOOLFACT */
 static struct cond *parse_test(struct parser *ps)
 {
 	const struct conf_token *t = peek(ps), *op;
 	struct cond *c;
-	char names[300];
 	bool negate;
 	size_t from = 0, n = 0;
-	enum rules_field f;
+	enum fact_id f;
 
 	if (!t || t->type != TOK_WORD) {
 		unexpected(ps, "a fact (mx, spf, sender_domain, ...), 'not' or '('");
 		return NULL;
 	}
-	f = rules_field_find(t->text);
-	if (f == RF_COUNT) {
-		conf_error(ps->ctx, NULL, t->line, "%s: unknown fact \"%s\" (known: %s)", ps->what,
-			   t->text, fact_names(names, sizeof(names)));
+	f = find_fact(ps, t);
+	if (f == FACT_COUNT)
 		return NULL;
-	}
 	ps->i++;
 	c = cond_new(COND_TEST);
 	if (!c) {
 		conf_error(ps->ctx, NULL, t->line, "out of memory");
 		return NULL;
 	}
-	c->field = f;
+	c->fact = f;
 	op = peek(ps);
-	if (rules_fields[f].vtype == RV_BOOL && !(op && (op->type == TOK_EQ || op->type == TOK_NE)) &&
+	if (fact_table[f].kind == FACT_KIND_BOOL && !(op && (op->type == TOK_EQ || op->type == TOK_NE)) &&
 	    !is_word(op, "in")) {
 		c->values = 2;                   /* bare "trusted" means trusted = yes */
 		return c;

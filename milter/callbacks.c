@@ -82,53 +82,42 @@ static sfsistat internal_error(SMFICTX *ctx, struct msg *m, const char *rcpt,
 	return SMFIS_TEMPFAIL;
 }
 
-/* refuse - reject or tempfail now, logging the refused recipient (or message) */
-static sfsistat refuse(SMFICTX *ctx, struct msg *m, const struct verdict *v,
+/* refuse - reject or tempfail now with r, logging the refused recipient (or message) */
+static sfsistat refuse(SMFICTX *ctx, struct msg *m, const struct verdict *v, const struct reply *r,
 		       const char *rcpt, const char *stage)
 {
-	struct reply r;
-	char line[sizeof r.text + 32];
-
-	reply_format(v, checks_facts(m->ck), &r);
-	reply_line(&r, line, sizeof line);
-	set_reply(ctx, r.code, r.xcode, r.smtp_text);
-	msg_log(m, v, line, rcpt, stage, NULL);
+	set_reply(ctx, r->code, r->xcode, r->smtp_text);
+	msg_log(m, v, r->line, rcpt, stage, NULL);
 	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-/* log_dry_run - what would have happened, once per message */
-static void log_dry_run(struct msg *m, const struct verdict *v, const char *stage)
+/* log_would - what a dry-run rule would have done, once per message */
+static void log_would(struct msg *m, const struct verdict *v, const struct reply *r, const char *stage)
 {
-	struct reply r;
-	char line[sizeof r.text + 32];
-
-	if (m->logged)
-		return;
-	reply_format(v, checks_facts(m->ck), &r);
-	reply_line(&r, line, sizeof line);
-	msg_log(m, v, line, NULL, stage, NULL);
+	if (!m->logged)
+		msg_log(m, v, r->line, NULL, stage, NULL);
 }
 
-/* envelope_decision - at MAIL or RCPT: act only on reject/tempfail, the rest waits for the end */
-static sfsistat envelope_decision(SMFICTX *ctx, struct msg *m, const char *rcpt, const char *stage)
+/* envelope_decision - at MAIL or RCPT: map the checks' answer */
+static sfsistat envelope_decision(SMFICTX *ctx, struct msg *m, enum check_stage at,
+				  const char *rcpt, const char *stage)
 {
 	struct verdict v;
+	struct reply r;
 
-	switch (checks_decide(m->ck, &v)) {
-	case CHECKS_ERROR:
-		return internal_error(ctx, m, rcpt, stage, checks_error(m->ck));
-	case CHECKS_UNDECIDED:
+	switch (checks_envelope_answer(m->ck, at, &v, &r)) {
+	case CHECKS_REFUSE:
+		return refuse(ctx, m, &v, &r, rcpt, stage);
+	case CHECKS_WOULD:
+		log_would(m, &v, &r, stage);
 		return SMFIS_CONTINUE;
-	case CHECKS_DECIDED:
+	case CHECKS_FAILED:
+		return internal_error(ctx, m, rcpt, stage, checks_error(m->ck));
+	case CHECKS_GO_ON:
+	case CHECKS_FINAL:
 		break;
 	}
-	if (v.action != ACTION_REJECT && v.action != ACTION_TEMPFAIL)
-		return SMFIS_CONTINUE;
-	if (v.dry_run) {
-		log_dry_run(m, &v, stage);
-		return SMFIS_CONTINUE;
-	}
-	return refuse(ctx, m, &v, rcpt, stage);
+	return SMFIS_CONTINUE;
 }
 
 /* cb_negotiate - ask for what we use, drop what we never need */
@@ -238,11 +227,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		  c->have_helo ? c->helo : "-", auth && *auth ? auth : "-");
 	if (checks_advance(m->ck, CHECK_STAGE_MAIL) < 0)
 		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
-	if (m->cfg->reject_stage == STAGE_MAIL)
-		return envelope_decision(ctx, m, NULL, "mail");
-	/* the decision waits for RCPT, but the lookups must not wait for the client */
-	checks_settle(m->ck);
-	return SMFIS_CONTINUE;
+	return envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL, "mail");
 }
 
 /* cb_envrcpt - decide at the first RCPT (or each, when rules look at the recipient) */
@@ -260,7 +245,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (checks_advance(m->ck, CHECK_STAGE_RCPT) < 0)
 		rc = internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
 	else
-		rc = envelope_decision(ctx, m, checks_facts(m->ck)->rcpt, "rcpt");
+		rc = envelope_decision(ctx, m, CHECK_STAGE_RCPT, checks_facts(m->ck)->rcpt, "rcpt");
 	/* a refused recipient is not part of the message: end of message must not judge it */
 	if (rc != SMFIS_CONTINUE)
 		checks_rcpt_refused(m->ck);
@@ -392,32 +377,26 @@ static int edit_headers(SMFICTX *ctx, struct msg *m)
 	return rc;
 }
 
-/* final_action - apply a decided verdict at end of message */
-static sfsistat final_action(SMFICTX *ctx, struct msg *m, const struct verdict *v)
+/* final_action - apply the verdict at end of message */
+static sfsistat final_action(SMFICTX *ctx, struct msg *m, const struct verdict *v, const struct reply *r)
 {
-	bool delivers = v->dry_run || v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE;
-	struct reply r;
-	char line[sizeof r.text + 32];
-
-	if (delivers && edit_headers(ctx, m) < 0)
+	if (verdict_delivers(v) && edit_headers(ctx, m) < 0)
 		return internal_error(ctx, m, NULL, "eom", "out of memory building headers");
 	if (v->dry_run) {
-		log_dry_run(m, v, "eom");
+		log_would(m, v, r, "eom");
 		return SMFIS_CONTINUE;
 	}
 	switch (v->action) {
 	case ACTION_REJECT:
 	case ACTION_TEMPFAIL:
-		return refuse(ctx, m, v, NULL, "eom");
+		return refuse(ctx, m, v, r, NULL, "eom");
 	case ACTION_DISCARD:
 		msg_log(m, v, NULL, NULL, "eom", NULL);
 		return SMFIS_DISCARD;
 	case ACTION_QUARANTINE:
-		reply_format(v, checks_facts(m->ck), &r);
-		if (smfi_quarantine(ctx, r.text) != MI_SUCCESS)
+		if (smfi_quarantine(ctx, (char *)r->text) != MI_SUCCESS)
 			return internal_error(ctx, m, NULL, "eom", "smfi_quarantine failed");
-		reply_line(&r, line, sizeof line);
-		msg_log(m, v, line, NULL, "eom", NULL);
+		msg_log(m, v, r->line, NULL, "eom", NULL);
 		return SMFIS_CONTINUE;
 	case ACTION_ACCEPT:
 	case ACTION_NONE:
@@ -434,28 +413,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct conn *c = get_conn(ctx);
 	struct msg *m = c ? c->msg : NULL;
 	struct verdict v;
+	struct reply r;
 	sfsistat rc;
 
 	if (!m)
 		return internal_error(ctx, NULL, NULL, "eom", "end of message without a message");
 	note_queue_id(ctx, m);
-	if (m->oom) {
+	if (m->oom)
 		rc = internal_error(ctx, m, NULL, "eom", "out of memory (or too many forged headers) during the message");
-	} else if (checks_advance(m->ck, CHECK_STAGE_EOM) < 0) {
+	else if (checks_advance(m->ck, CHECK_STAGE_EOM) < 0 ||
+		 checks_final_answer(m->ck, &v, &r) != CHECKS_FINAL)
 		rc = internal_error(ctx, m, NULL, "eom", checks_error(m->ck));
-	} else {
-		switch (checks_decide(m->ck, &v)) {
-		case CHECKS_DECIDED:
-			rc = final_action(ctx, m, &v);
-			break;
-		case CHECKS_UNDECIDED:
-			rc = internal_error(ctx, m, NULL, "eom", "no rule could decide at end of message");
-			break;
-		default:
-			rc = internal_error(ctx, m, NULL, "eom", checks_error(m->ck));
-			break;
-		}
-	}
+	else
+		rc = final_action(ctx, m, &v, &r);
 	msg_end(c, "eom");
 	return rc;
 }

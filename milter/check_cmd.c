@@ -1,10 +1,11 @@
 /*
  * check_cmd.c - `mxguard check` (see check_cmd.h).
  *
- * Walks the SMTP stages in order exactly as the milter does: connect,
- * HELO, MAIL FROM (decide here when reject_stage is mail), RCPT (decide;
- * an empty recipient when --rcpt is not given), then the message (from
- * --message, or an empty one) and the final decision.
+ * Walks the SMTP stages in order as the milter does: connect, HELO, MAIL
+ * FROM, RCPT (an empty recipient when --rcpt is not given), then the
+ * message (from --message, or an empty one); at each stage it asks the
+ * checks for their answer (checks_envelope_answer, checks_final_answer)
+ * and prints where and how it was decided.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,52 +98,26 @@ static void show(const char *name, const char *value)
 	printf("%s: %s\n", name, value ? value : "-");
 }
 
-/* known - v when the fact bit is known, else NULL */
-static const char *known(const struct facts *f, unsigned bit, const char *v)
-{
-	return (f->known & bit) ? v : NULL;
-}
-
-/* show_facts - every fact, unknown ones as "-" */
+/* show_facts - every fact of the table in its order, unknown ones as "-" */
 static void show_facts(const struct facts *f)
 {
-	char buf[FACT_ADDR_MAX + 2];
+	char buf[FACT_RENDER_MAX];
 
-	show("client_ip", known(f, FACT_CLIENT, f->client_ip));
-	show("trusted", known(f, FACT_CLIENT, f->trusted ? "yes" : "no"));
-	show("helo", known(f, FACT_HELO, f->helo));
-	snprintf(buf, sizeof buf, "<%s>", f->sender);
-	show("sender", known(f, FACT_SENDER, buf));
-	show("sender_domain", known(f, FACT_SENDER, f->sender_domain));
-	show("authenticated", known(f, FACT_SENDER, f->authenticated ? "yes" : "no"));
-	snprintf(buf, sizeof buf, "<%s>", f->rcpt);
-	show("rcpt", known(f, FACT_RCPT, buf));
-	show("from_domain", known(f, FACT_FROM, f->from_domain));
-	show("mx", known(f, FACT_MX, facts_mx_name(f->mx)));
-	show("mx_detail", known(f, FACT_MX, f->mx_detail));
-	show("spf", known(f, FACT_SPF, facts_spf_name(f->spf)));
-	show("helo_spf", known(f, FACT_HELO_SPF, facts_spf_name(f->helo_spf)));
-	show("spf_detail", known(f, FACT_SPF, f->spf_detail));
-	show("dkim", known(f, FACT_DKIM, facts_dkim_name(f->dkim)));
-	show("dkim_aligned", known(f, FACT_DKIM, f->dkim_aligned ? "yes" : "no"));
-	show("dkim_detail", known(f, FACT_DKIM, f->dkim_detail));
+	for (unsigned i = 0; i < FACT_COUNT; i++)
+		show(fact_table[i].name, facts_render(f, (enum fact_id)i, -1, buf, sizeof buf));
 }
 
 /* show_verdict - rule, action, reply; returns the exit status for it */
-static int show_verdict(const struct checks *ck, const struct verdict *v)
+static int show_verdict(const struct verdict *v, const struct reply *r)
 {
 	static const int status[] = {
 		[ACTION_NONE] = 2, [ACTION_ACCEPT] = 0, [ACTION_REJECT] = 1,
 		[ACTION_TEMPFAIL] = 2, [ACTION_DISCARD] = 3, [ACTION_QUARANTINE] = 4,
 	};
-	struct reply r;
-	char line[sizeof r.text + 32];
 
-	reply_format(v, checks_facts(ck), &r);
-	reply_line(&r, line, sizeof line);
 	show("rule", v->rule_name);
 	show("action", action_name(v->action));
-	show("reply", line[0] ? line : NULL);
+	show("reply", r->line[0] ? r->line : NULL);
 	show("dry_run", v->dry_run ? "yes" : "no");
 	if (v->dry_run)
 		return 0;
@@ -155,7 +130,7 @@ static void show_headers(const struct checks *ck, const struct verdict *v)
 	struct checks_hdr hdrs[CHECKS_HDR_MAX];
 	int n;
 
-	if (!v->dry_run && v->action != ACTION_ACCEPT && v->action != ACTION_QUARANTINE)
+	if (!verdict_delivers(v))
 		return;
 	n = checks_result_headers(ck, hdrs);
 	for (int i = 0; i < n; i++)
@@ -164,19 +139,16 @@ static void show_headers(const struct checks *ck, const struct verdict *v)
 		checks_result_headers_free(hdrs, n);
 }
 
-/* refusing - would this verdict refuse at an envelope stage? */
-static bool refusing(enum checks_status st, const struct verdict *v)
+/*
+ * run_stages - drive ck through the stages as the milter does, stopping
+ * where a refusal (or a dry-run one) is decided; returns the answer,
+ * fills v, r and *stage
+ */
+static enum checks_answer run_stages(struct checks *ck, const struct check_args *a,
+				     const struct sockaddr *sa, struct verdict *v, struct reply *r,
+				     const char **stage, char *err, size_t errlen)
 {
-	return st == CHECKS_DECIDED &&
-	       (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL);
-}
-
-/* run_stages - drive ck like the milter; returns the status, fills v and *stage */
-static enum checks_status run_stages(struct checks *ck, const struct config *cfg,
-				     const struct check_args *a, const struct sockaddr *sa,
-				     struct verdict *v, const char **stage, char *err, size_t errlen)
-{
-	enum checks_status st;
+	enum checks_answer ans;
 
 	checks_set_client(ck, sa);
 	checks_advance(ck, CHECK_STAGE_CONNECT);
@@ -185,26 +157,27 @@ static enum checks_status run_stages(struct checks *ck, const struct config *cfg
 	checks_set_sender(ck, a->from, a->auth && *a->auth);
 	*stage = "mail";
 	if (checks_advance(ck, CHECK_STAGE_MAIL) < 0)
-		return CHECKS_ERROR;
-	if (cfg->reject_stage == STAGE_MAIL && refusing(st = checks_decide(ck, v), v))
-		return st;
+		return CHECKS_FAILED;
+	ans = checks_envelope_answer(ck, CHECK_STAGE_MAIL, v, r);
+	if (ans != CHECKS_GO_ON)
+		return ans;
 	checks_set_rcpt(ck, a->rcpt ? a->rcpt : "");
 	*stage = "rcpt";
 	if (checks_advance(ck, CHECK_STAGE_RCPT) < 0)
-		return CHECKS_ERROR;
-	st = checks_decide(ck, v);
-	if (st == CHECKS_ERROR || refusing(st, v))
-		return st;
+		return CHECKS_FAILED;
+	ans = checks_envelope_answer(ck, CHECK_STAGE_RCPT, v, r);
+	if (ans != CHECKS_GO_ON)
+		return ans;
 	*stage = "eom";
 	if (a->message) {
 		if (msgfile_feed(ck, a->message, err, errlen) < 0)
-			return CHECKS_ERROR;
+			return CHECKS_FAILED;
 	} else if (checks_advance(ck, CHECK_STAGE_HEADERS) < 0) {
-		return CHECKS_ERROR;
+		return CHECKS_FAILED;
 	}
 	if (checks_advance(ck, CHECK_STAGE_EOM) < 0)
-		return CHECKS_ERROR;
-	return checks_decide(ck, v);
+		return CHECKS_FAILED;
+	return checks_final_answer(ck, v, r);
 }
 
 /* check_cmd_main - the subcommand */
@@ -217,9 +190,10 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 	struct resolver *res;
 	struct checks *ck;
 	struct verdict v;
+	struct reply r;
 	const char *stage = "mail";
 	char err[512] = "";
-	enum checks_status st;
+	enum checks_answer ans;
 	int rc;
 
 	if ((rc = parse_args(argc - at, argv + at, &a)) != 0)
@@ -252,17 +226,14 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 		rc = EXIT_SOFTWARE;
 	} else {
 		err[0] = '\0';
-		st = run_stages(ck, cfg, &a, (const struct sockaddr *)&ss, &v, &stage, err, sizeof err);
+		ans = run_stages(ck, &a, (const struct sockaddr *)&ss, &v, &r, &stage, err, sizeof err);
 		show_facts(checks_facts(ck));
 		show("stage", stage);
-		if (st == CHECKS_DECIDED) {
-			rc = show_verdict(ck, &v);
+		if (ans != CHECKS_FAILED) {
+			rc = show_verdict(&v, &r);
 			show_headers(ck, &v);
 		} else {
-			const char *why = err[0] ? err : st == CHECKS_ERROR ? checks_error(ck)
-					  : "no rule could decide";
-
-			show("error", why);
+			show("error", err[0] ? err : checks_error(ck));
 			rc = EXIT_SOFTWARE;
 		}
 	}

@@ -174,33 +174,40 @@ static void raw_field(struct out *o, enum log_format fmt, const char *key, const
 	puts_(o, v);
 }
 
-/* known - the string when its fact bit is known, else NULL */
-static const char *known(const struct facts *f, unsigned bit, const char *v)
+/* set_field - a set fact: a JSON array of its members, or text members joined by "," */
+static void set_field(struct out *o, enum log_format fmt, const struct facts *f, enum fact_id id)
 {
-	return (f->known & bit) ? v : NULL;
+	char member[FACT_RENDER_MAX];
+	unsigned n = facts_set_count(f, id);
+
+	if (fmt != LOG_JSON) {
+		field(o, fmt, fact_table[id].name, facts_render(f, id, -1, member, sizeof member));
+		return;
+	}
+	put(o, ",", 1);
+	json_string(o, fact_table[id].name);
+	put(o, ":[", 2);
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0)
+			put(o, ",", 1);
+		json_string(o, facts_render(f, id, (int)i, member, sizeof member));
+	}
+	put(o, "]", 1);
 }
 
-/* fact_fields - every fact, unknown ones as - / null */
+/* fact_fields - every fact of the table in its order (not the per-recipient ones); unknown as - / null */
 static void fact_fields(struct out *o, enum log_format fmt, const struct facts *f)
 {
-	char sender[FACT_ADDR_MAX + 2];
-	bool dkim = f->known & FACT_DKIM;
+	char buf[FACT_RENDER_MAX];
 
-	field(o, fmt, "client_ip", known(f, FACT_CLIENT, f->client_ip));
-	field(o, fmt, "helo", known(f, FACT_HELO, f->helo));
-	snprintf(sender, sizeof sender, "<%s>", f->sender);
-	field(o, fmt, "sender", known(f, FACT_SENDER, sender));
-	field(o, fmt, "from_domain", known(f, FACT_FROM, f->from_domain));
-	field(o, fmt, "trusted", known(f, FACT_CLIENT, f->trusted ? "yes" : "no"));
-	field(o, fmt, "authenticated", known(f, FACT_SENDER, f->authenticated ? "yes" : "no"));
-	field(o, fmt, "mx", known(f, FACT_MX, facts_mx_name(f->mx)));
-	field(o, fmt, "mx_detail", known(f, FACT_MX, f->mx_detail));
-	field(o, fmt, "spf", known(f, FACT_SPF, facts_spf_name(f->spf)));
-	field(o, fmt, "helo_spf", known(f, FACT_HELO_SPF, facts_spf_name(f->helo_spf)));
-	field(o, fmt, "spf_detail", known(f, FACT_SPF, f->spf_detail));
-	field(o, fmt, "dkim", known(f, FACT_DKIM, facts_dkim_name(f->dkim)));
-	field(o, fmt, "dkim_aligned", dkim ? (f->dkim_aligned ? "yes" : "no") : NULL);
-	field(o, fmt, "dkim_detail", dkim ? f->dkim_detail : NULL);
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		if (fact_table[i].flags & FACT_PER_RCPT)
+			continue;
+		if (facts_is_set((enum fact_id)i) && facts_known(f, (enum fact_id)i))
+			set_field(o, fmt, f, (enum fact_id)i);
+		else
+			field(o, fmt, fact_table[i].name, facts_render(f, (enum fact_id)i, -1, buf, sizeof buf));
+	}
 }
 
 /* decision_format - render one decision line */

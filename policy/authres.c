@@ -300,9 +300,9 @@ static void add_address(struct hbuf *hb, const char *prefix, const char *addr)
 }
 
 /* spf_reportable - a result worth a header line. */
-static bool spf_reportable(const struct facts *f, unsigned bit, enum spf_result r)
+static bool spf_reportable(const struct facts *f, enum fact_id id, enum spf_result r)
 {
-	return (f->known & bit) && r != SPFR_UNKNOWN && r != SPFR_SKIPPED;
+	return facts_known(f, id) && r != SPFR_UNKNOWN && r != SPFR_SKIPPED;
 }
 
 /* mailfrom_identity - the MAIL FROM identity SPF checked: the sender, or postmaster@helo for <>. */
@@ -316,31 +316,40 @@ static void mailfrom_identity(const struct facts *f, char *out, size_t outlen)
 		out[0] = '\0';
 }
 
-/* add_spf - the two SPF resinfos. Returns how many were added. */
-static int add_spf(struct hbuf *hb, const struct facts *f)
+/* The Authentication-Results header being built: what each check adds (authres.h). */
+struct authres_hdr {
+	struct hbuf hb;
+	int results;       /* resinfos added; none means "; none" */
+};
+
+/* authres_spf - see authres.h. */
+void authres_spf(struct authres_hdr *ar, const struct facts *f)
 {
 	char ident[FACT_ADDR_MAX + FACT_NAME_MAX];
-	int n = 0;
 
-	if (spf_reportable(f, FACT_SPF, f->spf)) {
-		hb_glue(hb, ";");
-		hb_fold(hb);
-		add_word(hb, "spf=", facts_spf_name(f->spf));
-		if (f->spf_detail[0] != '\0')
-			add_comment(hb, f->spf_detail);
-		mailfrom_identity(f, ident, sizeof ident);
-		add_address(hb, "smtp.mailfrom=", ident);
-		n++;
-	}
-	if (spf_reportable(f, FACT_HELO_SPF, f->helo_spf)) {
-		hb_glue(hb, ";");
-		hb_fold(hb);
-		add_word(hb, "spf=", facts_spf_name(f->helo_spf));
-		if (f->helo[0] != '\0')
-			add_word(hb, "smtp.helo=", f->helo);
-		n++;
-	}
-	return n;
+	if (!spf_reportable(f, FID_spf, f->spf))
+		return;
+	hb_glue(&ar->hb, ";");
+	hb_fold(&ar->hb);
+	add_word(&ar->hb, "spf=", facts_spf_name(f->spf));
+	if (f->spf_detail[0] != '\0')
+		add_comment(&ar->hb, f->spf_detail);
+	mailfrom_identity(f, ident, sizeof ident);
+	add_address(&ar->hb, "smtp.mailfrom=", ident);
+	ar->results++;
+}
+
+/* authres_helo_spf - see authres.h. */
+void authres_helo_spf(struct authres_hdr *ar, const struct facts *f)
+{
+	if (!spf_reportable(f, FID_helo_spf, f->helo_spf))
+		return;
+	hb_glue(&ar->hb, ";");
+	hb_fold(&ar->hb);
+	add_word(&ar->hb, "spf=", facts_spf_name(f->helo_spf));
+	if (f->helo[0] != '\0')
+		add_word(&ar->hb, "smtp.helo=", f->helo);
+	ar->results++;
 }
 
 /* add_sig - one DKIM signature's resinfo. */
@@ -369,48 +378,61 @@ static void add_sig(struct hbuf *hb, const struct dkimv_sig *s)
 		add_word(hb, "header.b=", s->b);
 }
 
-/* add_dkim - every signature, or a single dkim=RESULT when there are none. */
-static int add_dkim(struct hbuf *hb, const struct authres_input *in)
+/* authres_dkim - see authres.h. */
+void authres_dkim(struct authres_hdr *ar, const struct facts *f, const struct dkimv_sig *sigs, size_t n)
 {
-	const struct facts *f = in->facts;
-
-	if (!(f->known & FACT_DKIM) || f->dkim == DKIMR_UNKNOWN || f->dkim == DKIMR_SKIPPED)
-		return 0;
-	if (in->sigs == NULL || in->n_sigs == 0) {
-		hb_glue(hb, ";");
-		hb_fold(hb);
-		add_word(hb, "dkim=", facts_dkim_name(f->dkim));
-		return 1;
+	if (!facts_known(f, FID_dkim) || f->dkim == DKIMR_UNKNOWN || f->dkim == DKIMR_SKIPPED)
+		return;
+	if (sigs == NULL || n == 0) {
+		hb_glue(&ar->hb, ";");
+		hb_fold(&ar->hb);
+		add_word(&ar->hb, "dkim=", facts_dkim_name(f->dkim));
+		ar->results++;
+		return;
 	}
-	for (size_t i = 0; i < in->n_sigs; i++)
-		add_sig(hb, &in->sigs[i]);
-	return (int)in->n_sigs;
+	for (size_t i = 0; i < n; i++)
+		add_sig(&ar->hb, &sigs[i]);
+	ar->results += (int)n;
 }
 
-/* authres_build - see authres.h. */
-int authres_build(const struct authres_input *in, char **out)
+/* authres_mx - see authres.h. */
+void authres_mx(struct authres_hdr *ar, const struct facts *f)
 {
-	const struct facts *f = in->facts;
-	struct hbuf hb;
 	char mx[32];
-	int n = 0;
+
+	if (facts_known(f, FID_mx) && f->mx != MX_UNKNOWN && f->mx != MX_SKIPPED) {
+		snprintf(mx, sizeof mx, "(mx=%s)", facts_mx_name(f->mx));
+		hb_word(&ar->hb, mx);
+	}
+}
+
+/* authres_begin - see authres.h. */
+struct authres_hdr *authres_begin(const char *authserv_id)
+{
+	struct authres_hdr *ar;
+
+	if (authserv_id == NULL || authserv_id[0] == '\0' || (ar = calloc(1, sizeof *ar)) == NULL)
+		return NULL;
+	hb_init(&ar->hb, strlen(AR_NAME));
+	add_word(&ar->hb, "", authserv_id);
+	return ar;
+}
+
+/* authres_finish - see authres.h. */
+int authres_finish(struct authres_hdr *ar, char **out)
+{
+	int rc;
 
 	*out = NULL;
-	if (in->authserv_id == NULL || in->authserv_id[0] == '\0' || f == NULL)
+	if (ar == NULL)
 		return -1;
-	hb_init(&hb, strlen(AR_NAME));
-	add_word(&hb, "", in->authserv_id);
-	if ((f->known & FACT_MX) && f->mx != MX_UNKNOWN && f->mx != MX_SKIPPED) {
-		snprintf(mx, sizeof mx, "(mx=%s)", facts_mx_name(f->mx));
-		hb_word(&hb, mx);
+	if (ar->results == 0) {
+		hb_glue(&ar->hb, ";");
+		hb_word(&ar->hb, "none");
 	}
-	n += add_spf(&hb, f);
-	n += add_dkim(&hb, in);
-	if (n == 0) {
-		hb_glue(&hb, ";");
-		hb_word(&hb, "none");
-	}
-	return hb_finish(&hb, out);
+	rc = hb_finish(&ar->hb, out);
+	free(ar);
+	return rc;
 }
 
 /* rspf_phrase - RFC 7208 §9.1 style explanation when SPF gave none. */
@@ -462,9 +484,8 @@ static void add_kv(struct hbuf *hb, const char *key, const char *value)
 }
 
 /* authres_received_spf - see authres.h. */
-int authres_received_spf(const struct authres_input *in, char **out)
+int authres_received_spf(const char *authserv_id, const struct facts *f, char **out)
 {
-	const struct facts *f = in->facts;
 	char ident[FACT_ADDR_MAX + FACT_NAME_MAX], text[FACT_DETAIL_MAX + FACT_ADDR_MAX + 300];
 	const char *identity, *ip;
 	bool mailfrom;
@@ -472,14 +493,14 @@ int authres_received_spf(const struct authres_input *in, char **out)
 	struct hbuf hb;
 
 	*out = NULL;
-	if (f == NULL || in->authserv_id == NULL || in->authserv_id[0] == '\0')
+	if (f == NULL || authserv_id == NULL || authserv_id[0] == '\0')
 		return 0;
-	if (spf_reportable(f, FACT_SPF, f->spf)) {
+	if (spf_reportable(f, FID_spf, f->spf)) {
 		r = f->spf;
 		identity = "mailfrom";
 		mailfrom = true;
 		mailfrom_identity(f, ident, sizeof ident);
-	} else if (spf_reportable(f, FACT_HELO_SPF, f->helo_spf)) {
+	} else if (spf_reportable(f, FID_helo_spf, f->helo_spf)) {
 		r = f->helo_spf;
 		identity = "helo";
 		mailfrom = false;
@@ -487,26 +508,26 @@ int authres_received_spf(const struct authres_input *in, char **out)
 	} else {
 		return 0;
 	}
-	ip = f->client_ip[0] != '\0' ? f->client_ip : "unknown";
+	ip = f->client_ip.text[0] != '\0' ? f->client_ip.text : "unknown";
 
 	hb_init(&hb, strlen(RSPF_NAME));
 	hb_word(&hb, facts_spf_name(r));
 	if (mailfrom && f->spf_detail[0] != '\0') {
-		snprintf(text, sizeof text, "%s: %s", in->authserv_id, f->spf_detail);
+		snprintf(text, sizeof text, "%s: %s", authserv_id, f->spf_detail);
 	} else {
 		char phrase[FACT_ADDR_MAX + FACT_NAME_MAX + 200];
 
 		rspf_phrase(r, ident[0] != '\0' ? ident : "unknown", ip, phrase, sizeof phrase);
-		snprintf(text, sizeof text, "%s: %s", in->authserv_id, phrase);
+		snprintf(text, sizeof text, "%s: %s", authserv_id, phrase);
 	}
 	add_comment(&hb, text);
-	if (f->client_ip[0] != '\0')
-		add_kv(&hb, "client-ip", f->client_ip);
+	if (f->client_ip.text[0] != '\0')
+		add_kv(&hb, "client-ip", f->client_ip.text);
 	if (mailfrom && ident[0] != '\0')
 		add_kv(&hb, "envelope-from", ident);
 	if (f->helo[0] != '\0')
 		add_kv(&hb, "helo", f->helo);
-	add_kv(&hb, "receiver", in->authserv_id);
+	add_kv(&hb, "receiver", authserv_id);
 	add_kv(&hb, "identity", identity);
 	return hb_finish(&hb, out);
 }

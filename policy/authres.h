@@ -9,7 +9,7 @@
  * Lines are folded ("\n\t", the convention of libmilter's header calls)
  * to stay near 78 columns, counting the header name on the first line.
  *
- * What the A-R header says, in this order:
+ * What the A-R header says (each check adds its part, in check-table order):
  *   authserv-id [ "(mx=RESULT)" ]       the MX fact as a comment: there is
  *                                       no registered "mx" method, and an
  *                                       unregistered method=result pair
@@ -30,28 +30,37 @@
 #include "policy/facts.h"
 #include "policy/dkim.h"
 
-struct authres_input {
-	const char *authserv_id;          /* required, e.g. the host name */
-	const struct facts *facts;        /* mx, spf, helo_spf, dkim, sender, helo, client_ip; FACT_* bits in known */
-	const struct dkimv_sig *sigs;     /* per-signature DKIM results (dkimv_results), may be NULL */
-	size_t n_sigs;
-};
-
 /*
- * authres_build - the Authentication-Results field body (without the
- * "Authentication-Results:" name), folded. On success *out is a malloc'd
- * string the caller frees; returns 0. Returns -1 (out of memory, or no
- * usable authserv_id) with *out NULL.
+ * Building an Authentication-Results field body (without the
+ * "Authentication-Results:" name), folded. Each check adds its part
+ * from its facts (the orchestrator calls them in check-table order):
+ *   ar = authres_begin(authserv_id);     NULL: out of memory or no usable id
+ *   authres_mx(ar, f); authres_spf(ar, f); ...
+ *   authres_finish(ar, &value);          frees ar; 0 with *value malloc'd
+ *                                        (the caller frees), -1 when out of
+ *                                        memory (or ar was NULL), *value NULL
+ * Each part writes nothing when its fact is unknown or skipped.
  */
-int authres_build(const struct authres_input *in, char **out);
+struct authres_hdr;
+
+struct authres_hdr *authres_begin(const char *authserv_id);
+/* authres_mx - "(mx=RESULT)" comment after the authserv-id (no registered method exists). */
+void authres_mx(struct authres_hdr *, const struct facts *f);
+/* authres_spf - "spf=R (why) smtp.mailfrom=ADDR" (postmaster@HELO for <>). */
+void authres_spf(struct authres_hdr *, const struct facts *f);
+/* authres_helo_spf - "spf=R smtp.helo=HELO". */
+void authres_helo_spf(struct authres_hdr *, const struct facts *f);
+/* authres_dkim - one "dkim=R (why) header.d= ..." per signature in sigs[0..n), or "dkim=R" when none. */
+void authres_dkim(struct authres_hdr *, const struct facts *f, const struct dkimv_sig *sigs, size_t n);
+int authres_finish(struct authres_hdr *, char **value);
 
 /*
  * authres_received_spf - the Received-SPF field body for the MAIL FROM
- * result (or the HELO result when MAIL FROM was not checked). Returns 0
- * with *out malloc'd, 0 with *out NULL when there is no SPF result to
- * report, -1 when out of memory.
+ * result (or the HELO result when MAIL FROM was not checked), naming
+ * authserv_id as the receiver. Returns 0 with *out malloc'd, 0 with *out
+ * NULL when there is no SPF result to report, -1 when out of memory.
  */
-int authres_received_spf(const struct authres_input *in, char **out);
+int authres_received_spf(const char *authserv_id, const struct facts *f, char **out);
 
 /*
  * authres_claims_id - does this Authentication-Results field body name

@@ -1,9 +1,9 @@
 /*
  * checks.c - the per-message check orchestrator (see checks.h).
  *
- * A check is a row in check_table: the fact bit it produces, the
- * earliest stage it may start, and adapters around its module
- * (start, done, finish, skip, release; optional data hooks). The
+ * A check is a row in check_table (checks_row.h): the facts it
+ * produces, the earliest stage it may start, and adapters around its
+ * module; the orchestrator names no check. The
  * orchestrator owns one state pointer per row and the struct facts the
  * rows write into; facts are only written here (harvest), never from
  * inside resolver callbacks, so a rule never sees a half-written fact.
@@ -16,11 +16,11 @@
 #include <time.h>
 
 #include "conf/config.h"
+#include <pthread.h>
+
 #include "policy/authres.h"
 #include "policy/checks.h"
-#include "policy/checks_dkim.h"
 #include "policy/checks_row.h"
-#include "policy/checks_spf.h"
 #include "policy/netlist.h"
 #include "policy/resolver.h"
 #include "policy/rules.h"
@@ -38,19 +38,35 @@ const char *check_stage_name(enum check_stage s)
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "none";
 }
 
-/* checks_library_init - set up what the rows share before any thread runs */
-int checks_library_init(char *err, size_t errlen)
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static char library_error[300];   /* "" when every row's library is up */
+
+/* library_init_rows - every row's process-wide set-up, once; the first failure is kept */
+static void library_init_rows(void)
 {
-	if (checks_spf_init(err, errlen) < 0)
-		return -1;
-	return checks_dkim_init(err, errlen);
+	for (size_t i = 0; i < check_table_len && !library_error[0]; i++)
+		if (check_table[i]->lib_init &&
+		    check_table[i]->lib_init(library_error, sizeof library_error) < 0 && !library_error[0])
+			snprintf(library_error, sizeof library_error, "cannot set up the %s check",
+				 check_table[i]->name);
 }
 
-/* checks_library_free - at exit */
+/* checks_library_init - set up what the rows share, once per process (idempotent, thread-safe) */
+int checks_library_init(char *err, size_t errlen)
+{
+	pthread_once(&library_once, library_init_rows);
+	if (!library_error[0])
+		return 0;
+	snprintf(err, errlen, "%s", library_error);
+	return -1;
+}
+
+/* checks_library_free - at exit, after the last message */
 void checks_library_free(void)
 {
-	checks_dkim_cleanup();
-	checks_spf_cleanup();
+	for (size_t i = check_table_len; i-- > 0;)
+		if (check_table[i]->lib_free)
+			check_table[i]->lib_free();
 }
 
 /* checks_new - zeroed state; facts all unknown; answers kept for an earlier message dropped */
@@ -108,22 +124,22 @@ void checks_fail(struct checks *ck, const char *what)
 void checks_set_client(struct checks *ck, const struct sockaddr *sa)
 {
 	struct facts *f = &ck->facts;
+	struct fact_address *c = &f->client_ip;
 	const void *raw = NULL;
 
-	memset(&f->client_addr, 0, sizeof f->client_addr);
-	f->client_addr.ss_family = AF_UNSPEC;
-	f->client_ip[0] = '\0';
+	memset(c, 0, sizeof *c);
+	c->sa.ss_family = AF_UNSPEC;
 	f->trusted = false;
 	if (sa && sa->sa_family == AF_INET) {
-		memcpy(&f->client_addr, sa, sizeof(struct sockaddr_in));
+		memcpy(&c->sa, sa, sizeof(struct sockaddr_in));
 		raw = &((const struct sockaddr_in *)sa)->sin_addr;
 	} else if (sa && sa->sa_family == AF_INET6) {
-		memcpy(&f->client_addr, sa, sizeof(struct sockaddr_in6));
+		memcpy(&c->sa, sa, sizeof(struct sockaddr_in6));
 		raw = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 	}
 	if (raw) {
-		if (!inet_ntop(sa->sa_family, raw, f->client_ip, sizeof f->client_ip))
-			f->client_ip[0] = '\0';
+		if (!inet_ntop(sa->sa_family, raw, c->text, sizeof c->text))
+			c->text[0] = '\0';
 		f->trusted = ck->cfg->trusted_networks &&
 			     netlist_contains(ck->cfg->trusted_networks, sa);
 	}
@@ -155,7 +171,7 @@ void checks_rcpt_refused(struct checks *ck)
 	if (ck->kept_rcpt_known)
 		ck->facts.known |= FACT_RCPT;
 	else
-		ck->facts.known &= ~(unsigned)FACT_RCPT;
+		ck->facts.known &= ~(fact_mask)FACT_RCPT;
 }
 
 /* checks_set_sender - parse once; the mx row reads ck->sender */
@@ -194,30 +210,31 @@ void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 }
 
 /*
- * needed_facts - what the rules can still use, plus DKIM when it is
- * verified for every message (dkim_verify = always): the
- * Authentication-Results header uses it even when no rule does.
+ * needed_facts - what the rules can still use, plus the facts of checks
+ * that run for every message (dkim_verify = always: the
+ * Authentication-Results header reports them even when no rule does).
  */
-static unsigned needed_facts(const struct checks *ck)
+static fact_mask needed_facts(const struct checks *ck)
 {
-	unsigned needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+	fact_mask needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
 
-	if (ck->cfg->dkim_verify == DKIM_VERIFY_ALWAYS && ck->cfg->authserv_id)
-		needed |= FACT_DKIM;
+	for (size_t i = 0; i < check_table_len; i++)
+		if (check_table[i]->always && check_table[i]->always(ck->cfg))
+			needed |= check_table[i]->facts;
 	return needed;
 }
 
 /* checks_wants_body - a body reader is running, or may still start */
 bool checks_wants_body(const struct checks *ck)
 {
-	unsigned needed = needed_facts(ck);
+	fact_mask needed = needed_facts(ck);
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		const struct check_slot *s = &ck->row[i];
 
 		if (!check_table[i]->body)
 			continue;
-		if (s->started ? !s->harvested : (needed & check_table[i]->fact) != 0)
+		if (s->started ? !s->harvested : (needed & check_table[i]->facts) != 0)
 			return true;
 	}
 	return false;
@@ -228,9 +245,9 @@ static const char *skipped_client(const struct checks *ck)
 {
 	const struct facts *f = &ck->facts;
 
-	if ((f->known & FACT_CLIENT) && f->trusted)
+	if (facts_known(f, FID_trusted) && f->trusted)
 		return "trusted";
-	if ((f->known & FACT_SENDER) && f->authenticated && ck->cfg->skip_authenticated)
+	if (facts_known(f, FID_authenticated) && f->authenticated && ck->cfg->skip_authenticated)
 		return "authenticated";
 	return NULL;
 }
@@ -262,7 +279,7 @@ static void set_deadline(struct checks *ck)
 static void finish_row(struct checks *ck, size_t i)
 {
 	check_table[i]->finish(ck->row[i].state, &ck->facts);
-	ck->facts.known |= check_table[i]->fact;
+	ck->facts.known |= check_table[i]->facts;
 	ck->row[i].harvested = true;
 }
 
@@ -287,15 +304,21 @@ static bool harvest(struct checks *ck)
 /* start_needed - start the rows allowed by now whose fact is needed */
 static int start_needed(struct checks *ck)
 {
-	unsigned needed = needed_facts(ck);
+	fact_mask needed = needed_facts(ck);
+	char err[sizeof library_error];
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		const struct check_row *r = check_table[i];
 		struct check_slot *s = &ck->row[i];
 
-		if (s->started || r->stage > ck->stage || !(needed & r->fact) ||
-		    (ck->facts.known & r->fact))
+		if (s->started || r->stage > ck->stage || !(needed & r->facts) ||
+		    (ck->facts.known & r->facts) == r->facts)
 			continue;
+		/* the daemon set the libraries up at start; a test or tool may not have */
+		if (checks_library_init(err, sizeof err) < 0) {
+			checks_fail(ck, err);
+			return -1;
+		}
 		s->started = true;
 		if (r->start(ck, &s->state) < 0) {
 			s->harvested = true;   /* never finish a check that did not start */
@@ -309,12 +332,12 @@ static int start_needed(struct checks *ck)
 /* drop_unneeded - abandon running checks no rule can use any more; their facts stay unknown */
 static void drop_unneeded(struct checks *ck)
 {
-	unsigned needed = needed_facts(ck);
+	fact_mask needed = needed_facts(ck);
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		struct check_slot *s = &ck->row[i];
 
-		if (!s->started || s->harvested || (needed & check_table[i]->fact))
+		if (!s->started || s->harvested || (needed & check_table[i]->facts))
 			continue;
 		check_table[i]->release(s->state);
 		s->state = NULL;
@@ -326,10 +349,15 @@ static void drop_unneeded(struct checks *ck)
 static void skip_all(struct checks *ck)
 {
 	for (size_t i = 0; i < check_table_len; i++) {
-		if (ck->row[i].started || (ck->facts.known & check_table[i]->fact))
+		const struct check_row *r = check_table[i];
+
+		if (ck->row[i].started || (ck->facts.known & r->facts) == r->facts)
 			continue;
-		check_table[i]->skip(&ck->facts);
-		ck->facts.known |= check_table[i]->fact;
+		if (r->skip)
+			r->skip(&ck->facts);
+		else
+			facts_skip(&ck->facts, r->facts);
+		ck->facts.known |= r->facts;
 		ck->row[i].started = ck->row[i].harvested = true;
 	}
 }
@@ -379,52 +407,52 @@ static bool any_needed_done(void *arg)
 	for (size_t i = 0; i < check_table_len; i++) {
 		const struct check_slot *s = &ck->row[i];
 
-		if ((ck->waiting_for & check_table[i]->fact) && s->started && !s->harvested &&
+		if ((ck->waiting_for & check_table[i]->facts) && s->started && !s->harvested &&
 		    check_table[i]->done(s->state))
 			return true;
 	}
 	return false;
 }
 
-/* running_needed - fact bits of started, unfinished checks a rule waits for that can finish now */
-static unsigned running_needed(const struct checks *ck, unsigned needed)
+/* running_needed - facts of started, unfinished checks a rule waits for that can finish now */
+static fact_mask running_needed(const struct checks *ck, fact_mask needed)
 {
-	unsigned bits = 0;
+	fact_mask bits = 0;
 
 	for (size_t i = 0; i < check_table_len; i++)
-		if (ck->row[i].started && !ck->row[i].harvested && (needed & check_table[i]->fact) &&
-		    check_table[i]->ready <= ck->stage)
-			bits |= check_table[i]->fact;
+		if (ck->row[i].started && !ck->row[i].harvested && (needed & check_table[i]->facts) &&
+		    facts_stage(check_table[i]->facts) <= ck->stage)
+			bits |= check_table[i]->facts;
 	return bits;
 }
 
-static void force_finish(struct checks *ck, unsigned bits);
+static void force_finish(struct checks *ck, fact_mask bits);
 
 /* run_synchronous - run one waited-for check that evaluates synchronously; true if one ran */
-static bool run_synchronous(struct checks *ck, unsigned bits)
+static bool run_synchronous(struct checks *ck, fact_mask bits)
 {
 	for (size_t i = 0; i < check_table_len; i++) {
 		struct check_slot *s = &ck->row[i];
 
-		if (!(bits & check_table[i]->fact) || !check_table[i]->run || !s->started ||
+		if (!(bits & check_table[i]->facts) || !check_table[i]->run || !s->started ||
 		    s->harvested || check_table[i]->done(s->state))
 			continue;
 		check_table[i]->run(s->state);
 		harvest(ck);
 		if (!s->harvested)
-			force_finish(ck, check_table[i]->fact);
+			force_finish(ck, check_table[i]->facts);
 		return true;
 	}
 	return false;
 }
 
 /* force_finish - a check that can make no more progress reports what it has (temperror) */
-static void force_finish(struct checks *ck, unsigned bits)
+static void force_finish(struct checks *ck, fact_mask bits)
 {
 	for (size_t i = 0; i < check_table_len; i++) {
 		struct check_slot *s = &ck->row[i];
 
-		if (!(bits & check_table[i]->fact) || !s->started || s->harvested)
+		if (!(bits & check_table[i]->facts) || !s->started || s->harvested)
 			continue;
 		finish_row(ck, i);
 	}
@@ -443,7 +471,7 @@ static void skip_verdict(const char *who, struct verdict *v)
  * wait_for_one - let one of the running checks in bits finish: run a
  * synchronous one, else drive the resolver until one is done
  */
-static void wait_for_one(struct checks *ck, unsigned bits)
+static void wait_for_one(struct checks *ck, fact_mask bits)
 {
 	ck->waiting_for = bits;
 	/* a synchronous check drives the resolver itself, so the others progress meanwhile */
@@ -462,7 +490,7 @@ static void wait_for_one(struct checks *ck, unsigned bits)
  */
 static void finish_reported(struct checks *ck)
 {
-	unsigned running;
+	fact_mask running;
 
 	while ((running = running_needed(ck, needed_facts(ck))) != 0)
 		wait_for_one(ck, running);
@@ -482,13 +510,12 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 	}
 	harvest(ck);
 	for (;;) {
-		unsigned needed, running;
+		fact_mask needed, running;
 
 		if (rules_eval(ck->cfg->rules, &ck->facts, v)) {
 			v->dry_run = v->dry_run || ck->cfg->dry_run;
 			/* the message goes on with our headers: they report every check */
-			if (ck->stage >= CHECK_STAGE_EOM &&
-			    (v->dry_run || v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE))
+			if (ck->stage >= CHECK_STAGE_EOM && verdict_delivers(v))
 				finish_reported(ck);
 			return ck->error[0] ? CHECKS_ERROR : CHECKS_DECIDED;
 		}
@@ -525,30 +552,37 @@ void checks_settle(struct checks *ck)
 	harvest(ck);
 }
 
-/* checks_result_headers - Authentication-Results and, if configured, Received-SPF */
+/* finished_state - a row's state for reporting: NULL unless it finished */
+static const void *finished_state(const struct checks *ck, size_t i)
+{
+	return ck->row[i].started && ck->row[i].harvested ? ck->row[i].state : NULL;
+}
+
+/* checks_result_headers - Authentication-Results from every row's part, then the rows' own headers */
 int checks_result_headers(const struct checks *ck, struct checks_hdr out[CHECKS_HDR_MAX])
 {
-	struct authres_input in = {
-		.authserv_id = ck->cfg->authserv_id,
-		.facts = &ck->facts,
-	};
-	int n = 0;
+	struct authres_hdr *ar;
+	int n = 0, rc;
 
-	if (skipped_client(ck) || !in.authserv_id)
+	if (skipped_client(ck) || !ck->cfg->authserv_id)
 		return 0;
-	in.sigs = checks_dkim_results(ck, &in.n_sigs);
+	ar = authres_begin(ck->cfg->authserv_id);
+	for (size_t i = 0; ar && i < check_table_len; i++)
+		if (check_table[i]->authres)
+			check_table[i]->authres(finished_state(ck, i), &ck->facts, ar);
 	out[0].name = "Authentication-Results";
-	if (authres_build(&in, &out[0].value) < 0)
+	if (authres_finish(ar, &out[0].value) < 0)
 		return -1;
 	n = 1;
-	if (ck->cfg->add_received_spf) {
-		out[1].name = "Received-SPF";
-		if (authres_received_spf(&in, &out[1].value) < 0) {
+	for (size_t i = 0; i < check_table_len && n < CHECKS_HDR_MAX; i++) {
+		if (!check_table[i]->result_header)
+			continue;
+		rc = check_table[i]->result_header(finished_state(ck, i), ck->cfg, &ck->facts, &out[n]);
+		if (rc < 0) {
 			checks_result_headers_free(out, n);
 			return -1;
 		}
-		if (out[1].value)
-			n = 2;
+		n += rc;
 	}
 	return n;
 }

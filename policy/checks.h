@@ -44,20 +44,10 @@
 
 #include "conf/config.h"
 #include "policy/facts.h"
+#include "policy/reply.h"
 #include "policy/rules.h"
 
 struct resolver;
-
-/* SMTP stages in order; a check starts no earlier than its stage. */
-enum check_stage {
-	CHECK_STAGE_NONE = 0,
-	CHECK_STAGE_CONNECT,
-	CHECK_STAGE_HELO,
-	CHECK_STAGE_MAIL,
-	CHECK_STAGE_RCPT,
-	CHECK_STAGE_HEADERS,   /* end of headers */
-	CHECK_STAGE_EOM,       /* end of message */
-};
 
 enum checks_status {
 	CHECKS_DECIDED = 0,    /* *v holds the verdict */
@@ -153,6 +143,36 @@ void checks_settle(struct checks *);
 
 /* checks_decide - see above. On CHECKS_DECIDED fills *v (dry_run includes the global setting). */
 enum checks_status checks_decide(struct checks *, struct verdict *v);
+
+/*
+ * The answer at each stage, for the milter and `mxguard check` alike
+ * (policy/checks_answer.c): they only map it to their output.
+ */
+enum checks_answer {
+	CHECKS_GO_ON,      /* nothing to refuse now: go on to the next stage */
+	CHECKS_WOULD,      /* a dry-run rule would refuse: log *v and *r (once), go on */
+	CHECKS_REFUSE,     /* refuse now: *v (reject or tempfail) with reply *r */
+	CHECKS_FINAL,      /* end of message: *v decides, *r is its reply (verdict_delivers) */
+	CHECKS_FAILED,     /* internal error, see checks_error(): answer on_error */
+};
+
+/*
+ * checks_envelope_answer - at MAIL FROM or RCPT, after checks_advance to
+ * that stage. At MAIL FROM a decision is made only with reject_stage =
+ * mail; otherwise the lookups in flight are driven to their end
+ * (checks_settle) and the answer waits for RCPT. Only a refusal acts
+ * before the end of the message: accept, discard and quarantine wait for
+ * it. Fills *v and *r for CHECKS_WOULD and CHECKS_REFUSE.
+ */
+enum checks_answer checks_envelope_answer(struct checks *, enum check_stage stage,
+					  struct verdict *v, struct reply *r);
+
+/*
+ * checks_final_answer - at end of message, after checks_advance to
+ * CHECK_STAGE_EOM: CHECKS_FINAL with *v and its reply *r, or
+ * CHECKS_FAILED (also when no rule could decide).
+ */
+enum checks_answer checks_final_answer(struct checks *, struct verdict *v, struct reply *r);
 
 /*
  * checks_wants_body - may a check still read body chunks? When false the

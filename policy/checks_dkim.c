@@ -1,25 +1,27 @@
 /*
- * checks_dkim.c - the dkim row of the check table: adapts policy/dkim.h
- * (see checks_dkim.h for when it runs).
+ * checks_dkim.c - the dkim row of the check table: adapts policy/dkim.h.
+ *
+ * When it runs: the row starts at RCPT (when a rule refers to dkim,
+ * dkim_aligned or dkim_detail, or dkim_verify = always), so it sees
+ * every header; fires the key queries at end of headers; hashes the body
+ * as it streams; and can only finish at end of message, once every key
+ * answer is in (or the DNS deadline passed: temperror).
  *
  * State: one heap struct dkim_state per message, owned by the
  * orchestrator's slot and freed by dkim_release; the verifier inside
  * detaches its key queries when freed, so a late answer never touches
- * freed memory. The library is process-wide, made once (pthread_once)
- * and only read afterwards.
+ * freed memory. The library (libopendkim + the Public Suffix List) is
+ * process-wide, made once by lib_init (checks_library_init) and only
+ * read afterwards.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "conf/config.h"
-#include "policy/checks_dkim.h"
 #include "policy/checks_row.h"
 #include "policy/dkim.h"
 
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static struct dkimv_lib *lib;
-static char lib_error[256];
 
 struct dkim_state {
 	struct dkimv *v;
@@ -27,43 +29,39 @@ struct dkim_state {
 	bool at_eom;           /* the whole body has been fed */
 };
 
-/* make_lib - once per process; milter bodies are CRLF, FIXCRLF mends anything else */
-static void make_lib(void)
+/* dkim_lib_init - libopendkim and the PSL, once per process; milter bodies are CRLF, FIXCRLF mends anything else */
+static int dkim_lib_init(char *err, size_t errlen)
 {
 	struct dkimv_lib_options opt = { .fixcrlf = true };
+	char why[256] = "";
 
-	lib = dkimv_lib_new(&opt, lib_error, sizeof lib_error);
-}
-
-/* checks_dkim_init - see checks_dkim.h */
-int checks_dkim_init(char *err, size_t errlen)
-{
-	pthread_once(&lib_once, make_lib);
+	lib = dkimv_lib_new(&opt, why, sizeof why);
 	if (lib)
 		return 0;
-	snprintf(err, errlen, "cannot set up DKIM verification: %s", lib_error);
+	snprintf(err, errlen, "cannot set up DKIM verification: %s", why);
 	return -1;
 }
 
-/* checks_dkim_cleanup - at exit */
-void checks_dkim_cleanup(void)
+/* dkim_lib_free - at exit */
+static void dkim_lib_free(void)
 {
 	dkimv_lib_free(lib);
 	lib = NULL;
 }
 
+/* dkim_always - dkim_verify = always: Authentication-Results reports DKIM for every message */
+static bool dkim_always(const struct config *cfg)
+{
+	return cfg->dkim_verify == DKIM_VERIFY_ALWAYS && cfg->authserv_id;
+}
+
 /* dkim_start - a verifier for the message; no DNS until end of headers */
 static int dkim_start(struct checks *ck, void **state)
 {
-	char err[300];
 	struct dkim_state *s;
 
 	if (!ck->res) {
 		checks_fail(ck, "no DNS resolver for the DKIM check");
-		return -1;
-	}
-	if (checks_dkim_init(err, sizeof err) < 0) {
-		checks_fail(ck, err);
 		return -1;
 	}
 	s = calloc(1, sizeof *s);
@@ -130,12 +128,16 @@ static void dkim_finish(void *state, struct facts *f)
 	(void)dkimv_eom(s->v, f);
 }
 
-/* dkim_skip - trusted or authenticated client */
-static void dkim_skip(struct facts *f)
+/* dkim_authres - one resinfo per signature (state NULL: the summary result only) */
+static void dkim_authres(const void *state, const struct facts *f, struct authres_hdr *ar)
 {
-	f->dkim = DKIMR_SKIPPED;
-	f->dkim_aligned = false;
-	f->dkim_detail[0] = '\0';
+	const struct dkim_state *s = state;
+	const struct dkimv_sig *sigs = NULL;
+	size_t n = 0;
+
+	if (s)
+		sigs = dkimv_results(s->v, &n);
+	authres_dkim(ar, f, sigs, n);
 }
 
 /* dkim_release - free the verifier (detaching its key queries) */
@@ -149,28 +151,17 @@ static void dkim_release(void *state)
 
 const struct check_row check_row_dkim = {
 	.name = "dkim",
-	.fact = FACT_DKIM,
+	.facts = FBIT(dkim) | FBIT(dkim_aligned) | FBIT(dkim_detail),
 	.stage = CHECK_STAGE_RCPT,
-	.ready = CHECK_STAGE_EOM,
+	.lib_init = dkim_lib_init,
+	.lib_free = dkim_lib_free,
+	.always = dkim_always,
 	.start = dkim_start,
 	.done = dkim_done,
 	.finish = dkim_finish,
-	.skip = dkim_skip,
 	.release = dkim_release,
 	.header = dkim_header,
 	.body = dkim_body,
 	.stage_event = dkim_stage_event,
+	.authres = dkim_authres,
 };
-
-/* checks_dkim_results - see checks_dkim.h */
-const struct dkimv_sig *checks_dkim_results(const struct checks *ck, size_t *n)
-{
-	*n = 0;
-	for (size_t i = 0; i < check_table_len; i++) {
-		const struct check_slot *s = &ck->row[i];
-
-		if (check_table[i] == &check_row_dkim && s->state && s->harvested)
-			return dkimv_results(((const struct dkim_state *)s->state)->v, n);
-	}
-	return NULL;
-}

@@ -54,11 +54,11 @@ static void mx_finish(void *state, struct facts *f)
 	snprintf(f->mx_detail, sizeof f->mx_detail, "no DNS answer in time");
 }
 
-/* mx_skip - trusted or authenticated client */
-static void mx_skip(struct facts *f)
+/* mx_authres - the MX class as a comment after the authserv-id */
+static void mx_authres(const void *state, const struct facts *f, struct authres_hdr *ar)
 {
-	f->mx = MX_SKIPPED;
-	f->mx_detail[0] = '\0';
+	(void)state;
+	authres_mx(ar, f);
 }
 
 /* mx_release - detach lookups, then free */
@@ -70,11 +70,11 @@ static void mx_release(void *state)
 
 const struct check_row check_row_mx = {
 	.name = "mx",
-	.fact = FACT_MX,
+	.facts = FBIT(mx) | FBIT(mx_detail),
 	.stage = CHECK_STAGE_MAIL,
 	.start = mx_start,
 	.done = mx_done,
 	.finish = mx_finish,
-	.skip = mx_skip,
 	.release = mx_release,
+	.authres = mx_authres,
 };

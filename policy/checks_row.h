@@ -2,26 +2,42 @@
  * checks_row.h - inside the check orchestrator: the per-message state
  * and the row type of the check table. Only policy/checks*.c include it.
  *
- * A row adapts one check module (mx, spf, dkim) to the orchestrator:
+ * A row adapts one check module (mx, spf, dkim, ...) to the
+ * orchestrator, which names no check: everything it needs is here.
+ *   facts              the facts it writes (FBIT of facts.def rows); it
+ *                      can finish no earlier than the latest stage of
+ *                      those facts (before that, checks_decide neither
+ *                      waits for it nor cuts it off: DKIM needs the whole
+ *                      message)
+ *   stage              the earliest stage it may start
+ *   lib_init/lib_free  optional: once per process, before any thread /
+ *                      at exit (checks_library_init runs every row's)
+ *   always(cfg)        optional: run even when no rule needs its facts
+ *                      (dkim_verify = always: the header reports it)
  *   start(ck, &state)  begin; may finish at once (e.g. mx of "<>" is
  *                      skipped). Owns *state from then on. 0, or -1 on an
  *                      internal error (after checks_fail()).
  *   done(state)        has it finished?
- *   finish(state, f)   write the row's fact(s) into f; when called
- *                      before done() (no more progress possible) it must
- *                      write temperror.
- *   skip(f)            write "skipped" without starting (trusted client).
+ *   finish(state, f)   write its facts into f; when called before done()
+ *                      (no more progress possible) it must write
+ *                      temperror.
+ *   skip(f)            optional: write "skipped" without starting (a
+ *                      trusted client); default facts_skip(f, facts).
  *   release(state)     free; lookups are already cancelled.
  *   header/body/stage_event  optional: message data for checks that read
  *                      it (DKIM), and stage changes after start.
  *   run(state)         optional: for a check that evaluates synchronously
  *                      (libspf2 drives the resolver itself): do it now.
- *                      Called when a decision waits for the fact; done()
+ *                      Called when a decision waits for the facts; done()
  *                      is true afterwards.
- *   ready              the earliest stage at which it can finish (0: any).
- *                      Before it, checks_decide does not wait for the row
- *                      (nor cut it off): DKIM needs the whole message.
- * check_table lists the rows in the order they should start.
+ *   authres(state, f, ar)    optional: its part of Authentication-Results
+ *                      (state is NULL unless it finished)
+ *   result_header(state, cfg, f, out)  optional: another header it adds
+ *                      to accepted mail (Received-SPF): 1 when written to
+ *                      *out (value malloc'd), 0 none, -1 out of memory
+ * check_table lists the rows in the order they start and report.
+ * The decision log and `mxguard check` print a check's facts through the
+ * fact table; a row adds nothing there.
  */
 #ifndef MXGUARD_CHECKS_ROW_H
 #define MXGUARD_CHECKS_ROW_H
@@ -30,15 +46,19 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "conf/config.h"
 #include "policy/address.h"
+#include "policy/authres.h"
 #include "policy/checks.h"
 #include "policy/facts.h"
 
 struct check_row {
 	const char *name;
-	unsigned fact;                  /* FACT_* bits it writes */
-	enum check_stage stage;         /* earliest stage it may start */
-	enum check_stage ready;         /* earliest stage it can finish; 0 = any */
+	fact_mask facts;
+	enum check_stage stage;
+	int (*lib_init)(char *err, size_t errlen);
+	void (*lib_free)(void);
+	bool (*always)(const struct config *cfg);
 	int (*start)(struct checks *ck, void **state);
 	bool (*done)(const void *state);
 	void (*finish)(void *state, struct facts *f);
@@ -48,6 +68,9 @@ struct check_row {
 	void (*body)(void *state, const unsigned char *data, size_t len);
 	void (*stage_event)(void *state, enum check_stage stage);
 	void (*run)(void *state);
+	void (*authres)(const void *state, const struct facts *f, struct authres_hdr *ar);
+	int (*result_header)(const void *state, const struct config *cfg, const struct facts *f,
+			     struct checks_hdr *out);
 };
 
 #define CHECKS_MAX_ROWS 8
@@ -68,24 +91,18 @@ struct checks {
 	bool have_deadline;
 	bool data_deadline;             /* the end-of-headers budget was given */
 	struct timespec deadline;
-	unsigned waiting_for;           /* fact bits checks_decide waits for */
+	fact_mask waiting_for;          /* facts checks_decide waits for */
 	/* the last recipient the message kept: checks_rcpt_refused goes back to it */
 	bool kept_rcpt_known;
 	char kept_rcpt[FACT_ADDR_MAX];
 	char kept_rcpt_domain[FACT_NAME_MAX];
 	struct check_slot row[CHECKS_MAX_ROWS];
-	char error[160];
+	char error[320];
 };
 
 /* The rows, in start order (checks_table.c); check_table_len of them. */
 extern const struct check_row *const check_table[];
 extern const size_t check_table_len;
-
-/* The rows (checks_<name>.c). */
-extern const struct check_row check_row_mx;
-extern const struct check_row check_row_dkim;
-extern const struct check_row check_row_spf;
-extern const struct check_row check_row_helo_spf;
 
 /* checks_fail - record an internal error (the first one wins). */
 void checks_fail(struct checks *ck, const char *what);

@@ -10,15 +10,16 @@
  * DNS deadline (temperror then).
  *
  * State: one struct spf_row per message and identity, freed by
- * spf_release. spf_ctx is made once by checks_spf_init() before any
- * thread and only read afterwards.
+ * spf_release. spf_ctx is made once (the spf row's lib_init, through
+ * checks_library_init) before any check starts and only read afterwards;
+ * both rows share it. The Received-SPF header (add_received_spf) is the
+ * spf row's; it falls back to the HELO result when MAIL FROM was not
+ * checked.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "policy/checks_row.h"
-#include "policy/checks_spf.h"
 #include "policy/spf.h"
 
 struct spf_row {
@@ -28,28 +29,22 @@ struct spf_row {
 	struct spf_outcome out;
 };
 
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 static struct spf_context *spf_ctx;
-static char ctx_error[256];
 
-/* make_ctx - once per process */
-static void make_ctx(void)
+/* spf_lib_init - the process-wide evaluator (checks_library_init, once) */
+static int spf_lib_init(char *err, size_t errlen)
 {
-	spf_ctx = spf_context_new(NULL, ctx_error, sizeof ctx_error);
-}
+	char why[256] = "";
 
-/* checks_spf_init - see checks_spf.h */
-int checks_spf_init(char *err, size_t errlen)
-{
-	pthread_once(&ctx_once, make_ctx);
+	spf_ctx = spf_context_new(NULL, why, sizeof why);
 	if (spf_ctx)
 		return 0;
-	snprintf(err, errlen, "cannot set up SPF: %s", ctx_error);
+	snprintf(err, errlen, "cannot set up SPF: %s", why);
 	return -1;
 }
 
-/* checks_spf_cleanup - at exit */
-void checks_spf_cleanup(void)
+/* spf_lib_free - at exit */
+static void spf_lib_free(void)
 {
 	spf_context_free(spf_ctx);
 	spf_ctx = NULL;
@@ -58,15 +53,10 @@ void checks_spf_cleanup(void)
 /* spf_start_common - remember the message; the work happens in run */
 static int spf_start_common(struct checks *ck, void **state, bool helo_identity)
 {
-	char err[300];
 	struct spf_row *s;
 
 	if (!ck->res) {
 		checks_fail(ck, "no DNS resolver for the SPF check");
-		return -1;
-	}
-	if (checks_spf_init(err, sizeof err) < 0) {
-		checks_fail(ck, err);
 		return -1;
 	}
 	s = calloc(1, sizeof *s);
@@ -97,7 +87,7 @@ static void spf_run(void *state)
 {
 	struct spf_row *s = state;
 	const struct facts *f = &s->ck->facts;
-	const struct sockaddr *client = (const struct sockaddr *)&f->client_addr;
+	const struct sockaddr *client = (const struct sockaddr *)&f->client_ip.sa;
 
 	if (s->ran)
 		return;
@@ -136,17 +126,31 @@ static void helo_spf_finish(void *state, struct facts *f)
 	f->helo_spf = s->ran ? s->out.result : SPFR_TEMPERROR;
 }
 
-/* spf_skip - trusted or authenticated client */
-static void spf_skip(struct facts *f)
+/* spf_authres - "spf=R (why) smtp.mailfrom=..." */
+static void spf_authres(const void *state, const struct facts *f, struct authres_hdr *ar)
 {
-	f->spf = SPFR_SKIPPED;
-	f->spf_detail[0] = '\0';
+	(void)state;
+	authres_spf(ar, f);
 }
 
-/* helo_spf_skip - trusted or authenticated client */
-static void helo_spf_skip(struct facts *f)
+/* helo_spf_authres - "spf=R smtp.helo=..." */
+static void helo_spf_authres(const void *state, const struct facts *f, struct authres_hdr *ar)
 {
-	f->helo_spf = SPFR_SKIPPED;
+	(void)state;
+	authres_helo_spf(ar, f);
+}
+
+/* spf_received - Received-SPF (add_received_spf) for the MAIL FROM result, else the HELO one */
+static int spf_received(const void *state, const struct config *cfg, const struct facts *f,
+			struct checks_hdr *out)
+{
+	(void)state;
+	if (!cfg->add_received_spf)
+		return 0;
+	out->name = "Received-SPF";
+	if (authres_received_spf(cfg->authserv_id, f, &out->value) < 0)
+		return -1;
+	return out->value ? 1 : 0;
 }
 
 /* spf_release - nothing in flight: run() returns with its lookups done */
@@ -157,24 +161,27 @@ static void spf_release(void *state)
 
 const struct check_row check_row_spf = {
 	.name = "spf",
-	.fact = FACT_SPF,
+	.facts = FBIT(spf) | FBIT(spf_detail),
 	.stage = CHECK_STAGE_MAIL,
+	.lib_init = spf_lib_init,
+	.lib_free = spf_lib_free,
 	.start = spf_start,
 	.done = spf_done,
 	.finish = spf_finish,
-	.skip = spf_skip,
 	.release = spf_release,
 	.run = spf_run,
+	.authres = spf_authres,
+	.result_header = spf_received,
 };
 
 const struct check_row check_row_helo_spf = {
 	.name = "helo_spf",
-	.fact = FACT_HELO_SPF,
+	.facts = FBIT(helo_spf),
 	.stage = CHECK_STAGE_MAIL,
 	.start = helo_spf_start,
 	.done = spf_done,
 	.finish = helo_spf_finish,
-	.skip = helo_spf_skip,
 	.release = spf_release,
 	.run = spf_run,
+	.authres = helo_spf_authres,
 };

@@ -509,7 +509,7 @@ static void overall(struct dkimv *v, struct facts *f)
 		best = DKIMR_TEMPERROR;
 	f->dkim = best;
 	detail(v, f);
-	f->known |= FACT_DKIM;
+	f->known |= FBIT(dkim) | FBIT(dkim_aligned) | FBIT(dkim_detail);
 }
 
 /* dkimv_eom - see dkim.h. */

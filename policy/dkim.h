@@ -133,7 +133,7 @@ int dkimv_body(struct dkimv *, const unsigned char *chunk, size_t len);
 /*
  * dkimv_eom - finish: wait for outstanding keys, verify every signature,
  * then set f->dkim, f->dkim_aligned, f->dkim_detail (per signature
- * "d/s result (why)", for the log) and FACT_DKIM in f->known. The From:
+ * "d/s result (why)", for the log) and the dkim facts in f->known. The From:
  * domain for alignment is f->from_domain (when FACT_FROM is known).
  * Returns 0, or -1 on an internal error (f->dkim is then temperror).
  * Call once.

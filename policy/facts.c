@@ -1,40 +1,220 @@
 /*
- * facts.c - names of fact values, for the rule parser and the decision log.
+ * facts.c - fact_table[] made from policy/facts.def, and the generic
+ * reading, printing and skipping of any fact by its row.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/facts.h"
 
-static const char *const mx_names[MX_RESULT_COUNT] = {
-	"unknown", "valid", "implicit", "nullmx", "nxdomain", "none", "bogus",
-	"literal", "invalid", "temperror", "skipped",
-};
-static const char *const spf_names[SPFR_RESULT_COUNT] = {
-	"unknown", "pass", "fail", "softfail", "neutral", "none",
-	"temperror", "permerror", "skipped",
-};
-static const char *const dkim_names[DKIMR_RESULT_COUNT] = {
-	"unknown", "pass", "fail", "none", "temperror", "permerror", "skipped",
+#define FACT_VALUE_NAME(id, name) name,
+static const char *const values_MX[] = { "unknown", MX_VALUES(FACT_VALUE_NAME) };
+static const char *const values_SPF[] = { "unknown", SPF_VALUES(FACT_VALUE_NAME) };
+static const char *const values_DKIM[] = { "unknown", DKIM_VALUES(FACT_VALUE_NAME) };
+#define values_NONE ((const char *const *)NULL)
+#define nvalues_MX MX_RESULT_COUNT
+#define nvalues_SPF SPFR_RESULT_COUNT
+#define nvalues_DKIM DKIMR_RESULT_COUNT
+#define nvalues_NONE 0
+_Static_assert(sizeof values_MX / sizeof values_MX[0] == MX_RESULT_COUNT, "mx names");
+_Static_assert(sizeof values_SPF / sizeof values_SPF[0] == SPFR_RESULT_COUNT, "spf names");
+_Static_assert(sizeof values_DKIM / sizeof values_DKIM[0] == DKIMR_RESULT_COUNT, "dkim names");
+
+const struct fact_def fact_table[FACT_COUNT] = {
+#define FACT(name, ctype, kind, stage, values, flags, about) \
+	[FID_##name] = { #name, kind, CHECK_STAGE_##stage, values_##values, nvalues_##values, \
+			 offsetof(struct facts, name), sizeof(ctype), flags, about },
+#include "policy/facts.def"
+#undef FACT
 };
 
-/* name_of - bounds-checked table lookup */
-static const char *name_of(const char *const *table, unsigned count, unsigned v)
+/* field - where fact id lives in f */
+static const void *field(const struct facts *f, enum fact_id id)
 {
-	return v < count ? table[v] : "unknown";
+	return (const char *)f + fact_table[id].offset;
 }
 
-/* value_of - reverse lookup; 0 (unknown) when absent */
-static unsigned value_of(const char *const *table, unsigned count, const char *name)
+/* facts_find - see facts.h */
+enum fact_id facts_find(const char *name)
 {
-	for (unsigned i = 1; i < count; i++)
-		if (strcmp(table[i], name) == 0)
-			return i;
+	for (unsigned i = 0; i < FACT_COUNT; i++)
+		if (strcmp(fact_table[i].name, name) == 0)
+			return (enum fact_id)i;
+	return FACT_COUNT;
+}
+
+/* facts_kind_name - see facts.h */
+const char *facts_kind_name(enum fact_kind k)
+{
+	switch (k) {
+	case FACT_KIND_ENUM:        return "a result";
+	case FACT_KIND_BOOL:        return "yes or no";
+	case FACT_KIND_ADDRESS:     return "an address";
+	case FACT_KIND_DOMAIN:      return "a domain";
+	case FACT_KIND_MAILBOX:     return "a mail address";
+	case FACT_KIND_TEXT:        return "text for people";
+	case FACT_KIND_DOMAIN_SET:  return "a set of domains";
+	case FACT_KIND_ADDRESS_SET: return "a set of addresses";
+	}
+	return "?";
+}
+
+/* facts_is_set - see facts.h */
+bool facts_is_set(enum fact_id id)
+{
+	return fact_table[id].kind == FACT_KIND_DOMAIN_SET || fact_table[id].kind == FACT_KIND_ADDRESS_SET;
+}
+
+/* facts_known - see facts.h */
+bool facts_known(const struct facts *f, enum fact_id id)
+{
+	return (f->known & ((fact_mask)1 << id)) != 0;
+}
+
+/* facts_enum - an enum field read through its row (every enum here is int-sized) */
+unsigned facts_enum(const struct facts *f, enum fact_id id)
+{
+	int v;
+
+	if (fact_table[id].kind != FACT_KIND_ENUM)
+		return 0;
+	memcpy(&v, field(f, id), sizeof v);
+	return v < 0 ? 0 : (unsigned)v;
+}
+
+/* facts_value_name - see facts.h */
+const char *facts_value_name(enum fact_id id, unsigned v)
+{
+	return v < fact_table[id].nvalues ? fact_table[id].values[v] : "unknown";
+}
+
+/* facts_value_parse - see facts.h */
+unsigned facts_value_parse(enum fact_id id, const char *name)
+{
+	for (unsigned v = 1; v < fact_table[id].nvalues; v++)
+		if (strcasecmp(fact_table[id].values[v], name) == 0)
+			return v;
 	return 0;
 }
 
-const char *facts_mx_name(enum mx_result v) { return name_of(mx_names, MX_RESULT_COUNT, v); }
-const char *facts_spf_name(enum spf_result v) { return name_of(spf_names, SPFR_RESULT_COUNT, v); }
-const char *facts_dkim_name(enum dkim_result v) { return name_of(dkim_names, DKIMR_RESULT_COUNT, v); }
-enum mx_result facts_mx_parse(const char *n) { return value_of(mx_names, MX_RESULT_COUNT, n); }
-enum spf_result facts_spf_parse(const char *n) { return value_of(spf_names, SPFR_RESULT_COUNT, n); }
-enum dkim_result facts_dkim_parse(const char *n) { return value_of(dkim_names, DKIMR_RESULT_COUNT, n); }
+/* facts_set_count - see facts.h */
+unsigned facts_set_count(const struct facts *f, enum fact_id id)
+{
+	unsigned n;
+
+	if (!facts_is_set(id))
+		return 1;
+	memcpy(&n, field(f, id), sizeof n);   /* count is the first member of both set types */
+	return n;
+}
+
+/* sockaddr_text - presentation form of an IPv4 or IPv6 address, "" otherwise */
+static void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *raw = ss->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+			: ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+			: NULL;
+
+	if (!raw || !inet_ntop(ss->ss_family, raw, buf, (socklen_t)len))
+		buf[0] = '\0';
+}
+
+/* member_text - one member (or the value) of fact id as text */
+static void member_text(const struct facts *f, enum fact_id id, unsigned i, char *buf, size_t len)
+{
+	const struct fact_def *d = &fact_table[id];
+	const void *p = field(f, id);
+
+	switch (d->kind) {
+	case FACT_KIND_ENUM:
+		snprintf(buf, len, "%s", facts_value_name(id, facts_enum(f, id)));
+		break;
+	case FACT_KIND_BOOL:
+		snprintf(buf, len, "%s", *(const bool *)p ? "yes" : "no");
+		break;
+	/* a buffer is read no further than its size, NUL or not */
+	case FACT_KIND_ADDRESS:
+		snprintf(buf, len, "%.*s", (int)sizeof(((const struct fact_address *)p)->text),
+			 ((const struct fact_address *)p)->text);
+		break;
+	case FACT_KIND_MAILBOX:
+		snprintf(buf, len, "<%.*s>", (int)d->size, (const char *)p);
+		break;
+	case FACT_KIND_DOMAIN:
+	case FACT_KIND_TEXT:
+		snprintf(buf, len, "%.*s", (int)d->size, (const char *)p);
+		break;
+	case FACT_KIND_DOMAIN_SET:
+		snprintf(buf, len, "%.*s", FACT_NAME_MAX, ((const struct fact_domain_set *)p)->name[i]);
+		break;
+	case FACT_KIND_ADDRESS_SET:
+		sockaddr_text(&((const struct fact_address_set *)p)->addr[i], buf, len);
+		break;
+	}
+}
+
+/* facts_render - see facts.h */
+const char *facts_render(const struct facts *f, enum fact_id id, int member, char *buf, size_t len)
+{
+	unsigned n = facts_set_count(f, id);
+	size_t used = 0;
+
+	if (len == 0)
+		return NULL;
+	buf[0] = '\0';
+	if (!facts_known(f, id))
+		return NULL;
+	if (member >= 0) {
+		if ((unsigned)member < n)
+			member_text(f, id, (unsigned)member, buf, len);
+		return buf;
+	}
+	for (unsigned i = 0; i < n && used + 1 < len; i++) {
+		if (i > 0)
+			buf[used++] = ',';
+		member_text(f, id, i, buf + used, len - used);
+		used += strlen(buf + used);
+	}
+	buf[used < len ? used : len - 1] = '\0';
+	return buf;
+}
+
+_Static_assert(FACT_RENDER_MAX >= FACT_SET_ADDRS * INET6_ADDRSTRLEN + 1 &&
+	       FACT_RENDER_MAX >= FACT_ADDR_MAX + 2, "FACT_RENDER_MAX holds every fact");
+_Static_assert(sizeof(enum mx_result) == sizeof(int) && sizeof(enum spf_result) == sizeof(int) &&
+	       sizeof(enum dkim_result) == sizeof(int), "facts_enum reads enums as int");
+
+/* facts_skip - see facts.h */
+void facts_skip(struct facts *f, fact_mask mask)
+{
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const struct fact_def *d = &fact_table[i];
+		int skipped;
+
+		if (!(mask & ((fact_mask)1 << i)))
+			continue;
+		memset((char *)f + d->offset, 0, d->size);
+		if (d->kind == FACT_KIND_ENUM) {
+			skipped = (int)facts_value_parse((enum fact_id)i, "skipped");
+			memcpy((char *)f + d->offset, &skipped, sizeof skipped);
+		}
+		f->known |= (fact_mask)1 << i;
+	}
+}
+
+/* facts_stage - see facts.h */
+enum check_stage facts_stage(fact_mask mask)
+{
+	enum check_stage s = CHECK_STAGE_NONE;
+
+	for (unsigned i = 0; i < FACT_COUNT; i++)
+		if ((mask & ((fact_mask)1 << i)) && fact_table[i].stage > s)
+			s = fact_table[i].stage;
+	return s;
+}
+
+const char *facts_mx_name(enum mx_result v) { return facts_value_name(FID_mx, v); }
+const char *facts_spf_name(enum spf_result v) { return facts_value_name(FID_spf, v); }
+const char *facts_dkim_name(enum dkim_result v) { return facts_value_name(FID_dkim, v); }

@@ -1,105 +1,188 @@
 /*
- * facts.h - what mxguard knows about one message, as plain data.
+ * facts.h - what mxguard knows about one message, as plain data, and the
+ * table that describes every fact (policy/facts.def).
  *
  * A fact is either unknown (its stage has not arrived, or its check has
- * not finished) or has exactly one value. The rule engine reads facts;
- * the checks (mx, spf, dkim) and the milter glue write them. Nothing
- * here allocates: every string lives in a fixed buffer inside the
- * struct, so a struct facts is freed with the message that owns it.
+ * not finished: its bit in facts.known is clear) or has exactly one
+ * value. The rule engine reads facts; the checks and the orchestrator
+ * write them. Nothing here allocates: every value lives in a fixed
+ * buffer inside the struct, so a struct facts is freed with the message
+ * that owns it.
+ *
+ * struct facts has one field per row of facts.def, named as the fact;
+ * fact_table[] describes the same rows for code that works on any fact
+ * (rules, reply macros, the decision log, `mxguard check`).
  */
 #ifndef MXGUARD_FACTS_H
 #define MXGUARD_FACTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-/* Bits of facts.known; one per group of facts that arrive together. */
-enum fact_bit {
-	FACT_CLIENT   = 1u << 0,  /* client_ip, client_addr, trusted */
-	FACT_HELO     = 1u << 1,  /* helo */
-	FACT_SENDER   = 1u << 2,  /* sender, sender_domain, authenticated */
-	FACT_MX       = 1u << 3,  /* mx, mx_detail */
-	FACT_SPF      = 1u << 4,  /* spf, spf_detail */
-	FACT_HELO_SPF = 1u << 5,  /* helo_spf */
-	FACT_FROM     = 1u << 6,  /* from_domain (end of headers) */
-	FACT_DKIM     = 1u << 7,  /* dkim, dkim_aligned (end of message) */
-	FACT_RCPT     = 1u << 8,  /* rcpt, rcpt_domain (current recipient) */
-};
-#define FACT_ALL 0x1ffu
-
-/* Values start at 1 so that a zeroed struct facts says "unknown". */
-enum mx_result {
-	MX_UNKNOWN = 0,
-	MX_VALID, MX_IMPLICIT, MX_NULLMX, MX_NXDOMAIN, MX_NONE, MX_BOGUS,
-	MX_LITERAL, MX_INVALID, MX_TEMPERROR, MX_SKIPPED,
-	MX_RESULT_COUNT
+/* SMTP stages in order; a fact is known no earlier than its stage. */
+enum check_stage {
+	CHECK_STAGE_NONE = 0,
+	CHECK_STAGE_CONNECT,
+	CHECK_STAGE_HELO,
+	CHECK_STAGE_MAIL,
+	CHECK_STAGE_RCPT,
+	CHECK_STAGE_HEADERS,   /* end of headers */
+	CHECK_STAGE_EOM,       /* end of message */
 };
 
-enum spf_result {
-	SPFR_UNKNOWN = 0,
-	SPFR_PASS, SPFR_FAIL, SPFR_SOFTFAIL, SPFR_NEUTRAL, SPFR_NONE,
-	SPFR_TEMPERROR, SPFR_PERMERROR, SPFR_SKIPPED,
-	SPFR_RESULT_COUNT
-};
+/*
+ * The values of the enumerated facts, each list once: V(ID, "name").
+ * Value 0 is always "unknown" (a zeroed struct facts knows nothing).
+ */
+#define MX_VALUES(V) \
+	V(MX_VALID, "valid") V(MX_IMPLICIT, "implicit") V(MX_NULLMX, "nullmx") \
+	V(MX_NXDOMAIN, "nxdomain") V(MX_NONE, "none") V(MX_BOGUS, "bogus") \
+	V(MX_LITERAL, "literal") V(MX_INVALID, "invalid") V(MX_TEMPERROR, "temperror") \
+	V(MX_SKIPPED, "skipped")
+#define SPF_VALUES(V) \
+	V(SPFR_PASS, "pass") V(SPFR_FAIL, "fail") V(SPFR_SOFTFAIL, "softfail") \
+	V(SPFR_NEUTRAL, "neutral") V(SPFR_NONE, "none") V(SPFR_TEMPERROR, "temperror") \
+	V(SPFR_PERMERROR, "permerror") V(SPFR_SKIPPED, "skipped")
+#define DKIM_VALUES(V) \
+	V(DKIMR_PASS, "pass") V(DKIMR_FAIL, "fail") V(DKIMR_NONE, "none") \
+	V(DKIMR_TEMPERROR, "temperror") V(DKIMR_PERMERROR, "permerror") V(DKIMR_SKIPPED, "skipped")
 
-enum dkim_result {
-	DKIMR_UNKNOWN = 0,
-	DKIMR_PASS, DKIMR_FAIL, DKIMR_NONE, DKIMR_TEMPERROR, DKIMR_PERMERROR,
-	DKIMR_SKIPPED,
-	DKIMR_RESULT_COUNT
-};
+#define FACT_VALUE_ID(id, name) id,
+enum mx_result { MX_UNKNOWN = 0, MX_VALUES(FACT_VALUE_ID) MX_RESULT_COUNT };
+enum spf_result { SPFR_UNKNOWN = 0, SPF_VALUES(FACT_VALUE_ID) SPFR_RESULT_COUNT };
+enum dkim_result { DKIMR_UNKNOWN = 0, DKIM_VALUES(FACT_VALUE_ID) DKIMR_RESULT_COUNT };
 
 #define FACT_NAME_MAX   256   /* a domain in presentation form, NUL included */
 #define FACT_ADDR_MAX   520   /* a reverse-path: 256 octets per RFC 5321, with room to see overlong ones */
 #define FACT_DETAIL_MAX 256   /* human "why", e.g. "mx1.example.org resolves only to 10.0.0.1" */
+#define FACT_SET_NAMES  16    /* members of a set of names (more are not kept; see the check) */
+#define FACT_SET_ADDRS  32    /* members of a set of addresses */
 
-struct facts {
-	unsigned known;                       /* enum fact_bit set */
-
-	/* FACT_CLIENT */
-	char client_ip[64];                   /* presentation form, "" when unknown (e.g. unix socket) */
-	struct sockaddr_storage client_addr;  /* ss_family AF_UNSPEC when not IP */
-	bool trusted;                         /* client_addr in trusted_networks */
-
-	/* FACT_HELO */
-	char helo[FACT_NAME_MAX];
-
-	/* FACT_SENDER */
-	char sender[FACT_ADDR_MAX];           /* as given, without <>; "" for the null sender */
-	char sender_domain[FACT_NAME_MAX];    /* A-label form, lower case, no trailing dot; "" if none */
-	bool authenticated;                   /* {auth_authen} was set */
-
-	/* FACT_MX */
-	enum mx_result mx;
-	char mx_detail[FACT_DETAIL_MAX];
-
-	/* FACT_SPF / FACT_HELO_SPF */
-	enum spf_result spf;
-	enum spf_result helo_spf;
-	char spf_detail[FACT_DETAIL_MAX];
-
-	/* FACT_FROM */
-	char from_domain[FACT_NAME_MAX];
-
-	/* FACT_DKIM */
-	enum dkim_result dkim;
-	bool dkim_aligned;
-	char dkim_detail[FACT_DETAIL_MAX];    /* per signature "d/s result (why)", "; "-separated; "" when unsigned */
-
-	/* FACT_RCPT */
-	char rcpt[FACT_ADDR_MAX];
-	char rcpt_domain[FACT_NAME_MAX];
+/* The C types of the kinds (struct facts fields). */
+typedef char fact_domain_t[FACT_NAME_MAX];   /* A-label form, lower case, no trailing dot; "" if none */
+typedef char fact_mailbox_t[FACT_ADDR_MAX];  /* as given, without <>; "" for the null sender */
+typedef char fact_text_t[FACT_DETAIL_MAX];
+struct fact_address {
+	struct sockaddr_storage sa;  /* ss_family AF_UNSPEC when there is none (unix socket) */
+	char text[64];               /* presentation form, "" when none */
+};
+struct fact_domain_set {
+	unsigned count;
+	fact_domain_t name[FACT_SET_NAMES];
+};
+struct fact_address_set {
+	unsigned count;
+	struct sockaddr_storage addr[FACT_SET_ADDRS];
 };
 
-/* facts_mx_name - "valid", "nullmx", ...; "unknown" for MX_UNKNOWN. Never NULL. */
+/* Fact ids: FID_mx, ...; FACT_COUNT of them, in table order. */
+enum fact_id {
+#define FACT(name, ctype, kind, stage, values, flags, about) FID_##name,
+#include "policy/facts.def"
+#undef FACT
+	FACT_COUNT
+};
+
+/* A set of facts, one bit per fact id (facts.known, what rules need, what a check writes). */
+typedef uint64_t fact_mask;
+#define FBIT(name) ((fact_mask)1 << FID_##name)
+#define FACT_MASK_ALL (((fact_mask)1 << FACT_COUNT) - 1)
+_Static_assert(FACT_COUNT <= 64, "fact_mask holds one bit per fact");
+
+/* The facts the orchestrator fills from what the MTA says (not from a check). */
+#define FACT_CLIENT (FBIT(client_ip) | FBIT(trusted))
+#define FACT_HELO   FBIT(helo)
+#define FACT_SENDER (FBIT(sender) | FBIT(sender_domain) | FBIT(authenticated))
+#define FACT_RCPT   (FBIT(rcpt) | FBIT(rcpt_domain))
+#define FACT_FROM   FBIT(from_domain)
+
+struct facts {
+	fact_mask known;   /* FBIT(x) set: x has its value */
+#define FACT(name, ctype, kind, stage, values, flags, about) ctype name;
+#include "policy/facts.def"
+#undef FACT
+};
+
+/* How a fact is tested by rules and printed. */
+enum fact_kind {
+	FACT_KIND_ENUM,          /* one of its values; rules: = != in */
+	FACT_KIND_BOOL,          /* yes/no; rules: = != or bare */
+	FACT_KIND_ADDRESS,       /* an IP address; rules: CIDR lists */
+	FACT_KIND_DOMAIN,        /* a domain; rules: name, *.suffix, file: lists */
+	FACT_KIND_MAILBOX,       /* a mail address; rules: exact addresses, <> */
+	FACT_KIND_TEXT,          /* words for people; rules cannot test it */
+	FACT_KIND_DOMAIN_SET,    /* set of domains; rules: in / not in, any member matches */
+	FACT_KIND_ADDRESS_SET,   /* set of addresses; likewise */
+};
+
+#define FACT_PER_RCPT 1u     /* about the current recipient (see facts.def) */
+
+struct fact_def {
+	const char *name;
+	enum fact_kind kind;
+	enum check_stage stage;
+	const char *const *values;   /* FACT_KIND_ENUM: values[0] = "unknown" .. values[nvalues-1] */
+	unsigned nvalues;
+	size_t offset, size;         /* the field in struct facts */
+	unsigned flags;
+	const char *about;
+};
+
+extern const struct fact_def fact_table[FACT_COUNT];
+
+/* facts_find - the id of the fact called name; FACT_COUNT when there is none. */
+enum fact_id facts_find(const char *name);
+
+/* facts_kind_name - "enumeration", "yes/no", "address", ... for messages. */
+const char *facts_kind_name(enum fact_kind);
+
+/* facts_is_set - does the fact hold a set of values? */
+bool facts_is_set(enum fact_id);
+
+/* facts_known - is fact id known in f? */
+bool facts_known(const struct facts *f, enum fact_id id);
+
+/* facts_enum - the value of an enumerated fact (0 = unknown). */
+unsigned facts_enum(const struct facts *f, enum fact_id id);
+
+/* facts_value_name - name of value v of enumerated fact id; "unknown" when out of range. */
+const char *facts_value_name(enum fact_id id, unsigned v);
+
+/* facts_value_parse - value of enumerated fact id called name (case-insensitive); 0 when none. */
+unsigned facts_value_parse(enum fact_id id, const char *name);
+
+/* facts_set_count - members of a set fact (1 for any other fact). */
+unsigned facts_set_count(const struct facts *f, enum fact_id id);
+
+/*
+ * facts_render - fact id of f as text into buf (always NUL-terminated):
+ * an enumerated fact by its value name, yes/no, an address in
+ * presentation form, a mailbox as "<a@b>" ("<>" for the null sender),
+ * a domain or text as it is, a set's members joined by ",". Member
+ * `member` only, when member >= 0 (sets; for other facts 0 is the
+ * value). Returns buf, or NULL (buf "") when the fact is unknown.
+ */
+const char *facts_render(const struct facts *f, enum fact_id id, int member, char *buf, size_t len);
+
+/* The longest text facts_render makes for any fact, NUL included. */
+#define FACT_RENDER_MAX (FACT_SET_NAMES * FACT_NAME_MAX + 1)
+
+/*
+ * facts_skip - the facts in mask become known as "skipped" (enumerated
+ * facts with such a value) or empty (every other kind): a trusted
+ * client's checks do not run.
+ */
+void facts_skip(struct facts *f, fact_mask mask);
+
+/* facts_stage - the latest earliest-stage of the facts in mask (CHECK_STAGE_NONE for none). */
+enum check_stage facts_stage(fact_mask mask);
+
+/* Shorthands for the enumerated facts (value names; parse gives 0 for none). */
 const char *facts_mx_name(enum mx_result);
 const char *facts_spf_name(enum spf_result);
 const char *facts_dkim_name(enum dkim_result);
-
-/* facts_mx_parse - name to value; returns MX_UNKNOWN when the name is not a value. */
-enum mx_result facts_mx_parse(const char *name);
-enum spf_result facts_spf_parse(const char *name);
-enum dkim_result facts_dkim_parse(const char *name);
 
 #endif

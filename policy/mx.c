@@ -336,7 +336,7 @@ void mx_check_facts(const struct mx_check *c, struct facts *f)
 		return;
 	f->mx = c->result;
 	memcpy(f->mx_detail, c->detail, sizeof(f->mx_detail));
-	f->known |= FACT_MX;
+	f->known |= FBIT(mx) | FBIT(mx_detail);
 }
 
 /* mx_check_abandon - detach lookups in flight so the check can be freed */

@@ -103,7 +103,7 @@ void mx_check_for_sender(struct mx_check *c, struct resolver *res,
 /* mx_check_done - has the check decided? (a resolver_done_fn: arg is the struct mx_check) */
 bool mx_check_done(void *arg);
 
-/* mx_check_facts - copy result and detail into facts and mark FACT_MX known; no-op until done. */
+/* mx_check_facts - copy result and detail into facts and mark them known; no-op until done. */
 void mx_check_facts(const struct mx_check *c, struct facts *f);
 
 /* mx_check_abandon - detach lookups in flight; the check stays readable and may then be freed. */

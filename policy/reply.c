@@ -14,136 +14,72 @@
 #define DEFAULT_TEMPFAIL   "temporarily deferred by policy (%{rule}), try again later"
 #define DEFAULT_QUARANTINE "quarantined by policy (%{rule})"
 
-/* A macro's value: a pointer and the size of the buffer it lives in (facts are fixed buffers). */
-struct mval {
-	const char *s;
-	size_t max;
-};
-
-typedef struct mval macro_fn(const struct verdict *, const struct facts *);
-
-/* known - is this fact group known? */
-static bool known(const struct facts *f, unsigned bit)
-{
-	return (f->known & bit) != 0;
-}
-
-/* mv - a value, or "" when its fact is not known */
-static struct mval mv(const struct facts *f, unsigned bit, const char *s, size_t max)
-{
-	struct mval r = { "", 1 };
-
-	if (known(f, bit)) {
-		r.s = s;
-		r.max = max;
-	}
-	return r;
-}
-
-/* mlit - a constant string value */
-static struct mval mlit(const char *s)
-{
-	struct mval r = { s, strlen(s) + 1 };
-	return r;
-}
-
-/* m_domain - %{domain}; for the null sender the HELO name, which SPF checks then (RFC 7208 2.4) */
-static struct mval m_domain(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	if (known(f, FACT_SENDER) && f->sender[0] == '\0' && known(f, FACT_HELO))
-		return mv(f, FACT_HELO, f->helo, sizeof(f->helo));
-	return mv(f, FACT_SENDER, f->sender_domain, sizeof(f->sender_domain));
-}
-
-/* m_sender - %{sender}; "<>" for the null sender */
-static struct mval m_sender(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	if (known(f, FACT_SENDER) && f->sender[0] == '\0')
-		return mlit("<>");
-	return mv(f, FACT_SENDER, f->sender, sizeof(f->sender));
-}
-
-/* m_client_ip - %{client_ip} */
-static struct mval m_client_ip(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mv(f, FACT_CLIENT, f->client_ip, sizeof(f->client_ip));
-}
-
-/* m_helo - %{helo} */
-static struct mval m_helo(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mv(f, FACT_HELO, f->helo, sizeof(f->helo));
-}
-
-/* m_mx - %{mx} */
-static struct mval m_mx(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mlit(known(f, FACT_MX) ? facts_mx_name(f->mx) : "unknown");
-}
-
-/* m_spf - %{spf} */
-static struct mval m_spf(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mlit(known(f, FACT_SPF) ? facts_spf_name(f->spf) : "unknown");
-}
-
-/* m_dkim - %{dkim} */
-static struct mval m_dkim(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mlit(known(f, FACT_DKIM) ? facts_dkim_name(f->dkim) : "unknown");
-}
-
-/* m_rule - %{rule} */
-static struct mval m_rule(const struct verdict *v, const struct facts *f)
-{
-	(void)f;
-	return mlit(v->rule_name ? v->rule_name : "");
-}
-
-/* m_from_domain - %{from_domain} */
-static struct mval m_from_domain(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mv(f, FACT_FROM, f->from_domain, sizeof(f->from_domain));
-}
-
-/* m_mx_detail - %{mx_detail} */
-static struct mval m_mx_detail(const struct verdict *v, const struct facts *f)
-{
-	(void)v;
-	return mv(f, FACT_MX, f->mx_detail, sizeof(f->mx_detail));
-}
-
-static const struct {
-	const char *name;
-	macro_fn *fn;
-} macros[] = {
-	{ "domain", m_domain }, { "sender", m_sender }, { "client_ip", m_client_ip },
-	{ "helo", m_helo }, { "mx", m_mx }, { "spf", m_spf }, { "dkim", m_dkim },
-	{ "rule", m_rule }, { "from_domain", m_from_domain }, { "mx_detail", m_mx_detail },
-};
-#define NMACROS (sizeof(macros) / sizeof(macros[0]))
+/* The macros that are not facts; every fact is a macro too (%{mx}, %{mx_detail}, ...). */
+static const char *const extra_macros[] = { "domain", "rule" };
+#define NEXTRA (sizeof(extra_macros) / sizeof(extra_macros[0]))
 
 /* reply_macro_names - see reply.h */
-const char *reply_macro_names(void)
+const char *reply_macro_names(char *buf, size_t len)
 {
-	return "domain, sender, client_ip, helo, mx, spf, dkim, rule, from_domain, mx_detail";
+	size_t n = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < NEXTRA && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", extra_macros[i]);
+	for (unsigned i = 0; i < FACT_COUNT && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, ", %s", fact_table[i].name);
+	return buf;
 }
 
-/* macro_find - index of the macro named by name[0..len), or -1 */
+/* A macro: one of extra_macros (index) or a fact (NEXTRA + fact id); -1 when unknown. */
 static int macro_find(const char *name, size_t len)
 {
-	for (size_t i = 0; i < NMACROS; i++)
-		if (strlen(macros[i].name) == len && memcmp(macros[i].name, name, len) == 0)
+	char want[64];
+
+	if (len >= sizeof(want))
+		return -1;
+	memcpy(want, name, len);
+	want[len] = '\0';
+	for (size_t i = 0; i < NEXTRA; i++)
+		if (strcmp(extra_macros[i], want) == 0)
 			return (int)i;
+	if (facts_find(want) != FACT_COUNT)
+		return (int)(NEXTRA + facts_find(want));
 	return -1;
+}
+
+/* fact_macro - a fact's text for a reply: unknown results read "unknown", other unknowns ""; mailboxes bare, <> for none */
+static const char *fact_macro(const struct facts *f, enum fact_id id, char *buf, size_t len)
+{
+	enum fact_kind k = fact_table[id].kind;
+
+	if (!facts_known(f, id))
+		return k == FACT_KIND_ENUM || k == FACT_KIND_BOOL ? "unknown" : "";
+	if (k == FACT_KIND_MAILBOX) {
+		const char *p = (const char *)f + fact_table[id].offset;
+
+		if (!p[0])
+			return "<>";
+		snprintf(buf, len, "%.*s", (int)fact_table[id].size, p);
+		return buf;
+	}
+	return facts_render(f, id, -1, buf, len);
+}
+
+/* macro_value - the text of macro m */
+static const char *macro_value(int m, const struct verdict *v, const struct facts *f, char *buf, size_t len)
+{
+	if (m == 0) {
+		/* %{domain}: for the null sender the HELO name, which SPF checks then (RFC 7208 2.4) */
+		if (facts_known(f, FID_sender) && f->sender[0] == '\0')
+			return fact_macro(f, FID_helo, buf, len);
+		return fact_macro(f, FID_sender_domain, buf, len);
+	}
+	if (m == 1)
+		return v->rule_name ? v->rule_name : "";
+	return fact_macro(f, (enum fact_id)(m - (int)NEXTRA), buf, len);
 }
 
 /* An output buffer that cuts at REPLY_TEXT_MAX and remembers that it did. */
@@ -177,9 +113,10 @@ static void expand(const char *tmpl, const struct verdict *v, const struct facts
 		}
 		if (p[0] == '%' && p[1] == '{' && (close = strchr(p + 2, '}')) != NULL &&
 		    (m = macro_find(p + 2, (size_t)(close - (p + 2)))) >= 0) {
-			struct mval val = macros[m].fn(v, f);
-			for (size_t i = 0; i < val.max && val.s[i]; i++)
-				out_byte(o, (unsigned char)val.s[i]);
+			char buf[FACT_RENDER_MAX];
+			const char *val = macro_value(m, v, f, buf, sizeof buf);
+			for (size_t i = 0; val[i] && !o->cut; i++)
+				out_byte(o, (unsigned char)val[i]);
 			p = close;
 			continue;
 		}
@@ -248,17 +185,12 @@ const char *reply_escape(const char *text, char *buf, size_t buflen)
 	return buf;
 }
 
-/* reply_format - see reply.h */
-void reply_format(const struct verdict *v, const struct facts *f, struct reply *out)
+/* reply_codes - the verdict's reply code and enhanced code, of the action's class */
+static void reply_codes(const struct verdict *v, struct reply *out)
 {
 	const struct reply_template *t = v->reply;
 	char cls;
 
-	memset(out, 0, sizeof(*out));
-	reply_log_text(v, f, out->text, sizeof(out->text));
-	reply_escape(out->text, out->smtp_text, sizeof(out->smtp_text));
-	if (v->action != ACTION_REJECT && v->action != ACTION_TEMPFAIL)
-		return;
 	cls = v->action == ACTION_REJECT ? '5' : '4';
 	if (t && t->code[0] == cls)
 		snprintf(out->code, sizeof(out->code), "%s", t->code);
@@ -269,6 +201,18 @@ void reply_format(const struct verdict *v, const struct facts *f, struct reply *
 		snprintf(out->xcode, sizeof(out->xcode), "%s", t->xcode);
 	else
 		snprintf(out->xcode, sizeof(out->xcode), "%c.7.1", cls);
+}
+
+/* reply_format - see reply.h */
+void reply_format(const struct verdict *v, const struct facts *f, struct reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	reply_log_text(v, f, out->text, sizeof(out->text));
+	reply_escape(out->text, out->smtp_text, sizeof(out->smtp_text));
+	if (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL)
+		reply_codes(v, out);
+	snprintf(out->line, sizeof(out->line), "%s%s%s%s%s", out->code, out->code[0] ? " " : "",
+		 out->xcode, out->xcode[0] ? " " : "", out->text);
 }
 
 /* check_code - "4xx"/"5xx" of the action's class */
@@ -344,23 +288,17 @@ static int check_text(const char *text, char *err, size_t errlen)
 				return -1;
 			}
 			if (macro_find(p + 2, (size_t)(close - (p + 2))) < 0) {
+				char names[FACT_COUNT * 24 + 32];
+
 				snprintf(err, errlen, "unknown macro %%{%.*s} in reply text (known: %s)",
 					 (int)(close - (p + 2)) > 40 ? 40 : (int)(close - (p + 2)), p + 2,
-					 reply_macro_names());
+					 reply_macro_names(names, sizeof names));
 				return -1;
 			}
 			p = close;
 		}
 	}
 	return 0;
-}
-
-/* reply_line - see reply.h */
-const char *reply_line(const struct reply *r, char *buf, size_t buflen)
-{
-	snprintf(buf, buflen, "%s%s%s%s%s", r->code, r->code[0] ? " " : "", r->xcode,
-		 r->xcode[0] ? " " : "", r->text);
-	return buf;
 }
 
 /* reply_check_template - see reply.h */

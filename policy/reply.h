@@ -12,10 +12,12 @@
  *     accept, discard: no code, no text.
  * A code without an enhanced code gets X.7.1 of the same class.
  *
- * Macros: %{domain} (sender domain), %{sender}, %{client_ip}, %{helo},
- * %{mx}, %{spf}, %{dkim}, %{rule}, %{from_domain}, %{mx_detail}; "%%" is
- * a literal "%". A fact not known yet expands to "unknown" for the
- * result facts and to "" for the name facts; the null sender is "<>".
+ * Macros: every fact of policy/facts.def by its name (%{sender},
+ * %{mx}, %{mx_detail}, ...), plus %{domain} (the sender domain, or the
+ * HELO name for the null sender) and %{rule}; "%%" is a literal "%". A
+ * fact not known yet expands to "unknown" for results and yes/no facts
+ * and to "" for the others; %{sender} is the bare address, "<>" for the
+ * null sender; a set's members are joined by ",".
  *
  * Sanitising: what a client sent (helo, sender, ...) is hostile. Every
  * byte outside printable ASCII becomes '?', so no CR/LF can end the SMTP
@@ -38,6 +40,7 @@ struct reply {
 	char xcode[16];                          /* "5.7.27"; "" likewise */
 	char text[REPLY_TEXT_MAX + 1];           /* final text, NOT escaped: for the log and the quarantine reason */
 	char smtp_text[2 * REPLY_TEXT_MAX + 1];  /* the same with every '%' doubled: for libmilter's setreply */
+	char line[REPLY_TEXT_MAX + 32];          /* "550 5.7.27 text" (the parts that are not empty): for logs and `check` */
 };
 
 /*
@@ -71,13 +74,7 @@ const char *reply_escape(const char *text, char *buf, size_t buflen);
 int reply_check_template(enum action a, const char *code, const char *xcode,
 			 const char *text, char *err, size_t errlen);
 
-/*
- * reply_line - "550 5.7.27 text" (the parts that are not empty, one space
- * apart) into buf, for log lines and `mxguard check`; returns buf.
- */
-const char *reply_line(const struct reply *r, char *buf, size_t buflen);
-
-/* reply_macro_names - "domain, sender, ..." for help messages. */
-const char *reply_macro_names(void);
+/* reply_macro_names - "domain, rule, client_ip, ..." into buf, for help messages; returns buf. */
+const char *reply_macro_names(char *buf, size_t len);
 
 #endif

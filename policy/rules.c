@@ -32,6 +32,18 @@ const char *action_name(enum action a)
 	return "none";
 }
 
+/* verdict_delivers - see rules.h */
+bool verdict_delivers(const struct verdict *v)
+{
+	return v->dry_run || v->action == ACTION_ACCEPT || v->action == ACTION_QUARANTINE;
+}
+
+/* verdict_refuses - see rules.h */
+bool verdict_refuses(const struct verdict *v)
+{
+	return !v->dry_run && (v->action == ACTION_REJECT || v->action == ACTION_TEMPFAIL);
+}
+
 /* tv_of - bool to truth value */
 static enum tv tv_of(bool b)
 {
@@ -46,31 +58,46 @@ static enum tv test_enum(unsigned set, unsigned value)
 	return tv_of(set & (1u << value));
 }
 
-/* eval_test - one "field matches values" leaf */
+/* test_member - does member i of fact id (its value, for a scalar) match the test? */
+static bool test_member(const struct cond *c, const struct facts *f, unsigned i)
+{
+	const struct fact_def *d = &fact_table[c->fact];
+	const char *p = (const char *)f + d->offset;
+
+	switch (d->kind) {
+	case FACT_KIND_BOOL:
+		return c->values & (*(const bool *)p ? 2u : 1u);
+	case FACT_KIND_ADDRESS:
+		return netlist_contains(c->nets, (const struct sockaddr *)&((const struct fact_address *)p)->sa);
+	case FACT_KIND_ADDRESS_SET:
+		return netlist_contains(c->nets,
+					(const struct sockaddr *)&((const struct fact_address_set *)p)->addr[i]);
+	case FACT_KIND_DOMAIN:
+	case FACT_KIND_MAILBOX:
+		return namelist_match(c->names, p);
+	case FACT_KIND_DOMAIN_SET:
+		return namelist_match(c->names, ((const struct fact_domain_set *)p)->name[i]);
+	case FACT_KIND_ENUM:
+	case FACT_KIND_TEXT:
+		break;
+	}
+	return false;
+}
+
+/* eval_test - one "fact matches" leaf; a set matches when any member does */
 static enum tv eval_test(const struct cond *c, const struct facts *f)
 {
-	const struct rules_field_info *fi = &rules_fields[c->field];
+	unsigned n;
 
-	if (!(f->known & fi->fact_bit))
+	if (!facts_known(f, c->fact))
 		return TV_UNKNOWN;
-	switch (c->field) {
-	case RF_MX:            return test_enum(c->values, f->mx);
-	case RF_SPF:           return test_enum(c->values, f->spf);
-	case RF_HELO_SPF:      return test_enum(c->values, f->helo_spf);
-	case RF_DKIM:          return test_enum(c->values, f->dkim);
-	case RF_DKIM_ALIGNED:  return tv_of(c->values & (f->dkim_aligned ? 2u : 1u));
-	case RF_TRUSTED:       return tv_of(c->values & (f->trusted ? 2u : 1u));
-	case RF_AUTHENTICATED: return tv_of(c->values & (f->authenticated ? 2u : 1u));
-	case RF_CLIENT_IP:
-		return tv_of(netlist_contains(c->nets, (const struct sockaddr *)&f->client_addr));
-	case RF_SENDER:        return tv_of(namelist_match(c->names, f->sender));
-	case RF_SENDER_DOMAIN: return tv_of(namelist_match(c->names, f->sender_domain));
-	case RF_FROM_DOMAIN:   return tv_of(namelist_match(c->names, f->from_domain));
-	case RF_HELO:          return tv_of(namelist_match(c->names, f->helo));
-	case RF_RCPT_DOMAIN:   return tv_of(namelist_match(c->names, f->rcpt_domain));
-	case RF_COUNT:         break;
-	}
-	return TV_UNKNOWN;
+	if (fact_table[c->fact].kind == FACT_KIND_ENUM)
+		return test_enum(c->values, facts_enum(f, c->fact));
+	n = facts_set_count(f, c->fact);
+	for (unsigned i = 0; i < n; i++)
+		if (test_member(c, f, i))
+			return TV_TRUE;
+	return TV_FALSE;
 }
 
 /* eval_cond - Kleene evaluation of a condition tree */
@@ -138,13 +165,13 @@ bool rules_eval(const struct ruleset *rs, const struct facts *f, struct verdict 
 }
 
 /* cond_needed - fact bits whose arrival could change an UNKNOWN (sub)condition */
-static unsigned cond_needed(const struct cond *c, const struct facts *f)
+static fact_mask cond_needed(const struct cond *c, const struct facts *f)
 {
 	if (eval_cond(c, f) != TV_UNKNOWN)
 		return 0;
 	switch (c->op) {
 	case COND_TEST:
-		return rules_fields[c->field].fact_bit & ~f->known;
+		return ((fact_mask)1 << c->fact) & ~f->known;
 	case COND_NOT:
 		return cond_needed(c->left, f);
 	case COND_AND:
@@ -155,9 +182,9 @@ static unsigned cond_needed(const struct cond *c, const struct facts *f)
 }
 
 /* rules_needed_facts - see rules.h */
-unsigned rules_needed_facts(const struct ruleset *rs, const struct facts *f)
+fact_mask rules_needed_facts(const struct ruleset *rs, const struct facts *f)
 {
-	unsigned need = 0;
+	fact_mask need = 0;
 
 	if (!rs)
 		return 0;

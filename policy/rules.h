@@ -56,6 +56,12 @@ struct verdict {
  * logs what would have happened and accepts.
  */
 
+/* verdict_delivers - the message goes on to delivery: accept, quarantine, or any dry run. */
+bool verdict_delivers(const struct verdict *);
+
+/* verdict_refuses - the SMTP command is refused now: reject or tempfail, not a dry run. */
+bool verdict_refuses(const struct verdict *);
+
 /*
  * rules_eval - evaluate the ruleset against what is known. Returns true
  * and fills v when a rule (or the default) decides; false when a rule
@@ -64,11 +70,11 @@ struct verdict {
 bool rules_eval(const struct ruleset *, const struct facts *, struct verdict *v);
 
 /*
- * rules_needed_facts - the FACT_* bits still unknown that some rule which
+ * rules_needed_facts - the facts (FBIT) still unknown that some rule which
  * could still decide refers to (rules before the first true one that are
- * not already false). A check whose fact bit is not in here need not run.
+ * not already false). A check that writes none of them need not run.
  */
-unsigned rules_needed_facts(const struct ruleset *, const struct facts *);
+fact_mask rules_needed_facts(const struct ruleset *, const struct facts *);
 
 /* rules_free - frees the ruleset and everything it owns. NULL is fine. */
 void rules_free(struct ruleset *);

@@ -1,5 +1,5 @@
 /*
- * rules_ast.c - the condition field table and building/freeing of rulesets.
+ * rules_ast.c - building and freeing rulesets.
  * The ruleset owns everything reachable from it; see rules_ast.h.
  */
 #include <stdlib.h>
@@ -8,32 +8,6 @@
 #include "policy/netlist.h"
 #include "policy/rules_ast.h"
 #include "policy/rules_namelist.h"
-
-/* One line per field: config name, the fact bit that makes it known, value kind. */
-const struct rules_field_info rules_fields[RF_COUNT] = {
-	[RF_MX]            = { "mx",            FACT_MX,       RV_MX },
-	[RF_SPF]           = { "spf",           FACT_SPF,      RV_SPF },
-	[RF_HELO_SPF]      = { "helo_spf",      FACT_HELO_SPF, RV_SPF },
-	[RF_DKIM]          = { "dkim",          FACT_DKIM,     RV_DKIM },
-	[RF_DKIM_ALIGNED]  = { "dkim_aligned",  FACT_DKIM,     RV_BOOL },
-	[RF_TRUSTED]       = { "trusted",       FACT_CLIENT,   RV_BOOL },
-	[RF_AUTHENTICATED] = { "authenticated", FACT_SENDER,   RV_BOOL },
-	[RF_CLIENT_IP]     = { "client_ip",     FACT_CLIENT,   RV_NET },
-	[RF_SENDER]        = { "sender",        FACT_SENDER,   RV_ADDRESS },
-	[RF_SENDER_DOMAIN] = { "sender_domain", FACT_SENDER,   RV_DOMAIN },
-	[RF_FROM_DOMAIN]   = { "from_domain",   FACT_FROM,     RV_DOMAIN },
-	[RF_HELO]          = { "helo",          FACT_HELO,     RV_DOMAIN },
-	[RF_RCPT_DOMAIN]   = { "rcpt_domain",   FACT_RCPT,     RV_DOMAIN },
-};
-
-/* rules_field_find - see rules_ast.h */
-enum rules_field rules_field_find(const char *name)
-{
-	for (unsigned i = 0; i < RF_COUNT; i++)
-		if (strcmp(rules_fields[i].name, name) == 0)
-			return (enum rules_field)i;
-	return RF_COUNT;
-}
 
 /* cond_new - see rules_ast.h */
 struct cond *cond_new(enum cond_op op)

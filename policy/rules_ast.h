@@ -8,9 +8,10 @@
  * children and its lists (netlist, namelist). rules_free() (rules.c)
  * frees all of it.
  *
- * Each condition field is declared once in rules_fields[] (rules_ast.c)
- * with the name the config file uses, the FACT_* bit that says whether
- * its value is known yet, and the kind of value it compares against.
+ * A test names a fact (policy/facts.def); the fact's kind says how it
+ * matches: enumerated and yes/no facts by a set of values, addresses by
+ * a netlist, domains and mailboxes by a namelist, sets when any member
+ * matches.
  */
 #ifndef MXGUARD_RULES_AST_H
 #define MXGUARD_RULES_AST_H
@@ -23,35 +24,6 @@
 struct netlist;
 struct namelist;
 
-/* The kind of value a field holds, which decides how a test matches. */
-enum rules_vtype {
-	RV_MX,        /* enum mx_result: set of values */
-	RV_SPF,       /* enum spf_result */
-	RV_DKIM,      /* enum dkim_result */
-	RV_BOOL,      /* yes / no */
-	RV_NET,       /* client address in a netlist */
-	RV_DOMAIN,    /* domain name against a namelist (exact or *.suffix) */
-	RV_ADDRESS,   /* mail address against a namelist (exact only) */
-};
-
-enum rules_field {
-	RF_MX, RF_SPF, RF_HELO_SPF, RF_DKIM, RF_DKIM_ALIGNED,
-	RF_TRUSTED, RF_AUTHENTICATED, RF_CLIENT_IP,
-	RF_SENDER, RF_SENDER_DOMAIN, RF_FROM_DOMAIN, RF_HELO, RF_RCPT_DOMAIN,
-	RF_COUNT
-};
-
-struct rules_field_info {
-	const char *name;          /* as written in the config: "mx", "sender_domain" */
-	unsigned fact_bit;         /* FACT_* that must be in facts.known */
-	enum rules_vtype vtype;
-};
-
-extern const struct rules_field_info rules_fields[RF_COUNT];
-
-/* rules_field_find - field by config name; RF_COUNT when there is none. */
-enum rules_field rules_field_find(const char *name);
-
 enum cond_op { COND_TEST, COND_NOT, COND_AND, COND_OR };
 
 struct cond {
@@ -60,10 +32,10 @@ struct cond {
 	struct cond *right;        /* AND, OR */
 
 	/* COND_TEST: "field matches one of these" */
-	enum rules_field field;
-	unsigned values;           /* RV_MX/SPF/DKIM: bit (1u << value); RV_BOOL: bit 1 = yes, bit 0 = no */
-	struct netlist *nets;      /* RV_NET */
-	struct namelist *names;    /* RV_DOMAIN, RV_ADDRESS */
+	enum fact_id fact;
+	unsigned values;           /* enum: bit (1u << value); yes/no: bit 1 = yes, bit 0 = no */
+	struct netlist *nets;      /* address, set of addresses */
+	struct namelist *names;    /* domain, mailbox, set of domains */
 };
 
 struct rule {

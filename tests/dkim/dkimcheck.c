@@ -150,7 +150,7 @@ static void print_results(const struct dkimv *v, const struct facts *f, long lon
 {
 	size_t n;
 	const struct dkimv_sig *s = dkimv_results(v, &n);
-	struct authres_input in = { authserv, f, s, n };
+	struct authres_hdr *hdr = authres_begin(authserv);
 	char *ar = NULL;
 
 	printf("dkim=%s aligned=%s eom_wait_ms=%lld\n", facts_dkim_name(f->dkim),
@@ -159,7 +159,9 @@ static void print_results(const struct dkimv *v, const struct facts *f, long lon
 		printf("sig %zu result=%s d=%s s=%s a=%s b=%s bits=%u aligned=%s reason=%s\n", i + 1,
 		       facts_dkim_name(s[i].result), s[i].domain, s[i].selector, s[i].algorithm, s[i].b,
 		       s[i].key_bits, s[i].aligned ? "yes" : "no", s[i].reason);
-	if (authres_build(&in, &ar) == 0) {
+	if (hdr)
+		authres_dkim(hdr, f, s, n);
+	if (authres_finish(hdr, &ar) == 0) {
 		char *d = ar;
 
 		/* unfold: each "\n\t" becomes one space */

@@ -51,7 +51,7 @@ static size_t read_facts(struct fuzz_in *in, struct facts *f, struct dkimv_sig *
 	size_t n;
 
 	memset(f, 0, sizeof(*f));
-	f->known = fuzz_byte(in) | (fuzz_byte(in) << 8);
+	f->known = (fact_mask)fuzz_byte(in) | (fact_mask)fuzz_byte(in) << 8 | (fact_mask)fuzz_byte(in) << 16;
 	f->mx = (enum mx_result)(fuzz_byte(in) % MX_RESULT_COUNT);
 	f->spf = (enum spf_result)(fuzz_byte(in) % SPFR_RESULT_COUNT);
 	f->helo_spf = (enum spf_result)(fuzz_byte(in) % SPFR_RESULT_COUNT);
@@ -59,7 +59,7 @@ static size_t read_facts(struct fuzz_in *in, struct facts *f, struct dkimv_sig *
 	f->dkim_aligned = fuzz_byte(in) & 1;
 	n = fuzz_byte(in) % (MAX_SIGS + 1);
 	fuzz_str(in, id, idlen);
-	fuzz_str(in, f->client_ip, sizeof(f->client_ip));
+	fuzz_str(in, f->client_ip.text, sizeof(f->client_ip.text));
 	fuzz_str(in, f->helo, sizeof(f->helo));
 	fuzz_str(in, f->sender, sizeof(f->sender));
 	fuzz_str(in, f->sender_domain, sizeof(f->sender_domain));
@@ -81,20 +81,29 @@ static size_t read_facts(struct fuzz_in *in, struct facts *f, struct dkimv_sig *
 	return n;
 }
 
-/* fuzz_builders - authres_build and authres_received_spf on facts from the input */
+/* fuzz_builders - every part of Authentication-Results, and Received-SPF, on facts from the input */
 static void fuzz_builders(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	struct facts f;
 	struct dkimv_sig sigs[MAX_SIGS];
+	const struct dkimv_sig *s = sigs;
 	char id[128];
-	struct authres_input ai = { .authserv_id = id, .facts = &f, .sigs = sigs };
 	char *out = NULL;
+	struct authres_hdr *ar;
+	size_t n;
 
-	ai.n_sigs = read_facts(&in, &f, sigs, id, sizeof(id));
-	if (ai.n_sigs == 0 && (data[0] & 0x80))
-		ai.sigs = NULL;
-	if (authres_build(&ai, &out) == 0) {
+	n = read_facts(&in, &f, sigs, id, sizeof(id));
+	if (n == 0 && (data[0] & 0x80))
+		s = NULL;
+	ar = authres_begin(id);
+	if (ar) {
+		authres_mx(ar, &f);
+		authres_spf(ar, &f);
+		authres_helo_spf(ar, &f);
+		authres_dkim(ar, &f, s, n);
+	}
+	if (authres_finish(ar, &out) == 0) {
 		FUZZ_CHECK(out != NULL);
 		check_header(out);
 		if (plain_id(id))
@@ -105,7 +114,7 @@ static void fuzz_builders(const uint8_t *data, size_t size)
 		FUZZ_CHECK(id[0] == '\0');   /* only "no usable authserv_id" (or OOM) may fail */
 	}
 	out = NULL;
-	if (authres_received_spf(&ai, &out) == 0 && out) {
+	if (authres_received_spf(id, &f, &out) == 0 && out) {
 		check_header(out);
 		free(out);
 	}

@@ -33,19 +33,19 @@
 /* hostile_facts - everything known, strings a client could send */
 static void hostile_facts(struct facts *f, unsigned k)
 {
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&f->client_addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&f->client_addr;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&f->client_ip.sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&f->client_ip.sa;
 
 	memset(f, 0, sizeof(*f));
-	f->known = FACT_ALL;
+	f->known = FACT_MASK_ALL;
 	if (k & 1) {
 		in6->sin6_family = AF_INET6;
 		inet_pton(AF_INET6, "::1", &in6->sin6_addr);
-		snprintf(f->client_ip, sizeof(f->client_ip), "::1");
+		snprintf(f->client_ip.text, sizeof(f->client_ip.text), "::1");
 	} else {
 		in4->sin_family = AF_INET;
 		inet_pton(AF_INET, "192.0.2.1", &in4->sin_addr);
-		snprintf(f->client_ip, sizeof(f->client_ip), "192.0.2.1");
+		snprintf(f->client_ip.text, sizeof(f->client_ip.text), "192.0.2.1");
 	}
 	f->trusted = k & 2;
 	f->authenticated = k & 4;

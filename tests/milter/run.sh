@@ -98,7 +98,7 @@ expect_session "SERVFAIL tempfails (and % in the text survives)" \
 	'mx=temperror .*rule=mx-temperror action=tempfail reply="451 4.4.3 cannot verify servfail.test now, 100% sure"' \
 	"${base[@]}" from="<n4@servfail.test>" expect_rcpt=replycode
 expect_session "valid sender is accepted at end of message, one line" \
-	'^queue_id=- client_ip=192.0.2.1 helo=client.test sender=<v1@valid.test> from_domain=valid.test .*mx=valid .*rule=default action=accept reply=- dry_run=no stage=eom elapsed_ms=[0-9]+$' \
+	'^queue_id=- client_ip=192.0.2.1 helo=client.test sender=<v1@valid.test> sender_domain=valid.test from_domain=valid.test .*mx=valid .*rule=default action=accept reply=- dry_run=no stage=eom elapsed_ms=[0-9]+$' \
 	"${base[@]}" from="<v1@valid.test>" from_hdr="Valid Sender <v1@valid.test>"
 t_expect_eq "$(logline v1@valid.test | wc -l)" 1 "exactly one decision line for an accepted message"
 expect_session "SPF fail is refused at RCPT with 5.7.23" \

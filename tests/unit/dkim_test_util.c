@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 /* project */
+#include "tests/unit/fact_groups.h"
 #include "policy/dkim.h"
 #include "policy/resolver.h"
 #include "tests/unit/dkim_test_util.h"

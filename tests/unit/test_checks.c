@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "conf/config.h"
+#include "tests/unit/fact_groups.h"
 #include "policy/checks.h"
 #include "policy/resolver.h"
 #include "tests/unit/fake_resolver.h"

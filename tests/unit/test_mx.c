@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/unit/fact_groups.h"
 #include "policy/mx.h"
 #include "policy/netlist.h"
 #include "tests/unit/fake_resolver.h"

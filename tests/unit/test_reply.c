@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/unit/fact_groups.h"
 #include "policy/reply.h"
 
 /* verdict_of - a decided verdict using template t */
@@ -34,8 +35,8 @@ static struct reply_template tmpl(const char *code, const char *xcode, const cha
 static struct facts full_facts(void)
 {
 	struct facts f = { 0 };
-	f.known = FACT_ALL;
-	snprintf(f.client_ip, sizeof(f.client_ip), "192.0.2.7");
+	f.known = FACT_MASK_ALL;
+	snprintf(f.client_ip.text, sizeof(f.client_ip.text), "192.0.2.7");
 	snprintf(f.helo, sizeof(f.helo), "mail.example.org");
 	snprintf(f.sender, sizeof(f.sender), "alice@example.org");
 	snprintf(f.sender_domain, sizeof(f.sender_domain), "example.org");
@@ -233,8 +234,9 @@ static void test_check_template(void **state)
 		{ ACTION_REJECT, NULL, NULL, "tab\there", "reply text may only hold printable ASCII (found byte 0x09)" },
 		{ ACTION_REJECT, NULL, NULL, "caf\xc3\xa9", "reply text may only hold printable ASCII (found byte 0xc3)" },
 		{ ACTION_REJECT, NULL, NULL, "%{Domain}",
-		  "unknown macro %{Domain} in reply text (known: domain, sender, client_ip, helo, mx, spf, dkim, rule, "
-		  "from_domain, mx_detail)" },
+		  "unknown macro %{Domain} in reply text (known: domain, rule, client_ip, helo, sender, sender_domain, "
+		  "rcpt, rcpt_domain, from_domain, trusted, authenticated, mx, mx_detail, spf, helo_spf, spf_detail, "
+		  "dkim, dkim_aligned, dkim_detail)" },
 	};
 	char why[300];
 

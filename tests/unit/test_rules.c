@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf/config.h"
+#include "tests/unit/fact_groups.h"
 #include "policy/rules_ast.h"
 
 static char err[512];
@@ -37,17 +38,17 @@ static void expect_error(const char *text, const char *msg)
 /* set_ip - client address and FACT_CLIENT */
 static void set_ip(struct facts *f, const char *ip)
 {
-	memset(&f->client_addr, 0, sizeof(f->client_addr));
+	memset(&f->client_ip.sa, 0, sizeof(f->client_ip.sa));
 	if (strchr(ip, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&f->client_addr;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&f->client_ip.sa;
 		s6->sin6_family = AF_INET6;
 		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
 	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&f->client_addr;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&f->client_ip.sa;
 		s4->sin_family = AF_INET;
 		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
 	}
-	snprintf(f->client_ip, sizeof(f->client_ip), "%s", ip);
+	snprintf(f->client_ip.text, sizeof(f->client_ip.text), "%s", ip);
 	f->known |= FACT_CLIENT;
 }
 
@@ -143,7 +144,9 @@ static void test_parse_errors(void **state)
 		{ "rule x mx = nullmx deny\n",
 		  "t.conf:1: rule x: expected 'and', 'or' or an action (accept, reject, tempfail, discard, quarantine), got \"deny\"" },
 		{ "rule x mx = nulmx reject\n",
-		  "t.conf:1: rule x: mx has no value \"nulmx\" (valid: valid, implicit, nullmx, nxdomain, none, bogus, literal, "
+		  "t.conf:1: rule x: mx has no value \"nulmx\" (did you mean nullmx?)" },
+		{ "rule x mx = nothing-like-it reject\n",
+		  "t.conf:1: rule x: mx has no value \"nothing-like-it\" (valid: valid, implicit, nullmx, nxdomain, none, bogus, literal, "
 		  "invalid, temperror, skipped)" },
 		{ "rule x spf in {pass, hardfail} reject\n",
 		  "t.conf:1: rule x: spf has no value \"hardfail\" (valid: pass, fail, softfail, neutral, none, temperror, "
@@ -151,8 +154,12 @@ static void test_parse_errors(void **state)
 		{ "rule x dkim = unknown reject\n",
 		  "t.conf:1: rule x: dkim has no value \"unknown\" (valid: pass, fail, none, temperror, permerror, skipped)" },
 		{ "rule x spff = fail reject\n",
-		  "t.conf:1: rule x: unknown fact \"spff\" (known: mx, spf, helo_spf, dkim, dkim_aligned, trusted, "
-		  "authenticated, client_ip, sender, sender_domain, from_domain, helo, rcpt_domain)" },
+		  "t.conf:1: rule x: unknown fact \"spff\" (did you mean spf?)" },
+		{ "rule x reputation = bad reject\n",
+		  "t.conf:1: rule x: unknown fact \"reputation\" (known: client_ip, helo, sender, sender_domain, rcpt, "
+		  "rcpt_domain, from_domain, trusted, authenticated, mx, spf, helo_spf, dkim, dkim_aligned)" },
+		{ "rule x mx_detail = nothing reject\n",
+		  "t.conf:1: rule x: mx_detail is text for people (for logs and replies); rules cannot test it" },
 		{ "rule x mx nullmx reject\n", "t.conf:1: rule x: expected '=', '!=' or 'in', got \"nullmx\"" },
 		{ "rule x mx = reject\n",
 		  "t.conf:1: rule x: mx has no value \"reject\" (valid: valid, implicit, nullmx, nxdomain, none, bogus, "
@@ -166,8 +173,8 @@ static void test_parse_errors(void **state)
 		{ "rule x mx in {none, (} reject\n", "t.conf:1: rule x: unexpected '(' in a list" },
 		{ "rule x (mx = nullmx reject\n", "t.conf:1: rule x: expected ')', got \"reject\"" },
 		{ "rule x mx = nullmx and reject\n",
-		  "t.conf:1: rule x: unknown fact \"reject\" (known: mx, spf, helo_spf, dkim, dkim_aligned, trusted, "
-		  "authenticated, client_ip, sender, sender_domain, from_domain, helo, rcpt_domain)" },
+		  "t.conf:1: rule x: unknown fact \"reject\" (known: client_ip, helo, sender, sender_domain, rcpt, "
+		  "rcpt_domain, from_domain, trusted, authenticated, mx, spf, helo_spf, dkim, dkim_aligned)" },
 		{ "rule x ) reject\n", "t.conf:1: rule x: expected a fact (mx, spf, sender_domain, ...), 'not' or '(', got ')'" },
 		{ "rule x trusted in {yes} accept\n", "t.conf:1: rule x: trusted is yes or no; use = or !=" },
 		{ "rule x dkim_aligned = maybe accept\n", "t.conf:1: rule x: dkim_aligned is yes or no, got \"maybe\"" },
@@ -197,8 +204,9 @@ static void test_parse_errors(void **state)
 		  "t.conf:1: rule x: expected end of line (reply text must be \"quoted\"; options: dry_run), got \"go\"" },
 		{ "rule x mx = nullmx reject \"a\" dry_run extra\n", "t.conf:1: rule x: expected end of line, got \"extra\"" },
 		{ "rule x mx = nullmx reject 550 5.7.1 \"%{domian}\"\n",
-		  "t.conf:1: rule x: unknown macro %{domian} in reply text (known: domain, sender, client_ip, helo, mx, "
-		  "spf, dkim, rule, from_domain, mx_detail)" },
+		  "t.conf:1: rule x: unknown macro %{domian} in reply text (known: domain, rule, client_ip, helo, sender, "
+		  "sender_domain, rcpt, rcpt_domain, from_domain, trusted, authenticated, mx, mx_detail, spf, helo_spf, "
+		  "spf_detail, dkim, dkim_aligned, dkim_detail)" },
 		{ "rule x mx = nullmx reject \"50%{rule\"\n", "t.conf:1: rule x: unterminated %{ in reply text" },
 		{ "rule x mx = nullmx reject \"two\\nlines\"\n",
 		  "t.conf:1: rule x: reply text may only hold printable ASCII (found byte 0x0a)" },
@@ -272,7 +280,7 @@ static void test_unknown_blocks_later_rules(void **state)
 	f.known = FACT_MX;
 	f.mx = MX_NULLMX;
 	undecided(c, &f);                   /* nm is true, but dk before it is unknown */
-	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_DKIM);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(dkim));
 	f.known |= FACT_DKIM;
 	f.dkim = DKIMR_PASS;
 	decide(c, &f, "nm", ACTION_REJECT);
@@ -339,7 +347,7 @@ static void test_kleene(void **state)
 	decide(c, &f, "r", ACTION_REJECT);   /* (nullmx) or (...): true without spf */
 	f.mx = MX_VALID;
 	undecided(c, &f);
-	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_SPF);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(spf));
 	config_unref(c);
 }
 
@@ -354,15 +362,15 @@ static void test_needed_facts(void **state)
 	struct facts f = { 0 };
 
 	assert_int_equal(rules_needed_facts(c->rules, &f),
-			 FACT_MX | FACT_HELO_SPF | FACT_SPF | FACT_DKIM | FACT_FROM);
+			 FBIT(mx) | FBIT(helo_spf) | FBIT(spf) | FBIT(dkim) | FBIT(dkim_aligned) | FACT_FROM);
 	f.known = FACT_MX;
 	f.mx = MX_VALID;
 	/* a is false; in b the mx = bogus branch is false, so helo_spf cannot matter */
-	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_SPF | FACT_DKIM | FACT_FROM);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(spf) | FBIT(dkim) | FBIT(dkim_aligned) | FACT_FROM);
 	f.known |= FACT_SPF;
 	f.spf = SPFR_PASS;
 	/* b and c are false now; only d is left */
-	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_FROM | FACT_DKIM);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_FROM | FBIT(dkim_aligned));
 	f.known |= FACT_FROM;
 	snprintf(f.from_domain, sizeof(f.from_domain), "other.example");
 	assert_int_equal(rules_needed_facts(c->rules, &f), 0);
@@ -450,8 +458,8 @@ static void test_client_ip_and_bools(void **state)
 	f.dkim_aligned = true;
 	decide(c, &f, "default", ACTION_ACCEPT);
 	/* a unix-socket client has no address: in no network */
-	memset(&f.client_addr, 0, sizeof(f.client_addr));
-	f.client_ip[0] = '\0';
+	memset(&f.client_ip.sa, 0, sizeof(f.client_ip.sa));
+	f.client_ip.text[0] = '\0';
 	decide(c, &f, "default", ACTION_ACCEPT);
 	config_unref(c);
 }
@@ -519,7 +527,7 @@ static void test_shipped_rules(void **state)
 	/* a good MX: SPF decides next; dkim is only wanted if SPF fails */
 	f = stage_mail(MX_VALID);
 	undecided(c, &f);
-	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_SPF | FACT_DKIM);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(spf) | FBIT(dkim) | FBIT(dkim_aligned));
 	f.known |= FACT_SPF;
 	f.spf = SPFR_PASS;
 	decide(c, &f, "default", ACTION_ACCEPT);
@@ -534,7 +542,7 @@ static void test_shipped_rules(void **state)
 	/* SPF fail waits for DKIM; an aligned DKIM pass rescues the message */
 	f.spf = SPFR_FAIL;
 	undecided(c, &f);
-	assert_int_equal(rules_needed_facts(c->rules, &f), FACT_DKIM);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(dkim) | FBIT(dkim_aligned));
 	f.known |= FACT_DKIM | FACT_FROM;
 	f.dkim = DKIMR_PASS;
 	f.dkim_aligned = true;
