@@ -32,6 +32,7 @@ enum {
 
 struct check_args {
 	const char *conf, *from, *ip, *helo, *rcpt, *auth, *message;
+	int list_facts;
 };
 
 /* parse_args - long options after "check"; 0 or EXIT_USAGE */
@@ -44,6 +45,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		{ "rcpt", required_argument, NULL, 'R' },
 		{ "auth", required_argument, NULL, 'A' },
 		{ "message", required_argument, NULL, 'M' },
+		{ "facts", no_argument, NULL, 'L' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -59,6 +61,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		case 'R': a->rcpt = optarg; break;
 		case 'A': a->auth = optarg; break;
 		case 'M': a->message = optarg; break;
+		case 'L': a->list_facts = 1; break;
 		case 'c': a->conf = optarg; break;
 		default: return EXIT_USAGE;
 		}
@@ -67,7 +70,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		fprintf(stderr, "mxguard check: unexpected argument: %s\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!a->from || !a->ip || !a->helo) {
+	if (!a->list_facts && (!a->from || !a->ip || !a->helo)) {
 		fprintf(stderr, "mxguard check: --from, --ip and --helo are required\n");
 		return EXIT_USAGE;
 	}
@@ -96,6 +99,24 @@ static int parse_ip(const char *ip, struct sockaddr_storage *ss)
 static void show(const char *name, const char *value)
 {
 	printf("%s: %s\n", name, value ? value : "-");
+}
+
+/* list_facts - the fact table for people writing rules: name, kind, stage, values, what it is */
+static int list_facts(void)
+{
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const struct fact_def *d = &fact_table[i];
+
+		printf("%-14s %-18s %-8s %s%s\n", d->name, facts_kind_name(d->kind), check_stage_name(d->stage),
+		       d->about, d->flags & FACT_PER_RCPT ? " [per recipient: not on a message's log line]" : "");
+		if (d->kind == FACT_KIND_ENUM) {
+			printf("%-42s values:", "");
+			for (unsigned v = 1; v < d->nvalues; v++)
+				printf(" %s", d->values[v]);
+			printf("\n");
+		}
+	}
+	return 0;
 }
 
 /* show_facts - every fact of the table in its order, unknown ones as "-" */
@@ -198,6 +219,8 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 
 	if ((rc = parse_args(argc - at, argv + at, &a)) != 0)
 		return rc;
+	if (a.list_facts)
+		return list_facts();
 	if (parse_ip(a.ip, &ss) < 0) {
 		fprintf(stderr, "mxguard check: --ip %s is not an IPv4 or IPv6 address\n", a.ip);
 		return EXIT_USAGE;

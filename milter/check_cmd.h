@@ -3,6 +3,9 @@
  * from the command line, through the same checks and rules as the
  * milter, with a real resolver using the configuration's dns_servers.
  *
+ * `mxguard check --facts` lists the facts rules can use (the fact table:
+ * name, kind, earliest stage, values, what it is) and exits 0.
+ *
  * Output: one "name: value" line per fact, then stage, rule, action,
  * reply and dry_run. Exit status: 0 accept, 1 reject, 2 tempfail,
  * 3 discard, 4 quarantine (a dry-run verdict exits 0: the daemon would

@@ -22,6 +22,7 @@ static int usage(FILE *out, int status)
 		"       mxguard -n [-c FILE]             check the configuration and exit\n"
 		"       mxguard check --from ADDR --ip IP --helo NAME [--rcpt ADDR]\n"
 		"                     [--auth USER] [--message FILE] [-c FILE]\n"
+		"       mxguard check --facts            list the facts rules can test\n"
 		"                                        evaluate the policy once\n"
 		"       mxguard -h | -V\n"
 		"  -c FILE  configuration (default %s)\n"

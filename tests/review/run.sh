@@ -202,14 +202,18 @@ jlines() {
 	done
 	return 1
 }
+# The facts of a message's log line, in the fact table's order (mxguard check --facts)
+LOG_FACTS=$(./mxguard check --facts | awk '/^[a-z]/ && !/\[per recipient/ {print $1}' | tr '\n' ' ')
 # jcheck PYTHON-ASSERTS - run asserts over the lines on stdin (list L of dicts); prints ok
 jcheck() {
-	"$T_PY" -c '
-import json, sys
-KEYS = ["queue_id", "client_ip", "helo", "sender", "from_domain", "trusted",
-        "authenticated", "mx", "mx_detail", "spf", "helo_spf", "spf_detail",
-        "dkim", "dkim_aligned", "dkim_detail", "rule", "action", "reply",
+	LOG_FACTS=$LOG_FACTS "$T_PY" -c '
+import json, os, sys
+KEYS = ["queue_id"] + os.environ["LOG_FACTS"].split() + ["rule", "action", "reply",
         "dry_run", "stage", "elapsed_ms"]
+# the facts every line has had since the start: a table that lost one fails here
+assert {"client_ip", "helo", "sender", "sender_domain", "from_domain", "trusted", "authenticated",
+        "mx", "mx_detail", "spf", "helo_spf", "spf_detail", "dkim", "dkim_aligned",
+        "dkim_detail"} <= set(KEYS), KEYS
 L = [json.loads(x) for x in sys.stdin.read().splitlines()]
 for d in L:
     keys = [k for k in d if k not in ("rcpt", "error")]
@@ -412,6 +416,16 @@ CONF
 	[[ -e $SD/run/mxguard.pid ]] && t_fail "pid file removed at exit (after dropping to user)" ||
 		t_ok "pid file removed at exit (after dropping to user)"
 fi
+
+# --- the docs name every fact rules can test (the fact table is the source) ---
+facts=$(./mxguard check --facts | awk '/^[a-z]/ && !/text for people/ {print $1}')
+[[ $(wc -w <<<"$facts") -ge 14 ]] && t_ok "mxguard check --facts lists the facts" ||
+	t_fail "mxguard check --facts lists the facts" "$facts"
+for doc in README.md contrib/mxguard.conf.5 conf/mxguard.conf; do
+	missing=()
+	for f in $facts; do grep -qw -- "$f" "$doc" || missing+=("$f"); done
+	t_expect_eq "${missing[*]-}" "" "$doc names every fact rules can test"
+done
 
 if [[ $T_FAIL -gt 0 && -n ${MXG_LOG:-} ]]; then
 	echo "--- mxguard log (last 10 lines) ---"
