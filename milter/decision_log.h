@@ -37,11 +37,12 @@ struct decision {
 };
 
 /*
- * The longest line decision_log() writes. Every fact string at its longest
- * and all invalid UTF-8 (6 bytes each as \ufffd in JSON) comes to about
- * 17 KiB; a line cut short would lose the decision fields at its end.
+ * The longest line decision_log() writes: every byte of every fact at its
+ * worst (6 bytes, \ufffd in JSON, for invalid UTF-8; a set's members are
+ * shorter as text than as stored), plus the keys, rcpt, reply and error.
+ * A line cut short would lose the decision fields at its end.
  */
-#define DECISION_LINE_MAX 32768
+#define DECISION_LINE_MAX (6 * sizeof(struct facts) + 8192)
 
 /* decision_format - render d into buf (always NUL-terminated, truncated if needed); returns strlen(buf). */
 size_t decision_format(enum log_format fmt, const struct decision *d, char *buf, size_t len);

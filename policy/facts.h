@@ -58,8 +58,8 @@ enum dkim_result { DKIMR_UNKNOWN = 0, DKIM_VALUES(FACT_VALUE_ID) DKIMR_RESULT_CO
 #define FACT_NAME_MAX   256   /* a domain in presentation form, NUL included */
 #define FACT_ADDR_MAX   520   /* a reverse-path: 256 octets per RFC 5321, with room to see overlong ones */
 #define FACT_DETAIL_MAX 256   /* human "why", e.g. "mx1.example.org resolves only to 10.0.0.1" */
-#define FACT_SET_NAMES  16    /* members of a set of names (more are not kept; see the check) */
-#define FACT_SET_ADDRS  32    /* members of a set of addresses */
+#define FACT_SET_NAMES  32    /* members of a set of names: as many as MX targets (MX_TARGETS_MAX) */
+#define FACT_SET_ADDRS  64    /* members of a set of addresses */
 
 /* The C types of the kinds (struct facts fields). */
 typedef char fact_domain_t[FACT_NAME_MAX];   /* A-label form, lower case, no trailing dot; "" if none */

@@ -1,0 +1,148 @@
+/*
+ * test_facts.c - the fact table (policy/facts.def) holds together: every
+ * row is well formed whatever rows are added, and the generic reading,
+ * printing and skipping work for each kind.
+ */
+/* system */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* libraries */
+#include <cmocka.h>
+
+/* project */
+#include "policy/facts.h"
+
+/* expected_size - the size a kind's C type must have */
+static size_t expected_size(enum fact_kind k)
+{
+	switch (k) {
+	case FACT_KIND_ENUM:        return sizeof(int);
+	case FACT_KIND_BOOL:        return sizeof(bool);
+	case FACT_KIND_ADDRESS:     return sizeof(struct fact_address);
+	case FACT_KIND_DOMAIN:      return sizeof(fact_domain_t);
+	case FACT_KIND_MAILBOX:     return sizeof(fact_mailbox_t);
+	case FACT_KIND_TEXT:        return sizeof(fact_text_t);
+	case FACT_KIND_DOMAIN_SET:  return sizeof(struct fact_domain_set);
+	case FACT_KIND_ADDRESS_SET: return sizeof(struct fact_address_set);
+	}
+	return 0;
+}
+
+static void test_rows_well_formed(void **state)
+{
+	(void)state;
+	assert_true(FACT_COUNT >= 17);
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const struct fact_def *d = &fact_table[i];
+
+		assert_non_null(d->name);
+		for (const char *p = d->name; *p; p++)
+			assert_true(islower((unsigned char)*p) || *p == '_' || isdigit((unsigned char)*p));
+		assert_int_equal(facts_find(d->name), i);
+		assert_int_equal(d->size, expected_size(d->kind));
+		assert_true(d->offset + d->size <= sizeof(struct facts));
+		assert_true(d->stage >= CHECK_STAGE_CONNECT && d->stage <= CHECK_STAGE_EOM);
+		assert_true(d->about && strlen(d->about) > 10);
+		if (d->kind == FACT_KIND_ENUM) {
+			assert_true(d->nvalues >= 3);
+			assert_string_equal(d->values[0], "unknown");
+			for (unsigned v = 1; v < d->nvalues; v++)
+				assert_int_equal(facts_value_parse((enum fact_id)i, d->values[v]), v);
+		} else {
+			assert_null(d->values);
+			assert_int_equal(d->nvalues, 0);
+		}
+		for (unsigned j = 0; j < i; j++)
+			assert_true(fact_table[j].offset + fact_table[j].size <= d->offset ||
+				    d->offset + d->size <= fact_table[j].offset);
+	}
+	assert_int_equal(facts_find("no_such_fact"), FACT_COUNT);
+}
+
+static void test_enum_values(void **state)
+{
+	(void)state;
+	assert_string_equal(facts_mx_name(MX_NULLMX), "nullmx");
+	assert_string_equal(facts_spf_name(SPFR_PERMERROR), "permerror");
+	assert_string_equal(facts_dkim_name(DKIMR_SKIPPED), "skipped");
+	assert_string_equal(facts_mx_name((enum mx_result)99), "unknown");
+	assert_int_equal(facts_value_parse(FID_mx, "NullMX"), MX_NULLMX);
+	assert_int_equal(facts_value_parse(FID_mx, "unknown"), 0);
+	assert_int_equal(facts_value_parse(FID_helo, "x"), 0);
+}
+
+static void test_render(void **state)
+{
+	struct facts f = { 0 };
+	char buf[FACT_RENDER_MAX];
+
+	(void)state;
+	for (unsigned i = 0; i < FACT_COUNT; i++)
+		assert_null(facts_render(&f, (enum fact_id)i, -1, buf, sizeof buf));
+	f.known = FACT_MASK_ALL;
+	assert_string_equal(facts_render(&f, FID_sender, -1, buf, sizeof buf), "<>");
+	assert_string_equal(facts_render(&f, FID_mx, -1, buf, sizeof buf), "unknown");
+	assert_string_equal(facts_render(&f, FID_trusted, -1, buf, sizeof buf), "no");
+	snprintf(f.sender, sizeof f.sender, "a@example.org");
+	f.mx = MX_VALID;
+	f.trusted = true;
+	snprintf(f.client_ip.text, sizeof f.client_ip.text, "192.0.2.1");
+	assert_string_equal(facts_render(&f, FID_sender, -1, buf, sizeof buf), "<a@example.org>");
+	assert_string_equal(facts_render(&f, FID_mx, -1, buf, sizeof buf), "valid");
+	assert_string_equal(facts_render(&f, FID_mx, 0, buf, sizeof buf), "valid");
+	assert_string_equal(facts_render(&f, FID_trusted, -1, buf, sizeof buf), "yes");
+	assert_string_equal(facts_render(&f, FID_client_ip, -1, buf, sizeof buf), "192.0.2.1");
+	assert_int_equal(facts_set_count(&f, FID_mx), 1);
+	/* a short buffer is cut, never overrun */
+	assert_string_equal(facts_render(&f, FID_sender, -1, buf, 4), "<a@");
+	/* a buffer without its NUL is read no further than its size */
+	memset(f.helo, 'h', sizeof f.helo);
+	assert_int_equal(strlen(facts_render(&f, FID_helo, -1, buf, sizeof buf)), sizeof f.helo);
+}
+
+static void test_skip(void **state)
+{
+	struct facts f = { 0 };
+	char buf[FACT_RENDER_MAX];
+
+	(void)state;
+	snprintf(f.mx_detail, sizeof f.mx_detail, "old");
+	f.dkim_aligned = true;
+	facts_skip(&f, FBIT(mx) | FBIT(mx_detail) | FBIT(dkim) | FBIT(dkim_aligned));
+	assert_int_equal(f.mx, MX_SKIPPED);
+	assert_int_equal(f.dkim, DKIMR_SKIPPED);
+	assert_false(f.dkim_aligned);
+	assert_string_equal(f.mx_detail, "");
+	assert_true(facts_known(&f, FID_mx) && facts_known(&f, FID_mx_detail));
+	assert_false(facts_known(&f, FID_spf));
+	assert_string_equal(facts_render(&f, FID_mx, -1, buf, sizeof buf), "skipped");
+}
+
+static void test_stage(void **state)
+{
+	(void)state;
+	assert_int_equal(facts_stage(0), CHECK_STAGE_NONE);
+	assert_int_equal(facts_stage(FBIT(mx) | FBIT(mx_detail)), CHECK_STAGE_MAIL);
+	assert_int_equal(facts_stage(FBIT(spf) | FBIT(dkim)), CHECK_STAGE_EOM);
+	assert_int_equal(facts_stage(FACT_CLIENT), CHECK_STAGE_CONNECT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows_well_formed),
+		cmocka_unit_test(test_enum_values),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_skip),
+		cmocka_unit_test(test_stage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
