@@ -52,6 +52,7 @@ static void mx_finish(void *state, struct facts *f)
 	}
 	f->mx = MX_TEMPERROR;
 	snprintf(f->mx_detail, sizeof f->mx_detail, "no DNS answer in time");
+	mx_check_hosts(c, &f->mx_host);
 }
 
 /* mx_authres - the MX class as a comment after the authserv-id */
@@ -70,7 +71,7 @@ static void mx_release(void *state)
 
 const struct check_row check_row_mx = {
 	.name = "mx",
-	.facts = FBIT(mx) | FBIT(mx_detail),
+	.facts = FBIT(mx) | FBIT(mx_detail) | FBIT(mx_host),
 	.stage = CHECK_STAGE_MAIL,
 	.start = mx_start,
 	.done = mx_done,

@@ -336,7 +336,16 @@ void mx_check_facts(const struct mx_check *c, struct facts *f)
 		return;
 	f->mx = c->result;
 	memcpy(f->mx_detail, c->detail, sizeof(f->mx_detail));
-	f->known |= FBIT(mx) | FBIT(mx_detail);
+	mx_check_hosts(c, &f->mx_host);
+	f->known |= FBIT(mx) | FBIT(mx_detail) | FBIT(mx_host);
+}
+
+/* mx_check_hosts - the exchanges judged so far (the domain itself for an implicit MX) */
+void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts)
+{
+	memset(hosts, 0, sizeof *hosts);
+	for (unsigned i = 0; i < c->ntargets && hosts->count < FACT_SET_NAMES; i++)
+		snprintf(hosts->name[hosts->count++], sizeof hosts->name[0], "%s", c->target[i].host);
 }
 
 /* mx_check_abandon - detach lookups in flight so the check can be freed */

@@ -103,8 +103,16 @@ void mx_check_for_sender(struct mx_check *c, struct resolver *res,
 /* mx_check_done - has the check decided? (a resolver_done_fn: arg is the struct mx_check) */
 bool mx_check_done(void *arg);
 
-/* mx_check_facts - copy result and detail into facts and mark them known; no-op until done. */
+/* mx_check_facts - copy result, detail and hosts into facts and mark them known; no-op until done. */
 void mx_check_facts(const struct mx_check *c, struct facts *f);
+
+/*
+ * mx_check_hosts - the exchanges judged so far, most preferred first, at
+ * most max_targets of them (no trailing dot, as published):
+ * the domain itself for an implicit MX; none for a null MX, NXDOMAIN, a
+ * failed MX lookup, literals and bad domains. Readable before done.
+ */
+void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts);
 
 /* mx_check_abandon - detach lookups in flight; the check stays readable and may then be freed. */
 void mx_check_abandon(struct mx_check *c);

@@ -64,6 +64,18 @@ static enum mx_result run(const char *domain)
 	return chk.result;
 }
 
+/* hosts - the mx_host set of the finished check, ","-joined ("" when empty) */
+static const char *hosts(void)
+{
+	static char buf[FACT_RENDER_MAX];
+	struct facts f;
+
+	memset(&f, 0, sizeof(f));
+	mx_check_facts(&chk, &f);
+	assert_true(facts_known(&f, FID_mx_host));
+	return facts_render(&f, FID_mx_host, -1, buf, sizeof buf);
+}
+
 /* detail_has - the detail mentions s */
 static void detail_has(const char *s)
 {
@@ -86,6 +98,7 @@ static void valid_simple(void **state)
 	assert_int_equal(f.mx, MX_VALID);
 	assert_true(f.known & FACT_MX);
 	assert_string_equal(f.mx_detail, chk.detail);
+	assert_string_equal(hosts(), "mx1.example.org");
 }
 
 /* The first usable address decides; the other answers are still in flight. */
@@ -117,6 +130,7 @@ static void null_mx(void **state)
 	assert_int_equal(run("example.org"), MX_NULLMX);
 	assert_string_equal(chk.detail, "example.org has a null MX (RFC 7505)");
 	assert_int_equal(fake_dns_total(), 1);
+	assert_string_equal(hosts(), "");
 }
 
 static void null_mx_mixed(void **state)
@@ -128,6 +142,7 @@ static void null_mx_mixed(void **state)
 	assert_int_equal(run("example.org"), MX_BOGUS);
 	detail_has("mx1.example.org resolves only to bogus address 10.0.0.1");
 	detail_has("null MX among other MX records ignored");
+	assert_string_equal(hosts(), "mx1.example.org");   /* the "." is no host */
 	add("mx1.example.org", A, DNS_OK, "A 192.0.2.1");
 	assert_int_equal(run("example.org"), MX_VALID);
 }
@@ -139,6 +154,7 @@ static void nxdomain(void **state)
 	assert_int_equal(run("nope.example"), MX_NXDOMAIN);
 	detail_has("NXDOMAIN");
 	assert_int_equal(fake_dns_total(), 1);
+	assert_string_equal(hosts(), "");
 }
 
 static void mx_lookup_fails(void **state)
@@ -147,6 +163,7 @@ static void mx_lookup_fails(void **state)
 	add("sf.example", MX, DNS_SERVFAIL, NULL);
 	assert_int_equal(run("sf.example"), MX_TEMPERROR);
 	assert_string_equal(chk.detail, "MX lookup for sf.example failed: servfail");
+	assert_string_equal(hosts(), "");
 	/* unknown names time out in the fake */
 	assert_int_equal(run("unknown.example"), MX_TEMPERROR);
 	detail_has("timeout");
@@ -160,6 +177,7 @@ static void implicit_mx(void **state)
 	add("example.org", AAAA, DNS_OK, "AAAA 2001:db8::25");
 	assert_int_equal(run("example.org"), MX_IMPLICIT);
 	assert_string_equal(chk.detail, "no MX; example.org has address 2001:db8::25");
+	assert_string_equal(hosts(), "example.org");   /* RFC 5321 5.1: the domain is its own MX */
 }
 
 static void implicit_bogus_none_temperror(void **state)
@@ -196,6 +214,7 @@ static void exchange_is_ip_or_localhost(void **state)
 	assert_int_equal(fake_dns_count("localhost", 0), 0);
 	assert_int_equal(fake_dns_count("mail.localhost", 0), 0);
 	assert_int_equal(fake_dns_total(), 2);
+	assert_string_equal(hosts(), "localhost,mail.localhost");   /* published names, usable or not */
 }
 
 static void many_mx_bounded(void **state)
@@ -214,6 +233,10 @@ static void many_mx_bounded(void **state)
 	assert_int_equal(fake_dns_count("mx10.example.org", A), 1);
 	assert_int_equal(fake_dns_count("mx11.example.org", 0), 0);
 	detail_has("mx01.example.org has no address records (and 9 more unusable MX, not all checked)");
+	/* mx_host holds the max_targets most preferred exchanges, in preference order */
+	assert_string_equal(hosts(), "mx01.example.org,mx02.example.org,mx03.example.org,mx04.example.org,"
+			    "mx05.example.org,mx06.example.org,mx07.example.org,mx08.example.org,"
+			    "mx09.example.org,mx10.example.org");
 
 	/* a configured maximum above the hard cap is capped */
 	fake_dns_reset();
@@ -222,6 +245,14 @@ static void many_mx_bounded(void **state)
 	opts.max_targets = 1000;
 	assert_int_equal(run("example.org"), MX_BOGUS);
 	assert_int_equal(fake_dns_total(), 1 + 2 * MX_TARGETS_MAX);
+	{
+		struct facts f;
+
+		memset(&f, 0, sizeof(f));
+		mx_check_facts(&chk, &f);
+		assert_int_equal(f.mx_host.count, MX_TARGETS_MAX);   /* the hard cap, and the set holds it all */
+		assert_string_equal(f.mx_host.name[MX_TARGETS_MAX - 1], "mx32.example.org");
+	}
 }
 
 static void duplicate_exchanges(void **state)

@@ -144,6 +144,46 @@ static const char *table_list(char *buf, size_t len, bool rules_only)
 	return buf;
 }
 
+/* set_hosts - mx_host known with these members */
+static void set_hosts(struct facts *f, int n, const char *const *names)
+{
+	memset(&f->mx_host, 0, sizeof f->mx_host);
+	for (int i = 0; i < n; i++)
+		snprintf(f->mx_host.name[f->mx_host.count++], sizeof f->mx_host.name[0], "%s", names[i]);
+	f->known |= FBIT(mx_host);
+}
+
+/* test_set_facts - "in" is true when any member matches; "=" on a set is refused */
+static void test_set_facts(void **state)
+{
+	static const char *const two[] = { "mx1.example.org", "mx.bad.example" };
+	static const char *const one[] = { "mx1.example.org" };
+	struct config *c;
+	struct facts f;
+
+	(void)state;
+	expect_error("rule x mx_host = mx.bad.example reject\n",
+		     "t.conf:1: rule x: mx_host is a set of domains; write \"mx_host in {...}\" (true when any "
+		     "member matches) or \"mx_host not in {...}\"");
+	expect_error("rule x mx_host != mx.bad.example reject\n",
+		     "t.conf:1: rule x: mx_host is a set of domains; write \"mx_host in {...}\" (true when any "
+		     "member matches) or \"mx_host not in {...}\"");
+	expect_error("rule x mx_host in {} reject\n", "t.conf:1: rule x: empty list after 'in'");
+
+	c = load("rule bad mx_host in {*.bad.example, evil.example} reject\n"
+		 "rule odd mx_host not in {*.example.org} quarantine\n");
+	memset(&f, 0, sizeof(f));
+	undecided(c, &f);                                   /* not known yet */
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(mx_host));
+	set_hosts(&f, 2, two);
+	decide(c, &f, "bad", ACTION_REJECT);                /* one member of two matches */
+	set_hosts(&f, 1, one);
+	decide(c, &f, "default", ACTION_ACCEPT);            /* none matches; every one is in example.org */
+	set_hosts(&f, 0, NULL);
+	decide(c, &f, "odd", ACTION_QUARANTINE);            /* empty: "in" is false, "not in" true */
+	config_unref(c);
+}
+
 /* test_messages_list_the_table - "known: ..." lists come from the fact table, whatever it holds */
 static void test_messages_list_the_table(void **state)
 {
@@ -611,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_parse_shapes),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_messages_list_the_table),
+		cmocka_unit_test(test_set_facts),
 		cmocka_unit_test(test_first_true_decides),
 		cmocka_unit_test(test_unknown_blocks_later_rules),
 		cmocka_unit_test(test_kleene),
