@@ -21,7 +21,12 @@
 #   t_expect_eq GOT WANT DESC
 #   t_expect_match TEXT REGEX DESC     (bash ERE)
 #   t_expect_nomatch TEXT REGEX DESC
-#   t_summary TIER           print "TIER: N passed, M failed"; non-zero on failures
+#   t_summary [TIER]         print "TIER: N passed, M failed"; non-zero on
+#                            failures (TIER defaults to $T_TIER)
+#   t_abort DESC [DETAIL]    a set-up step failed: t_fail DESC, the summary
+#                            line of $T_TIER, exit 1
+#   t_die MSG                for scripts without counters (bench, demo):
+#                            "$T_TIER: MSG" on stderr, exit 1
 #   t_dns_start [--delay-ms N ...] ZONEFILE...
 #                            testdns.py on a free port; sets DNS_PORT DNS_PID
 #                            DNS_LOG (query log) DNS_ERR (its stderr)
@@ -38,6 +43,9 @@ T_PY=/usr/bin/python3
 T_PASS=0
 T_FAIL=0
 T_KILL_WAIT=${T_KILL_WAIT:-5}
+# The tier's name, for t_summary, t_abort and t_die: the script's directory
+# (tests/TIER/run.sh); a script elsewhere sets T_TIER after sourcing.
+T_TIER=${T_TIER:-$(basename "$(dirname "$0")")}
 T_BASE=$(mktemp -d "${TMPDIR:-/tmp}/mxg-test.XXXXXX")
 # Searchable, so daemons that drop to "postfix" can reach their files.
 chmod 755 "$T_BASE"
@@ -204,8 +212,21 @@ must not match: $2"
 
 # t_summary - the tier's result line; returns non-zero on any failure.
 t_summary() {
-	echo "$1: $T_PASS passed, $T_FAIL failed"
+	echo "${1:-$T_TIER}: $T_PASS passed, $T_FAIL failed"
 	[[ $T_FAIL -eq 0 && $T_PASS -gt 0 ]]
+}
+
+# t_abort - a set-up step failed: count it, print the result line, stop the tier.
+t_abort() {
+	t_fail "$1" "${2:-}"
+	t_summary "$T_TIER"
+	exit 1
+}
+
+# t_die - stop a script that keeps no counters, saying why on stderr.
+t_die() {
+	echo "$T_TIER: $*" >&2
+	exit 1
 }
 
 # t_dns_start - start testdns.py on a free port serving the given zones.
