@@ -267,7 +267,9 @@ if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
 	t_expect_match "$OUT" "AR: ?mx\.test;[[:space:]]+dkim=pass \(2048-bit key\) header\.d=$D header\.s=rsa2048" \
 		"milter: our Authentication-Results inserted with the signature's result"
 	t_expect_match "$OUT" "DELETED:yes" "milter: forged A-R claiming our authserv-id deleted"
-	sleep 0.2
+	# the daemon logs after it answered: wait for the lines, not for a time
+	t_wait_grep -F "MXGTEST1: removed" "$MXG_LOG" >/dev/null
+	t_wait_grep -F " dkim_detail=" "$MXG_LOG" >/dev/null
 	t_expect_match "$(cat "$MXG_LOG")" "MXGTEST1: removed forged Authentication-Results header #1 \(claims authserv-id mx\.test\)" \
 		"milter: the removal is logged, with the index of the forged header"
 	t_expect_nomatch "$(cat "$MXG_LOG")" "header #2" "milter: the other A-R (other.example) is kept"
@@ -284,7 +286,7 @@ if t_mxguard_start "$W/mxguard.conf" "$MXG_PORT"; then
 	milter_ar "$W/body-changed.eml"
 	t_expect_match "$OUT" "REPLY:y" "milter: body changed in transit: rejected with our reply"
 	t_expect_match "$OUT" "AR:none" "milter: no A-R added to a rejected message"
-	sleep 0.2
+	t_wait_grep -F " rule=dkim-fail " "$MXG_LOG" >/dev/null
 	t_expect_match "$(cat "$MXG_LOG")" "dkim=fail dkim_aligned=no dkim_detail=\"$D/rsa2048 fail \(body hash mismatch\)\".* rule=dkim-fail action=reject" \
 		"milter: the reject is logged with why the signature failed"
 

@@ -69,22 +69,12 @@ send() {
 
 # logline SENDER - the decision line(s) for a sender, waiting up to 2 s.
 logline() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		grep -F "sender=<$1> " "$MXG_LOG" && return 0
-		sleep 0.05
-	done
-	return 1
+	t_wait_grep -F "sender=<$1> " "$MXG_LOG"
 }
 
 # logline_re LOCALPART@ - like logline, for senders logged with escapes.
 logline_re() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		grep -F "sender=<$1" "$MXG_LOG" && return 0
-		sleep 0.05
-	done
-	return 1
+	t_wait_grep -F "sender=<$1" "$MXG_LOG"
 }
 
 # sink_has RCPT - true when the sink received a message for RCPT.

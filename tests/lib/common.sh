@@ -17,6 +17,10 @@
 #   t_on_cleanup CMD...      run CMD at exit, before the recorded PIDs are stopped
 #   t_wait_file FILE [S]     wait until FILE is non-empty (default 10 s)
 #   t_wait_port PORT [S]     wait until 127.0.0.1:PORT accepts TCP (default 10 s)
+#   t_wait_grep -F|-E PATTERN FILE [S]
+#                            print FILE's lines matching PATTERN once there is
+#                            one, waiting up to S seconds (default 2); false
+#                            when none came (a daemon logs after it answers)
 #   t_ok DESC | t_fail DESC [DETAIL]
 #   t_expect_eq GOT WANT DESC
 #   t_expect_match TEXT REGEX DESC     (bash ERE)
@@ -161,6 +165,16 @@ t_wait_port() {
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
 		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# t_wait_grep - the lines of a file matching a pattern, once there is one.
+t_wait_grep() {
+	local mode=$1 pat=$2 file=$3 secs=${4:-2} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep "$mode" -- "$pat" "$file" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1

@@ -184,12 +184,7 @@ after() {
 }
 # jlines SENDER - the JSON decision lines of a sender, waiting up to 2 s
 jlines() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		grep -F "\"sender\":\"<$1>\"" "$MXG_LOG" && return 0
-		sleep 0.05
-	done
-	return 1
+	t_wait_grep -F "\"sender\":\"<$1>\"" "$MXG_LOG"
 }
 # jcheck PYTHON-ASSERTS - run asserts over the lines on stdin (list L of dicts); prints ok
 jcheck() {
@@ -363,12 +358,7 @@ CONF
 		t_fail "the daemon keeps running" "$(cat "$SD/catcher.err" "$SD/syslog.txt" 2>/dev/null)"
 	fi
 	slog() {  # slog REGEX - wait up to 3 s for a syslog line
-		local i
-		for ((i = 0; i < 60; i++)); do
-			grep -qE "$1" "$SD/syslog.txt" 2>/dev/null && return 0
-			sleep 0.05
-		done
-		return 1
+		t_wait_grep -E "$1" "$SD/syslog.txt" 3 >/dev/null
 	}
 	# local3 (19) * 8 + info (6) = 158
 	slog "^<158>.* mxguard\\[$DPID\\]: .*started: listening on inet:$SPORT@127.0.0.1" &&
