@@ -11,12 +11,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/lib/mxconf.sh
 
-die() {
-	echo "demo: $*" >&2
-	exit 1
-}
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || die "build failed"
+T_TIER=demo
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_die "build failed"
 W=$(t_tmpdir)
 
 cat >"$W/demo.zone" <<'EOF'
@@ -36,18 +34,13 @@ $FAULT broken-dns.example. servfail
 EOF
 
 echo "demo: starting a test DNS server, mxguard and a private Postfix on 127.0.0.1 ..."
-t_dns_start "$W/demo.zone" || die "testdns did not start"
+t_dns_start "$W/demo.zone" || t_die "testdns did not start"
 MPORT=$(t_free_port)
-sed -e "s/^socket = .*/socket = inet:$MPORT@127.0.0.1/" conf/mxguard.conf >"$W/mxguard.conf"
-cat >>"$W/mxguard.conf" <<EOF
-dns_servers = 127.0.0.1:$DNS_PORT
-dns_timeout = 3s
-authserv_id = mx.demo.example
-EOF
-out=$(./mxguard -n -c "$W/mxguard.conf" 2>&1) || die "configuration: $out"
-t_mxguard_start "$W/mxguard.conf" "$MPORT" || die "mxguard did not start"
+mxconf_write "$W/mxguard.conf" "$MPORT" "dns_timeout = 3s" "authserv_id = mx.demo.example" <conf/mxguard.conf
+out=$(./mxguard -n -c "$W/mxguard.conf" 2>&1) || t_die "configuration: $out"
+t_mxguard_start "$W/mxguard.conf" "$MPORT" || t_die "mxguard did not start"
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
-pf_start || die "postfix did not start"
+pf_start || t_die "postfix did not start"
 
 senders=(
 	alice@good.example

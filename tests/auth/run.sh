@@ -18,6 +18,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/lib/dkim.sh
+. tests/lib/mxconf.sh
 . tests/auth/lib.sh
 
 AUTHSERV=mx.auth.test
@@ -26,34 +28,23 @@ chmod 755 "$T_BASE"
 W=$(t_tmpdir)
 chmod 755 "$W"
 
-# abort WHY - a set-up step failed: say so and stop the tier.
-abort() {
-	t_fail "$1" "${2:-}"
-	t_summary auth
-	exit 1
-}
-
-make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || abort "build mxguard" "$(tail -n 20 "$W/build.log")"
+make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || t_abort "build mxguard" "$(tail -n 20 "$W/build.log")"
 
 # --- DKIM keys, made now --------------------------------------------------
-# key_record FILE - the TXT text of an opendkim-genkey .txt, comment stripped.
-key_record() {
-	tr -d '\n' <"$1" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n'
-}
 for k in rsa2048:2048 rsa1024:1024 short:512; do
-	opendkim-genkey -b "${k#*:}" -s "${k%%:*}" -d dkim.test -D "$W" 2>>"$W/genkey.log" ||
-		abort "opendkim-genkey ${k%%:*}" "$(cat "$W/genkey.log")"
+	dkim_genkey "$W" "${k%%:*}" dkim.test "${k#*:}" ||
+		t_abort "opendkim-genkey ${k%%:*}" "$(cat "$W/genkey.log")"
 done
-dknewkey --ktype ed25519 "$W/ed" >/dev/null 2>>"$W/genkey.log" || abort "dknewkey ed25519" "$(cat "$W/genkey.log")"
-R2048=$(key_record "$W/rsa2048.txt")
-R1024=$(key_record "$W/rsa1024.txt")
-[[ $R2048 == *p=MII* && $R1024 == *p=MI* ]] || abort "key records" "$R2048"
+dknewkey --ktype ed25519 "$W/ed" >/dev/null 2>>"$W/genkey.log" || t_abort "dknewkey ed25519" "$(cat "$W/genkey.log")"
+R2048=$(dkim_key_record "$W/rsa2048.txt")
+R1024=$(dkim_key_record "$W/rsa1024.txt")
+[[ $R2048 == *p=MII* && $R1024 == *p=MI* ]] || t_abort "key records" "$R2048"
 
 # --- generated zone data: keys and records too big for a zone line ------------
 {
 	echo "rsa2048._domainkey.dkim.test. 300 IN TXT \"$R2048\""
 	echo "rsa1024._domainkey.dkim.test. 300 IN TXT \"$R1024\""
-	echo "short._domainkey.dkim.test.   300 IN TXT \"$(key_record "$W/short.txt")\""
+	echo "short._domainkey.dkim.test.   300 IN TXT \"$(dkim_key_record "$W/short.txt")\""
 	echo "ed._domainkey.dkim.test.      300 IN TXT \"$(cat "$W/ed.dns")\""
 	echo "odk._domainkey.dkim.test.     300 IN TXT \"$R2048\""
 	echo "revoked._domainkey.dkim.test. 300 IN TXT \"v=DKIM1; k=rsa; p=\""
@@ -68,54 +59,33 @@ R1024=$(key_record "$W/rsa1024.txt")
 	echo "dense.test. MX 10 mx.senders.test."
 	echo "dense.test. TXT \"v=spf1 exists:$(printf '%%{l}%.0s' {1..50}).x.test ip4:192.0.2.0/25 -all\""
 } >"$W/generated.zone"
-t_dns_start tests/auth/zones.txt "$W/generated.zone" || abort "testdns start" "$(cat "$DNS_ERR" 2>/dev/null)"
+t_dns_start tests/auth/zones.txt "$W/generated.zone" || t_abort "testdns start" "$(cat "$DNS_ERR" 2>/dev/null)"
 
 # --- mxguard with the shipped configuration ---------------------------------------------
 MPORT=$(t_free_port)
 CONF=$W/mxguard.conf
-OURS='socket|dns_servers|dns_timeout|dns_try_timeout|trusted_networks|authserv_id'
 # write_conf [SETTING...] - our daemon settings, extra settings, then
 # conf/mxguard.conf as shipped (its rules and settings such as
-# dkim_verify), less the settings we set; SED_RULES may edit it and
-# EXTRA_RULE goes before its default line.
+# dkim_verify), less the settings we set (mxconf_write); SED_RULES may
+# edit it and EXTRA_RULE goes before its default line.
 write_conf() {
 	local ed=(-e "${SED_RULES:-}")
 	[[ -n ${EXTRA_RULE:-} ]] && ed+=(-e "/^default /i $EXTRA_RULE")
-	{
-		echo "socket = inet:$MPORT@127.0.0.1"
-		echo "dns_servers = 127.0.0.1:$DNS_PORT"
-		echo "dns_timeout = 2s"
-		echo "dns_try_timeout = 400ms"
-		echo "trusted_networks = 10.99.0.0/16"
-		echo "authserv_id = $AUTHSERV"
-		printf '%s\n' "$@"
-		grep -vE "^($OURS)[[:space:]]*=" conf/mxguard.conf | sed "${ed[@]}"
-	} >"$CONF"
+	sed "${ed[@]}" conf/mxguard.conf |
+		mxconf_write "$CONF" "$MPORT" "dns_timeout = 2s" "dns_try_timeout = 400ms" \
+			"trusted_networks = 10.99.0.0/16" "authserv_id = $AUTHSERV" "$@"
 }
 write_conf
-out=$(./mxguard -n -c "$CONF" 2>&1) || abort "mxguard -n accepts the tier's configuration" "$out"
-t_mxguard_start "$CONF" "$MPORT" || abort "mxguard starts" "$(cat "$MXG_LOG" 2>/dev/null)"
+out=$(./mxguard -n -c "$CONF" 2>&1) || t_abort "mxguard -n accepts the tier's configuration" "$out"
+t_mxguard_start "$CONF" "$MPORT" || t_abort "mxguard starts" "$(cat "$MXG_LOG" 2>/dev/null)"
 
 # --- the opendkim milter, signing for dkim.test ----------------------------------------
-ODK_PORT=$(t_free_port)
-cat >"$W/opendkim.conf" <<EOF
-Mode                s
-Domain              dkim.test
-Selector            odk
-KeyFile             $W/rsa2048.private
-Socket              inet:$ODK_PORT@127.0.0.1
-Canonicalization    relaxed/simple
-RequireSafeKeys     false
-InternalHosts       127.0.0.1
-PidFile             $W/opendkim.pid
-Syslog              no
-EOF
-t_bg opendkim opendkim -f -x "$W/opendkim.conf"
+odk_start "$W" dkim.test odk "$W/rsa2048.private"
 
 # --- Postfix: port PF_PORT filtered by mxguard; SIGN_PORT signs and relays to it ------
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
 # XCLIENT ADDR=IPV6:... needs IPv6 enabled in Postfix (it still listens on 127.0.0.1 only)
-postconf -c "$PF_CONF" -e inet_protocols=all || abort "postconf inet_protocols"
+postconf -c "$PF_CONF" -e inet_protocols=all || t_abort "postconf inet_protocols"
 SIGN_PORT=$(t_free_port)
 cat >>"$PF_CONF/master.cf" <<EOF
 127.0.0.1:$SIGN_PORT inet n - n - - smtpd
@@ -124,9 +94,9 @@ cat >>"$PF_CONF/master.cf" <<EOF
 resign    unix - - n - - smtp
   -o myhostname=signer.auth.test
 EOF
-t_wait_port "$ODK_PORT" 10 || abort "opendkim milter starts" "$(cat "$T_BASE/opendkim.out")"
-pf_start || abort "postfix starts" "$(tail -n 20 "$PF_LOG")"
-t_wait_port "$SIGN_PORT" 10 || abort "postfix signing port listens" "$(tail -n 20 "$PF_LOG")"
+t_wait_port "$ODK_PORT" 10 || t_abort "opendkim milter starts" "$(cat "$T_BASE/opendkim.out")"
+pf_start || t_abort "postfix starts" "$(tail -n 20 "$PF_LOG")"
+t_wait_port "$SIGN_PORT" 10 || t_abort "postfix signing port listens" "$(tail -n 20 "$PF_LOG")"
 t_ok "DNS, mxguard, opendkim and Postfix are up"
 
 . tests/auth/spf.sh

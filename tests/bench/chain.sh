@@ -20,28 +20,23 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/lib/dkim.sh
+. tests/lib/mxconf.sh
 
 RUNS=${BENCH_CHAIN_RUNS:-7}
 DELAY=${BENCH_DELAY_MS:-100}
 DOM=chain.bench.test
 
-die() {
-	echo "bench chain: $*" >&2
-	exit 1
-}
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || die "build failed"
+T_TIER="bench chain"
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_die "build failed"
 chmod 755 "$T_BASE"
 W=$(t_tmpdir)
 chmod 755 "$W"
 
 # --- keys, zone, message ----------------------------------------------------------
 for k in k1 k2; do
-	opendkim-genkey -b 2048 -s "$k" -d "$DOM" -D "$W" 2>>"$W/genkey.log" || die "opendkim-genkey: $(cat "$W/genkey.log")"
+	dkim_genkey "$W" "$k" "$DOM" 2048 || t_die "opendkim-genkey: $(cat "$W/genkey.log")"
 done
-# key_record FILE - the TXT text of an opendkim-genkey .txt, comment stripped.
-key_record() {
-	tr -d '\n' <"$1" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n'
-}
 cat >"$W/chain.zone" <<EOF
 \$TTL 300
 $DOM.             MX    10 mx1.$DOM.
@@ -54,36 +49,30 @@ $DOM.             TXT   "v=spf1 include:s1.$DOM -all"
 s1.$DOM.          TXT   "v=spf1 a:h1.$DOM include:s2.$DOM -all"
 h1.$DOM.          A     198.51.100.1
 s2.$DOM.          TXT   "v=spf1 ip4:192.0.2.0/24 -all"
-k1._domainkey.$DOM. TXT "$(key_record "$W/k1.txt")"
-k2._domainkey.$DOM. TXT "$(key_record "$W/k2.txt")"
+k1._domainkey.$DOM. TXT "$(dkim_key_record "$W/k1.txt")"
+k2._domainkey.$DOM. TXT "$(dkim_key_record "$W/k2.txt")"
 EOF
 printf '%s\r\n' "From: Alice <alice@$DOM>" "To: <bench@$PF_RCPT_DOMAIN>" \
 	"Subject: lookup chains" "Date: Mon, 01 Jan 2024 10:00:00 +0000" \
 	"Message-ID: <chain@$DOM>" "" "One message, three chains of lookups." >"$W/msg.eml"
 for k in k1 k2; do
 	"$T_PY" tests/dkim/sign.py --key "$W/$k.private" --selector "$k" --domain "$DOM" \
-		"$W/msg.eml" "$W/msg.eml" || die "dkimpy could not sign"
+		"$W/msg.eml" "$W/msg.eml" || t_die "dkimpy could not sign"
 done
 
 # --- two DNS servers, two mxguards, one Postfix with a port for each -----------------
-t_dns_start "$W/chain.zone" || die "testdns did not start"
+t_dns_start "$W/chain.zone" || t_die "testdns did not start"
 FAST_DNS=$DNS_PORT FAST_LOG=$DNS_LOG
-t_dns_start --delay-ms "$DELAY" "$W/chain.zone" || die "slow testdns did not start"
+t_dns_start --delay-ms "$DELAY" "$W/chain.zone" || t_die "slow testdns did not start"
 SLOW_DNS=$DNS_PORT SLOW_LOG=$DNS_LOG
 
 # start_mxguard NAME DNS_PORT - one daemon, shipped configuration; sets M_PORT, M_LOG
 start_mxguard() {
 	local name=$1 port
 	port=$(t_free_port)
-	{
-		echo "socket = inet:$port@127.0.0.1"
-		echo "dns_servers = 127.0.0.1:$2"
-		echo "dns_timeout = 5s"
-		echo "trusted_networks = 10.99.0.0/16"
-		echo "authserv_id = mx.bench.test"
-		grep -vE '^(socket|dns_servers|dns_timeout|trusted_networks|authserv_id)[[:space:]]*=' conf/mxguard.conf
-	} >"$W/$name.conf"
-	t_mxguard_start "$W/$name.conf" "$port" || die "mxguard ($name) did not start: $(cat "$MXG_LOG")"
+	mxconf_write "$W/$name.conf" "$port" "dns_servers = 127.0.0.1:$2" "dns_timeout = 5s" \
+		"trusted_networks = 10.99.0.0/16" "authserv_id = mx.bench.test" <conf/mxguard.conf
+	t_mxguard_start "$W/$name.conf" "$port" || t_die "mxguard ($name) did not start: $(cat "$MXG_LOG")"
 	M_PORT=$port M_LOG=$MXG_LOG
 }
 start_mxguard fast "$FAST_DNS"
@@ -97,8 +86,8 @@ cat >>"$PF_CONF/master.cf" <<EOF
 127.0.0.1:$SLOW_SMTP inet n - n - - smtpd
   -o smtpd_milters=inet:127.0.0.1:$PORT_slow
 EOF
-pf_start || die "postfix did not start"
-t_wait_port "$SLOW_SMTP" 10 || die "postfix's second port does not listen"
+pf_start || t_die "postfix did not start"
+t_wait_port "$SLOW_SMTP" 10 || t_die "postfix's second port does not listen"
 
 # --- the runs, fast and slow interleaved -------------------------------------------
 # one SERVER I - a transaction; appends its JSON line (client, mxguard, dns) to runs
@@ -109,11 +98,11 @@ one() {
 	sender="run$i-$server@$DOM"
 	before=$(wc -l <"$dlog")
 	out=$("$T_PY" tests/bench/chain_client.py "$port" 192.0.2.5 "$sender" \
-		"bench@$PF_RCPT_DOMAIN" "$W/msg.eml") || die "transaction $server $i failed"
+		"bench@$PF_RCPT_DOMAIN" "$W/msg.eml") || t_die "transaction $server $i failed"
 	sleep 0.3   # let lookups abandoned after the decision be logged too
 	line=$(grep -F "sender=<$sender>" "$log" | tail -n 1)
 	[[ $line == *" mx=valid "*" spf=pass "*" dkim=pass "*" action=accept "* ]] ||
-		die "run $server $i was not mx=valid, spf=pass, dkim=pass, accepted: $line"
+		t_die "run $server $i was not mx=valid, spf=pass, dkim=pass, accepted: $line"
 	ms=$(sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p' <<<"$line")
 	tail -n +"$((before + 1))" "$dlog" |
 		"$T_PY" -c 'import json, sys
@@ -134,4 +123,4 @@ done
 	--chain "mx=^(${DOM//./\\.}\. MX|mx[12]\.${DOM//./\\.}\. (A|AAAA))$" \
 	--chain "spf=^((s[12]\.)?${DOM//./\\.}\. TXT|h1\.${DOM//./\\.}\. A)$" \
 	--chain "dkim=^k[12]\._domainkey\.${DOM//./\\.}\. TXT$" \
-	"$W/runs" || die "see above"
+	"$W/runs" || t_die "see above"

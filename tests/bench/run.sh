@@ -40,6 +40,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/lib/mxconf.sh
 . tests/bench/nsd.sh
 
 N=${BENCH_MESSAGES:-3000}
@@ -49,11 +50,7 @@ DELAY=${BENCH_DELAY_MS:-100}
 DOMAINS=1000
 RCPT=sink@$PF_RCPT_DOMAIN
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || die "build failed"
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_die "build failed"
 W=$(t_tmpdir)
 
 # The zone: bench.test plus d1..dN.bench.test, each with an MX, an address
@@ -81,19 +78,16 @@ W=$(t_tmpdir)
 } >"$W/bench.zone"
 for ((i = 1; i <= DOMAINS; i++)); do echo "d$i.bench.test"; done | shuf >"$W/domains"
 
-nsd_start bench.test "$W/bench.zone" || die "nsd did not start"
-t_dns_start --delay-ms "$DELAY" "$W/bench.zone" || die "slow testdns did not start"
+nsd_start bench.test "$W/bench.zone" || t_die "nsd did not start"
+t_dns_start --delay-ms "$DELAY" "$W/bench.zone" || t_die "slow testdns did not start"
 SLOW_DNS=$DNS_PORT
 
 MPORT=$(t_free_port)
 CONF=$W/mxguard.conf
 # write_conf DNS_PORT - the bench configuration (the e2e rules).
 write_conf() {
-	cat >"$CONF.new" <<EOF
-socket = inet:$MPORT@127.0.0.1
-dns_servers = 127.0.0.1:$1
-dns_timeout = 5s
-trusted_networks = 198.51.100.0/24
+	mxconf_write "$CONF" "$MPORT" "dns_servers = 127.0.0.1:$1" "dns_timeout = 5s" \
+		"trusted_networks = 198.51.100.0/24" <<EOF
 rule null-mx       mx = nullmx    reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
 rule no-domain     mx = nxdomain  reject 550 5.1.8 "sender domain %{domain} does not exist"
 rule no-route      mx in {none, bogus} reject 550 5.1.8 "sender domain %{domain} has no usable mail exchanger"
@@ -102,7 +96,6 @@ rule spf-temperror spf = temperror tempfail 451 4.7.24 "cannot check SPF for %{d
 rule spf-fail      spf = fail     reject 550 5.7.23 "SPF check failed for %{domain}"
 default accept
 EOF
-	mv "$CONF.new" "$CONF"
 }
 
 # cpu_now PID... - "ms ms ..." CPU used so far by each process tree.
@@ -180,14 +173,14 @@ SUMMARY=()
 echo "bench: throughput, $N messages (one per connection), $S parallel sessions (smtp-source)," \
 	"$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 pf_setup "$W/pf-plain"
-pf_start || die "postfix (no milter) did not start"
+pf_start || t_die "postfix (no milter) did not start"
 MXG_PID='' measure "postfix alone"
 pf_stop
 
 write_conf "$NSD_PORT"
-t_mxguard_start "$CONF" "$MPORT" || die "mxguard did not start"
+t_mxguard_start "$CONF" "$MPORT" || t_die "mxguard did not start"
 pf_setup "$W/pf-milter" "inet:127.0.0.1:$MPORT"
-pf_start || die "postfix (with mxguard) did not start"
+pf_start || t_die "postfix (with mxguard) did not start"
 # a few messages first: Postfix processes and mxguard's workers start up
 smtp-source -s 4 -m 40 -f bench@bench.test -t "$RCPT" "127.0.0.1:$PF_PORT" >/dev/null 2>&1
 measure "postfix + mxguard, 1 domain"
@@ -209,7 +202,7 @@ for ((i = 0; i < 100; i++)); do
 	grep -q 'reloaded configuration' "$MXG_LOG" && break
 	sleep 0.05
 done
-grep -q 'reloaded configuration' "$MXG_LOG" || die "mxguard did not reload"
+grep -q 'reloaded configuration' "$MXG_LOG" || t_die "mxguard did not reload"
 
 # stats FILE - "median p99 max n" of the first column.
 stats() {
@@ -255,10 +248,10 @@ for mode in distinct one mxspf; do
 	[[ $bad -eq 0 && $cnt -eq $LAT_N ]] || BENCH_ERRORS=1
 done
 
-[[ $BENCH_ERRORS -eq 0 ]] || die "errors during the run (see above)"
+[[ $BENCH_ERRORS -eq 0 ]] || t_die "errors during the run (see above)"
 # BENCH_CHAIN=0 skips it (e.g. to measure an older ./mxguard with this script)
 [[ ${BENCH_CHAIN:-1} == 0 ]] ||
-bash tests/bench/chain.sh || die "lookup chains (tests/bench/chain.sh) failed"
+bash tests/bench/chain.sh || t_die "lookup chains (tests/bench/chain.sh) failed"
 
 echo "bench: summary ($N messages, $S sessions; CPU = milliseconds per message)"
 printf '  %-30s %8s %6s %9s %9s %7s\n' "run" "msg/s" "ratio" "mxguard" "postfix" "nsd"

@@ -10,36 +10,24 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/lib/mxconf.sh
 
 HERE=tests/e2e
 DNS_TIMEOUT_MS=2000
 UNTRUSTED=192.0.2.5        # XCLIENT address: checked
 TRUSTED=198.51.100.20      # XCLIENT address inside trusted_networks
 
-abort() {
-	echo "e2e: $1"
-	t_fail "$1"
-	t_summary e2e
-	exit 1
-}
-
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || abort "build failed"
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_abort "build failed"
 W=$(t_tmpdir)
 CONF=$W/mxguard.conf
 MPORT=$(t_free_port)
 
-t_dns_start "$HERE/zones.txt" || abort "testdns did not start"
+t_dns_start "$HERE/zones.txt" || t_abort "testdns did not start"
 
 # write_conf - the suite's configuration; $1 is the reload-test rule's action.
 write_conf() {
-	cat >"$CONF.new" <<EOF
-socket = inet:$MPORT@127.0.0.1
-dns_servers = 127.0.0.1:$DNS_PORT
-dns_timeout = ${DNS_TIMEOUT_MS}ms
-dns_try_timeout = 500ms
-trusted_networks = 198.51.100.0/24
-authserv_id = mx.e2e.test
-
+	mxconf_write "$CONF" "$MPORT" "dns_timeout = ${DNS_TIMEOUT_MS}ms" "dns_try_timeout = 500ms" \
+		"trusted_networks = 198.51.100.0/24" "authserv_id = mx.e2e.test" <<EOF
 rule reload-me     sender_domain = reload.test  $1
 rule null-mx       mx = nullmx
                    reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
@@ -57,14 +45,13 @@ rule spf-fail      spf = fail and not (dkim = pass and dkim_aligned = yes)
                    reject 550 5.7.23 "SPF check failed for %{domain}"
 default accept
 EOF
-	mv "$CONF.new" "$CONF"
 }
 write_conf accept
 out=$(./mxguard -n -c "$CONF" 2>&1)
 t_expect_eq "$out" "configuration OK" "mxguard -n accepts the e2e configuration"
-t_mxguard_start "$CONF" "$MPORT" || abort "mxguard did not start"
+t_mxguard_start "$CONF" "$MPORT" || t_abort "mxguard did not start"
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
-pf_start || abort "postfix did not start"
+pf_start || t_abort "postfix did not start"
 
 # send FROM [swaks options] - one transaction; sets RC, OUT, REPLY, MS.
 # REPLY is the first refusal ("550 5.7.27 ...") or the final "250 ..." line.
@@ -82,22 +69,12 @@ send() {
 
 # logline SENDER - the decision line(s) for a sender, waiting up to 2 s.
 logline() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		grep -F "sender=<$1> " "$MXG_LOG" && return 0
-		sleep 0.05
-	done
-	return 1
+	t_wait_grep -F "sender=<$1> " "$MXG_LOG"
 }
 
 # logline_re LOCALPART@ - like logline, for senders logged with escapes.
 logline_re() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		grep -F "sender=<$1" "$MXG_LOG" && return 0
-		sleep 0.05
-	done
-	return 1
+	t_wait_grep -F "sender=<$1" "$MXG_LOG"
 }
 
 # sink_has RCPT - true when the sink received a message for RCPT.

@@ -17,11 +17,20 @@
 #   t_on_cleanup CMD...      run CMD at exit, before the recorded PIDs are stopped
 #   t_wait_file FILE [S]     wait until FILE is non-empty (default 10 s)
 #   t_wait_port PORT [S]     wait until 127.0.0.1:PORT accepts TCP (default 10 s)
+#   t_wait_grep -F|-E PATTERN FILE [S]
+#                            print FILE's lines matching PATTERN once there is
+#                            one, waiting up to S seconds (default 2); false
+#                            when none came (a daemon logs after it answers)
 #   t_ok DESC | t_fail DESC [DETAIL]
 #   t_expect_eq GOT WANT DESC
 #   t_expect_match TEXT REGEX DESC     (bash ERE)
 #   t_expect_nomatch TEXT REGEX DESC
-#   t_summary TIER           print "TIER: N passed, M failed"; non-zero on failures
+#   t_summary [TIER]         print "TIER: N passed, M failed"; non-zero on
+#                            failures (TIER defaults to $T_TIER)
+#   t_abort DESC [DETAIL]    a set-up step failed: t_fail DESC, the summary
+#                            line of $T_TIER, exit 1
+#   t_die MSG                for scripts without counters (bench, demo):
+#                            "$T_TIER: MSG" on stderr, exit 1
 #   t_dns_start [--delay-ms N ...] ZONEFILE...
 #                            testdns.py on a free port; sets DNS_PORT DNS_PID
 #                            DNS_LOG (query log) DNS_ERR (its stderr)
@@ -38,6 +47,9 @@ T_PY=/usr/bin/python3
 T_PASS=0
 T_FAIL=0
 T_KILL_WAIT=${T_KILL_WAIT:-5}
+# The tier's name, for t_summary, t_abort and t_die: the script's directory
+# (tests/TIER/run.sh); a script elsewhere sets T_TIER after sourcing.
+T_TIER=${T_TIER:-$(basename "$(dirname "$0")")}
 T_BASE=$(mktemp -d "${TMPDIR:-/tmp}/mxg-test.XXXXXX")
 # Searchable, so daemons that drop to "postfix" can reach their files.
 chmod 755 "$T_BASE"
@@ -158,6 +170,16 @@ t_wait_port() {
 	return 1
 }
 
+# t_wait_grep - the lines of a file matching a pattern, once there is one.
+t_wait_grep() {
+	local mode=$1 pat=$2 file=$3 secs=${4:-2} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep "$mode" -- "$pat" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # t_ok - count and print a passing check.
 t_ok() {
 	T_PASS=$((T_PASS + 1))
@@ -204,8 +226,21 @@ must not match: $2"
 
 # t_summary - the tier's result line; returns non-zero on any failure.
 t_summary() {
-	echo "$1: $T_PASS passed, $T_FAIL failed"
+	echo "${1:-$T_TIER}: $T_PASS passed, $T_FAIL failed"
 	[[ $T_FAIL -eq 0 && $T_PASS -gt 0 ]]
+}
+
+# t_abort - a set-up step failed: count it, print the result line, stop the tier.
+t_abort() {
+	t_fail "$1" "${2:-}"
+	t_summary "$T_TIER"
+	exit 1
+}
+
+# t_die - stop a script that keeps no counters, saying why on stderr.
+t_die() {
+	echo "$T_TIER: $*" >&2
+	exit 1
 }
 
 # t_dns_start - start testdns.py on a free port serving the given zones.

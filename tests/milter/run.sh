@@ -1,51 +1,64 @@
 #!/usr/bin/env bash
 # milter/run.sh - the milter protocol tier: the real daemon on a loopback
 # socket, driven by miltertest (session.lua), with testdns.py serving
-# zones.txt. One daemon per suite (a libmilter filter takes seconds to
-# exit); reload tests rewrite its config and send SIGHUP.
+# zones.txt.
+#
+# Rule sets: each group of scenarios has its own, in tests/milter/rules/
+# NAME.conf (named after what it checks; a new rule goes into the set of
+# the scenarios it is for, and no other group's outcome moves). Each is
+# appended to the tier's settings (conf_for) into $WORK/conf/NAME.conf.
+# One daemon serves the whole tier (a libmilter filter takes seconds to
+# exit): use_rules NAME makes NAME its configuration with a SIGHUP reload
+# and waits for the daemon's "reloaded configuration" line, so every
+# session after it is judged by NAME's rules. `mxguard check` reads the
+# rule set's file directly.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
+. tests/lib/dkim.sh
+. tests/lib/mxconf.sh
 
+T_TIER=milter
 HERE=tests/milter
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null ||
-	{ echo "milter: build failed"; echo "milter: 0 passed, 1 failed"; exit 1; }
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_abort "build mxguard"
 
 WORK=$(t_tmpdir)
 
 # A DKIM key for valid.test, made now; its TXT record joins the zones.
-opendkim-genkey -b 1024 -s sel -d valid.test -D "$WORK" 2>"$WORK/genkey.log" ||
-	{ cat "$WORK/genkey.log"; echo "milter: 0 passed, 1 failed"; exit 1; }
-printf 'sel._domainkey.valid.test. 300 IN TXT "%s"\n' \
-	"$(tr -d '\n' <"$WORK/sel.txt" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n')" \
-	>"$WORK/keys.zone"
-t_dns_start "$HERE/zones.txt" "$WORK/keys.zone" || { echo "milter: 0 passed, 1 failed"; exit 1; }
+dkim_genkey "$WORK" sel valid.test 1024 || t_abort "opendkim-genkey" "$(cat "$WORK/genkey.log")"
+dkim_key_zone "$WORK" sel valid.test >"$WORK/keys.zone"
+t_dns_start "$HERE/zones.txt" "$WORK/keys.zone" || t_abort "testdns starts" "$(cat "$DNS_ERR" 2>/dev/null)"
 PORT=$(t_free_port)
 SOCK="inet:$PORT@127.0.0.1"
 CONF=$WORK/mxguard.conf
+mkdir -p "$WORK/conf"
 
-# write_conf - the suite's configuration; extra lines come first
-write_conf() {
-	cat >"$CONF" <<CONF
-socket = $SOCK
-pidfile = $WORK/mxguard.pid
-dns_servers = 127.0.0.1:$DNS_PORT
-dns_timeout = 2s
-dns_try_timeout = 500ms
-trusted_networks = 10.9.0.0/16
-authserv_id = mx.test
-$*
-rule null-mx       mx = nullmx    reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
-rule no-domain     mx = nxdomain  reject 550 5.1.8 "sender domain %{domain} does not exist"
-rule no-route      mx in {none, bogus} reject 550 5.1.8 "sender domain %{domain} has no usable mail exchanger"
-rule bad-sender    mx = invalid   reject 550 5.1.7 "sender address is not valid"
-rule mx-temperror  mx = temperror tempfail 451 4.4.3 "cannot verify %{domain} now, 100% sure"
-rule spf-fail      spf = fail     reject 550 5.7.23 "SPF check failed for %{domain}"
-rule quarantine-me sender_domain = quarantine.test quarantine "held for review"
-rule discard-me    sender_domain = discard.test discard
-rule dkim-fail     dkim = fail    reject 550 5.7.20 "DKIM signature of %{from_domain} does not verify"
-default accept
-CONF
+# conf_for NAME - the tier's settings and rule set NAME; prints the file's path
+conf_for() {
+	local f=$WORK/conf/$1.conf
+	mxconf_write "$f" "$SOCK" \
+		"pidfile = $WORK/mxguard.pid" \
+		"dns_timeout = 2s" \
+		"dns_try_timeout = 500ms" \
+		"trusted_networks = 10.9.0.0/16" \
+		"authserv_id = mx.test" <"$HERE/rules/$1.conf" && echo "$f"
+}
+
+# use_rules NAME - make rule set NAME the daemon's configuration (SIGHUP)
+# and wait until it is in force; RELOADED is the daemon's log line about it.
+use_rules() {
+	local n i
+	n=$(grep -cE 'reloaded configuration|reload failed' "$MXG_LOG")
+	cp "$WORK/conf/$1.conf" "$CONF.new" && mv "$CONF.new" "$CONF"
+	kill -HUP "$MXG_PID"
+	RELOADED=
+	for ((i = 0; i < 200; i++)); do
+		RELOADED=$(grep -E 'reloaded configuration|reload failed' "$MXG_LOG" | sed -n "$((n + 1))p")
+		[[ -n $RELOADED ]] && break
+		sleep 0.05
+	done
+	[[ $RELOADED == *"reloaded configuration"* ]] ||
+		t_fail "rule set $1 taken by a SIGHUP reload" "${RELOADED:-no reload logged in 10 s}"
 }
 
 # session - run session.lua with NAME=VALUE parameters; echo its output on failure
@@ -75,15 +88,19 @@ expect_session() {
 	fi
 }
 
-write_conf
-out=$(./mxguard -n -c "$CONF" 2>&1); rc=$?
-t_expect_eq "$rc:$out" "0:configuration OK" "-n accepts the suite's configuration"
-t_mxguard_start "$CONF" "$PORT" || { t_fail "daemon starts" "$(cat "$MXG_LOG" 2>/dev/null)"; t_summary milter; exit 1; }
+for r in "$HERE"/rules/*.conf; do
+	r=$(basename "$r" .conf)
+	f=$(conf_for "$r") || t_abort "write the configuration of rule set $r"
+	out=$(./mxguard -n -c "$f" 2>&1); rc=$?
+	t_expect_eq "$rc:$out" "0:configuration OK" "-n accepts rule set $r"
+done
+cp "$WORK/conf/mx-classes.conf" "$CONF"
+t_mxguard_start "$CONF" "$PORT" || t_abort "daemon starts" "$(cat "$MXG_LOG" 2>/dev/null)"
 t_ok "daemon starts and listens on $SOCK"
 t_expect_match "$(cat "$MXG_LOG")" "started: listening on $SOCK" "start-up is logged"
 t_expect_eq "$(cat "$WORK/mxguard.pid" 2>/dev/null)" "$MXG_PID" "pid file holds the daemon's pid"
 
-# --- decisions at RCPT (reject_stage = rcpt, the default) -----------------
+# --- decisions at RCPT (reject_stage = rcpt, the default): mx-classes ------
 base=(ip=192.0.2.1 helo=client.test rcpt="<user@example.com>")
 expect_session "null MX sender is refused at RCPT" \
 	'queue_id=Q1 .*mx=nullmx .*rcpt=<user@example.com> rule=null-mx action=reject reply="550 5.7.27 sender domain nullmx.test does not accept mail \(null MX\)" dry_run=no stage=rcpt' \
@@ -101,14 +118,11 @@ expect_session "valid sender is accepted at end of message, one line" \
 	'^queue_id=- client_ip=192.0.2.1 helo=client.test sender=<v1@valid.test> sender_domain=valid.test from_domain=valid.test .*mx=valid .*rule=default action=accept reply=- dry_run=no stage=eom elapsed_ms=[0-9]+$' \
 	"${base[@]}" from="<v1@valid.test>" from_hdr="Valid Sender <v1@valid.test>"
 t_expect_eq "$(logline v1@valid.test | wc -l)" 1 "exactly one decision line for an accepted message"
-expect_session "SPF fail is refused at RCPT with 5.7.23" \
-	'client_ip=192.0.2.200 .*mx=valid .*spf=fail .*rule=spf-fail action=reject reply="550 5.7.23 SPF check failed for valid.test"' \
-	ip=192.0.2.200 helo=client.test rcpt="<user@example.com>" from="<f1@valid.test>" expect_rcpt=replycode
 expect_session "implicit MX (A record only) is accepted" \
 	'mx=implicit .*action=accept' \
 	"${base[@]}" from="<v2@implicit.test>"
 
-# --- clients and senders that skip or short-cut the checks -----------------
+# --- clients and senders that skip or short-cut the checks: mx-classes -----
 expect_session "trusted client skips all checks" \
 	'client_ip=10.9.1.1 .*trusted=yes .*mx=skipped .*rule=trusted action=accept' \
 	ip=10.9.1.1 helo=client.test rcpt="<user@example.com>" from="<s1@nullmx.test>"
@@ -133,7 +147,30 @@ session "${base[@]}" from="garbage without brackets" expect_rcpt=replycode &&
 	t_ok "unbracketed garbage sender gets an answer" || t_fail "unbracketed garbage sender gets an answer"
 t_alive "$MXG_PID" && t_ok "daemon survives hostile senders" || t_fail "daemon survives hostile senders"
 
-# --- end-of-message actions ------------------------------------------------
+# --- concurrent connections (one resolver each): mx-classes -----------------
+pids=()
+for i in $(seq 1 12); do
+	if ((i % 2)); then
+		session "${base[@]}" from="<c$i@nullmx.test>" expect_rcpt=replycode 2>/dev/null &
+	else
+		session "${base[@]}" from="<c$i@valid.test>" 2>/dev/null &
+	fi
+	pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+t_expect_eq "$bad" 0 "12 concurrent sessions all get their expected answers"
+t_expect_eq "$(grep -cE 'sender=<c[0-9]+@nullmx.test>.*action=reject' "$MXG_LOG"):$(grep -cE 'sender=<c[0-9]+@valid.test>.*action=accept' "$MXG_LOG")" \
+	"6:6" "one decision line per concurrent message"
+
+# --- SPF: spf ------------------------------------------------------------------
+use_rules spf
+expect_session "SPF fail is refused at RCPT with 5.7.23" \
+	'client_ip=192.0.2.200 .*mx=valid .*spf=fail .*rule=spf-fail action=reject reply="550 5.7.23 SPF check failed for valid.test"' \
+	ip=192.0.2.200 helo=client.test rcpt="<user@example.com>" from="<f1@valid.test>" expect_rcpt=replycode
+
+# --- end-of-message actions: quarantine-discard --------------------------------
+use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \
 	'rule=quarantine-me action=quarantine reply="held for review" .*stage=eom' \
 	"${base[@]}" from="<q1@quarantine.test>" expect_quarantine=yes
@@ -141,7 +178,8 @@ expect_session "discard rule discards at end of message" \
 	'rule=discard-me action=discard .*stage=eom' \
 	"${base[@]}" from="<d1@discard.test>" expect_eom=discard
 
-# --- DKIM and Authentication-Results ----------------------------------------
+# --- DKIM and Authentication-Results: dkim -----------------------------------
+use_rules dkim
 # make_msg FILE FROM BODY - a CRLF message; signed with the test key into FILE.signed
 make_msg() {
 	printf 'From: Sender <%s>\r\nTo: user@example.com\r\nSubject: dkim test\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <%s>\r\n\r\n%s\r\n' \
@@ -165,25 +203,9 @@ expect_session "forged Authentication-Results claiming our authserv-id is remove
 	forged_ar="mx.test; spf=pass smtp.mailfrom=k3@valid.test" expect_delete=Authentication-Results \
 	expect_insert=Authentication-Results
 
-# --- concurrent connections (one resolver each) ------------------------------
-pids=()
-for i in $(seq 1 12); do
-	if ((i % 2)); then
-		session "${base[@]}" from="<c$i@nullmx.test>" expect_rcpt=replycode 2>/dev/null &
-	else
-		session "${base[@]}" from="<c$i@valid.test>" 2>/dev/null &
-	fi
-	pids+=($!)
-done
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-t_expect_eq "$bad" 0 "12 concurrent sessions all get their expected answers"
-t_expect_eq "$(grep -cE 'sender=<c[0-9]+@nullmx.test>.*action=reject' "$MXG_LOG"):$(grep -cE 'sender=<c[0-9]+@valid.test>.*action=accept' "$MXG_LOG")" \
-	"6:6" "one decision line per concurrent message"
-
-# --- an internal error answers on_error (tempfail 451 4.3.0) -----------------
-# More forged Authentication-Results headers than the filter can remove:
-# passing any of them on would be wrong, so the message is tempfailed.
+# An internal error answers on_error (tempfail 451 4.3.0): more forged
+# Authentication-Results headers than the filter can remove; passing any
+# of them on would be wrong, so the message is tempfailed.
 {
 	for i in $(seq 1 20); do printf 'Authentication-Results: mx.test; spf=pass\r\n'; done
 	printf 'From: e1@valid.test\r\nSubject: forged\r\n\r\nbody\r\n'
@@ -192,32 +214,34 @@ expect_session "internal error at end of message tempfails with 451 4.3.0 (on_er
 	'rule=on_error action=tempfail reply="451 4.3.0 temporary internal error, try again later" .*stage=eom .*error=' \
 	"${base[@]}" from="<e1@valid.test>" msgfile="$WORK/forged20" expect_eom=replycode
 
-# --- mxguard check ---------------------------------------------------------
-out=$(./mxguard check -c "$CONF" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?
+# --- mxguard check, on the rule sets' files ------------------------------------
+MXC=$WORK/conf/mx-classes.conf
+out=$(./mxguard check -c "$MXC" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?
 t_expect_eq "$rc" 1 "check: null MX exits 1 (reject)"
 t_expect_match "$out" $'mx: nullmx\n' "check: prints the mx fact"
 t_expect_match "$out" $'rule: null-mx\naction: reject\nreply: 550 5.7.27 sender domain nullmx.test does not accept mail \\(null MX\\)' \
 	"check: prints rule, action and reply"
-./mxguard check -c "$CONF" --from v1@valid.test --ip 192.0.2.1 --helo client.test >/dev/null
+./mxguard check -c "$MXC" --from v1@valid.test --ip 192.0.2.1 --helo client.test >/dev/null
 t_expect_eq "$?" 0 "check: valid sender exits 0 (accept)"
-./mxguard check -c "$CONF" --from v1@servfail.test --ip 192.0.2.1 --helo client.test >/dev/null
+./mxguard check -c "$MXC" --from v1@servfail.test --ip 192.0.2.1 --helo client.test >/dev/null
 t_expect_eq "$?" 2 "check: SERVFAIL exits 2 (tempfail)"
-./mxguard check -c "$CONF" --from q@quarantine.test --ip 192.0.2.1 --helo c.test >/dev/null
+./mxguard check -c "$WORK/conf/quarantine-discard.conf" --from q@quarantine.test --ip 192.0.2.1 --helo c.test >/dev/null
 t_expect_eq "$?" 4 "check: quarantine exits 4"
-./mxguard check -c "$CONF" --from q@discard.test --ip 192.0.2.1 --helo c.test >/dev/null
+./mxguard check -c "$WORK/conf/quarantine-discard.conf" --from q@discard.test --ip 192.0.2.1 --helo c.test >/dev/null
 t_expect_eq "$?" 3 "check: discard exits 3"
-out=$(./mxguard check -c "$CONF" --from v@nullmx.test --ip 10.9.0.5 --helo c.test); rc=$?
+out=$(./mxguard check -c "$MXC" --from v@nullmx.test --ip 10.9.0.5 --helo c.test); rc=$?
 t_expect_match "$rc:$out" $'^0:.*mx: skipped.*rule: trusted' "check: trusted client is skipped"
-./mxguard check -c "$CONF" --from a@b.test --helo c.test >/dev/null 2>&1
+./mxguard check -c "$MXC" --from a@b.test --helo c.test >/dev/null 2>&1
 t_expect_eq "$?" 64 "check: missing --ip is a usage error (64)"
-./mxguard check -c "$CONF" --from a@b.test --ip not-an-ip --helo c.test >/dev/null 2>&1
+./mxguard check -c "$MXC" --from a@b.test --ip not-an-ip --helo c.test >/dev/null 2>&1
 t_expect_eq "$?" 64 "check: bad --ip is a usage error (64)"
-out=$(./mxguard check -c "$CONF" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/m1.signed"); rc=$?
+DKC=$WORK/conf/dkim.conf
+out=$(./mxguard check -c "$DKC" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/m1.signed"); rc=$?
 t_expect_match "$rc:$out" $'^0:.*dkim: pass\ndkim_aligned: yes.*header: Authentication-Results: mx.test \\(mx=valid\\);.*dkim=pass' \
 	"check --message: DKIM pass and the A-R header it would add"
-./mxguard check -c "$CONF" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/m1.tampered" >/dev/null
+./mxguard check -c "$DKC" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/m1.tampered" >/dev/null
 t_expect_eq "$?" 1 "check --message: tampered message exits 1 (reject)"
-./mxguard check -c "$CONF" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/nope" >/dev/null 2>&1
+./mxguard check -c "$DKC" --from k1@valid.test --ip 192.0.2.1 --helo c.test --message "$WORK/nope" >/dev/null 2>&1
 t_expect_eq "$?" 66 "check --message: unreadable message exits 66"
 ./mxguard check -c "$WORK/missing.conf" --from a@b.test --ip 192.0.2.1 --helo c.test >/dev/null 2>&1
 t_expect_eq "$?" 78 "check: unreadable config exits 78"
@@ -227,19 +251,15 @@ printf 'socket = inet:1@127.0.0.1\nrule broken mx = nosuchvalue reject\n' >"$WOR
 out=$(./mxguard -n -c "$WORK/bad.conf" 2>&1); rc=$?
 t_expect_match "$rc:$out" "^1:$WORK/bad.conf:2: " "-n reports FILE:LINE and exits 1"
 
-# --- SIGHUP reload ---------------------------------------------------------
-write_conf "reject_stage = mail
-rule helo-block helo = blocked.test reject 550 5.7.1 \"go away\""
-kill -HUP "$MXG_PID"
-for ((i = 0; i < 100; i++)); do grep -q 'reloaded configuration' "$MXG_LOG" && break; sleep 0.05; done
-t_expect_match "$(cat "$MXG_LOG")" "reloaded configuration from $CONF" "good reload is logged"
+# --- SIGHUP reload: reload -------------------------------------------------------
+use_rules reload
+t_expect_match "$RELOADED" "reloaded configuration from $CONF" "good reload is logged"
 expect_session "reloaded rule applies" \
 	'rule=helo-block action=reject .*stage=mail' \
 	ip=192.0.2.1 helo=blocked.test rcpt="<user@example.com>" from="<r1@valid.test>" expect_mail=replycode
 expect_session "reject_stage = mail refuses at MAIL FROM after reload" \
 	'mx=nullmx .*rule=null-mx action=reject .*stage=mail' \
 	"${base[@]}" from="<r2@nullmx.test>" expect_mail=replycode
-cp "$CONF" "$WORK/good.conf"
 printf 'this is not a setting\n' >>"$CONF"
 bad_line=$(wc -l <"$CONF")
 kill -HUP "$MXG_PID"
@@ -250,11 +270,8 @@ expect_session "previous configuration still applies after a bad reload" \
 	'rule=helo-block action=reject' \
 	ip=192.0.2.1 helo=blocked.test rcpt="<user@example.com>" from="<r3@valid.test>" expect_mail=replycode
 
-# --- dry run and JSON, via reload ------------------------------------------
-write_conf "dry_run = yes
-log_format = json"
-kill -HUP "$MXG_PID"
-for ((i = 0; i < 100; i++)); do [[ $(grep -c 'reloaded configuration' "$MXG_LOG") -ge 2 ]] && break; sleep 0.05; done
+# --- dry run and JSON, via reload: dry-run-json --------------------------------
+use_rules dry-run-json
 # a hostile HELO (a control byte, a byte that is not UTF-8) must still give valid JSON
 if session ip=192.0.2.1 helo=$'bad\x01\xffname' rcpt="<user@example.com>" from="<j1@nullmx.test>" qid='Q"2'; then
 	json=$(grep -F '"sender":"<j1@nullmx.test>"' "$MXG_LOG")
@@ -278,13 +295,11 @@ fi
 USOCK=$WORK/u/mxguard.sock
 mkdir -p "$WORK/u"
 "$T_PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$USOCK"
-cat >"$WORK/unix.conf" <<CONF
-socket = unix:$USOCK
-socket_mode = 0660
-socket_group = nogroup
-user = nobody
-pidfile = $WORK/u/mxguard.pid
-dns_servers = 127.0.0.1:$DNS_PORT
+mxconf_write "$WORK/unix.conf" "unix:$USOCK" \
+	"socket_mode = 0660" \
+	"socket_group = nogroup" \
+	"user = nobody" \
+	"pidfile = $WORK/u/mxguard.pid" <<'CONF'
 rule null-mx mx = nullmx reject 550 5.7.27 "null MX"
 default accept
 CONF
@@ -309,10 +324,14 @@ fi
 SOCK=$SOCK_SAVE
 kill -TERM "$UPID"
 
-# --- SIGTERM: open sessions finish, new ones get 421 ------------------------
+# --- SIGTERM: open sessions finish, new ones get 421 (dry-run-json) ----------
+# The slow session is open once its MAIL FROM has started the MX lookup
+# (it then pauses 2 s before RCPT): wait for that query, not for a time.
+mx_asked() { grep -c ' valid\.test\. MX ' "$DNS_LOG"; }
+asked=$(mx_asked)
 session "${base[@]}" from="<t1@valid.test>" pause=2 >"$WORK/slow.out" 2>&1 &
 slow=$!
-sleep 0.7
+for ((i = 0; i < 200; i++)); do (($(mx_asked) > asked)) && break; sleep 0.05; done
 kill -TERM "$MXG_PID"
 for ((i = 0; i < 100; i++)); do grep -q 'stopping (SIGTERM)' "$MXG_LOG" && break; sleep 0.05; done
 session "${base[@]}" from="<t2@valid.test>" expect_connect=replycode &&

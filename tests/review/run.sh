@@ -19,18 +19,14 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
+. tests/lib/dkim.sh
+. tests/lib/mxconf.sh
 
 HERE=tests/review
 UNTRUSTED=192.0.2.5     # XCLIENT address inside valid.test's SPF
 OUTSIDE=203.0.113.9     # XCLIENT address outside it
 
-abort() {
-	t_fail "$1"
-	t_summary review
-	exit 1
-}
-
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || abort "build failed"
+[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_abort "build failed"
 W=$(t_tmpdir)
 
 # --- 1. command line ---------------------------------------------------------
@@ -157,31 +153,24 @@ fi
 
 # --- 4. end to end: reject_stage = mail, log_format = json ---------------------
 # A DKIM key for valid.test, made now; its TXT record joins the zones.
-opendkim-genkey -b 1024 -s rv -d valid.test -D "$W" 2>"$W/genkey.log" || abort "opendkim-genkey"
-printf 'rv._domainkey.valid.test. 300 IN TXT "%s"\n' \
-	"$(tr -d '\n' <"$W/rv.txt" | sed 's/; ----- DKIM key.*//' | grep -o '"[^"]*"' | tr -d '"\n')" >"$W/key.zone"
-t_dns_start "$HERE/zones.txt" "$W/key.zone" || abort "testdns did not start"
+dkim_genkey "$W" rv valid.test 1024 || t_abort "opendkim-genkey" "$(cat "$W/genkey.log")"
+dkim_key_zone "$W" rv valid.test >"$W/key.zone"
+t_dns_start "$HERE/zones.txt" "$W/key.zone" || t_abort "testdns did not start"
 CONF=$W/mxguard.conf
 MPORT=$(t_free_port)
-cat >"$CONF" <<CONF
-socket = inet:$MPORT@127.0.0.1
-dns_servers = 127.0.0.1:$DNS_PORT
-dns_timeout = 2s
-trusted_networks = 198.51.100.0/24
-authserv_id = mx.review.test
-reject_stage = mail
-log_format = json
+mxconf_write "$CONF" "$MPORT" "dns_timeout = 2s" "trusted_networks = 198.51.100.0/24" \
+	"authserv_id = mx.review.test" "reject_stage = mail" "log_format = json" <<CONF
 rule null-mx       mx = nullmx
                    reject 550 5.7.27 "sender domain %{domain} does not accept mail (null MX)"
 rule spf-fail      spf = fail  reject 550 5.7.23 "SPF check failed for %{domain}"
 rule closed-rcpt   rcpt_domain = closed.test  reject 550 5.1.1 "recipient domain closed"
 default accept
 CONF
-t_mxguard_start "$CONF" "$MPORT" || abort "mxguard did not start"
+t_mxguard_start "$CONF" "$MPORT" || t_abort "mxguard did not start"
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
 sed -i "s/^relay_domains = .*/relay_domains = $PF_RCPT_DOMAIN, closed.test/" "$PF_CONF/main.cf"
 pf_touch_conf
-pf_start || abort "postfix did not start"
+pf_start || t_abort "postfix did not start"
 
 # send FROM CLIENT_IP RCPTS - one swaks transaction; sets RC OUT
 send() {
@@ -195,12 +184,7 @@ after() {
 }
 # jlines SENDER - the JSON decision lines of a sender, waiting up to 2 s
 jlines() {
-	local i
-	for ((i = 0; i < 40; i++)); do
-		grep -F "\"sender\":\"<$1>\"" "$MXG_LOG" && return 0
-		sleep 0.05
-	done
-	return 1
+	t_wait_grep -F "\"sender\":\"<$1>\"" "$MXG_LOG"
 }
 # The facts of a message's log line, in the fact table's order (mxguard check --facts)
 LOG_FACTS=$(./mxguard check --facts | awk '/^[a-z]/ && !/\[per recipient/ {print $1}' | tr '\n' ' ')
@@ -306,9 +290,7 @@ t_expect_eq "$rcpts" "a1@$PF_RCPT_DOMAIN a2@$PF_RCPT_DOMAIN a3@$PF_RCPT_DOMAIN "
 # The shipped configuration (dkim_verify = always), by SIGHUP: a signed
 # message from an SPF-pass sender gets dkim=pass in Authentication-Results
 # although no shipped rule needs dkim for it.
-sed -e "s/^socket = .*/socket = inet:$MPORT@127.0.0.1/" conf/mxguard.conf >"$CONF.new"
-printf 'dns_servers = 127.0.0.1:%s\nauthserv_id = mx.review.test\n' "$DNS_PORT" >>"$CONF.new"
-mv "$CONF.new" "$CONF"
+mxconf_write "$CONF" "$MPORT" "authserv_id = mx.review.test" <conf/mxguard.conf
 kill -HUP "$MXG_PID"
 for ((i = 0; i < 100; i++)); do grep -q 'reloaded configuration' "$MXG_LOG" && break; sleep 0.05; done
 t_expect_match "$(grep 'reloaded configuration' "$MXG_LOG")" 'reloaded' "reloaded with the shipped conf/mxguard.conf"
@@ -357,12 +339,8 @@ else
 	mkdir -p "$SD/run"
 	chown nobody "$SD/run"
 	SPORT=$(t_free_port)
-	cat >"$SD/mxguard.conf" <<CONF
-socket = inet:$SPORT@127.0.0.1
-pidfile = $SD/run/mxguard.pid
-user = nobody
-syslog_facility = local3
-dns_servers = 127.0.0.1:$DNS_PORT
+	mxconf_write "$SD/mxguard.conf" "$SPORT" "pidfile = $SD/run/mxguard.pid" "user = nobody" \
+		"syslog_facility = local3" <<CONF
 rule null-mx mx = nullmx reject 550 5.7.27 "null MX"
 default accept
 CONF
@@ -384,12 +362,7 @@ CONF
 		t_fail "the daemon keeps running" "$(cat "$SD/catcher.err" "$SD/syslog.txt" 2>/dev/null)"
 	fi
 	slog() {  # slog REGEX - wait up to 3 s for a syslog line
-		local i
-		for ((i = 0; i < 60; i++)); do
-			grep -qE "$1" "$SD/syslog.txt" 2>/dev/null && return 0
-			sleep 0.05
-		done
-		return 1
+		t_wait_grep -E "$1" "$SD/syslog.txt" 3 >/dev/null
 	}
 	# local3 (19) * 8 + info (6) = 158
 	slog "^<158>.* mxguard\\[$DPID\\]: .*started: listening on inet:$SPORT@127.0.0.1" &&

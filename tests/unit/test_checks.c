@@ -21,6 +21,7 @@
 #include "tests/unit/fact_groups.h"
 #include "policy/checks.h"
 #include "policy/resolver.h"
+#include "tests/unit/checks_fixture.h"
 #include "tests/unit/fake_resolver.h"
 
 static const char *const base_rules =
@@ -30,47 +31,18 @@ static const char *const base_rules =
 	"rule dns mx = temperror tempfail 451 4.4.3 \"try later\"\n"
 	"default accept\n";
 
-struct fixture {
-	struct config *cfg;
-	struct resolver *res;
-	struct checks *ck;
-};
-
-static struct fixture fx;
+/* the shared fixture (fx, setup, teardown): tests/unit/checks_fixture.h */
+#define setup checks_fixture_setup
+#define teardown checks_fixture_teardown
 
 /* load - a config from text plus the base rules; fails the test on error */
 static void load(const char *extra, const char *rules)
 {
-	char text[4096], err[256];
+	char text[4096];
 
 	snprintf(text, sizeof text, "trusted_networks = 10.1.0.0/16\n%s\n%s", extra ? extra : "",
 		 rules ? rules : base_rules);
-	fx.cfg = config_load_string("test.conf", text, err, sizeof err);
-	if (!fx.cfg)
-		fail_msg("config: %s", err);
-	fx.res = resolver_new(NULL, err, sizeof err);
-	assert_non_null(fx.res);
-	fx.ck = checks_new(fx.cfg, fx.res);
-	assert_non_null(fx.ck);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&fx, 0, sizeof fx);
-	fake_dns_reset();
-	fake_dns_default(DNS_NXDOMAIN);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	checks_free(fx.ck);
-	resolver_free(fx.res);
-	config_unref(fx.cfg);
-	fake_dns_reset();
-	return 0;
+	checks_fixture_load(text);
 }
 
 /* envelope - connect from ip, HELO, MAIL FROM; advance to MAIL */

@@ -27,6 +27,7 @@
 #include "policy/checks.h"
 #include "policy/resolver.h"
 #include "tests/unit/dkim_fixtures.h"
+#include "tests/unit/checks_fixture.h"
 #include "tests/unit/dkim_test_util.h"
 #include "tests/unit/fake_resolver.h"
 
@@ -36,31 +37,9 @@ static const char *const dkim_rules =
 	"rule dkim-temp dkim = temperror tempfail 451 4.7.5 \"DKIM later\"\n"
 	"default accept\n";
 
-struct fixture {
-	struct config *cfg;
-	struct resolver *res;
-	struct checks *ck;
-};
-
-static struct fixture fx;
-
-static int setup(void **state)
-{
-	(void)state;
-	memset(&fx, 0, sizeof fx);
-	fake_dns_reset();
-	fake_dns_default(DNS_NXDOMAIN);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	checks_free(fx.ck);
-	resolver_free(fx.res);
-	config_unref(fx.cfg);
-	return 0;
-}
+/* the shared fixture (fx, setup, teardown): tests/unit/checks_fixture.h */
+#define setup checks_fixture_setup
+#define teardown checks_fixture_teardown
 
 static int teardown_group(void **state)
 {
@@ -86,16 +65,10 @@ static size_t ar_count(const char *needle)
 /* load - config from rules; fails the test on error */
 static void load(const char *rules)
 {
-	char text[2048], err[256];
+	char text[2048];
 
 	snprintf(text, sizeof text, "trusted_networks = 10.1.0.0/16\n%s", rules);
-	fx.cfg = config_load_string("test.conf", text, err, sizeof err);
-	if (!fx.cfg)
-		fail_msg("config: %s", err);
-	fx.res = resolver_new(NULL, err, sizeof err);
-	assert_non_null(fx.res);
-	fx.ck = checks_new(fx.cfg, fx.res);
-	assert_non_null(fx.ck);
+	checks_fixture_load(text);
 }
 
 /* envelope - connect from ip, HELO, MAIL FROM, RCPT; returns the RCPT-stage status. */

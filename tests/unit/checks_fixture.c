@@ -1,0 +1,55 @@
+/*
+ * checks_fixture.c - the shared cmocka fixture for tests of the check
+ * orchestrator (see checks_fixture.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf/config.h"
+#include "policy/checks.h"
+#include "policy/resolver.h"
+#include "tests/unit/checks_fixture.h"
+#include "tests/unit/fake_resolver.h"
+
+struct checks_fixture fx;
+
+/* checks_fixture_setup - cmocka setup: an empty fixture, fake DNS answering NXDOMAIN */
+int checks_fixture_setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof fx);
+	fake_dns_reset();
+	fake_dns_default(DNS_NXDOMAIN);
+	return 0;
+}
+
+/* checks_fixture_teardown - cmocka teardown: free the fixture, reset the fake DNS */
+int checks_fixture_teardown(void **state)
+{
+	(void)state;
+	checks_free(fx.ck);
+	resolver_free(fx.res);
+	config_unref(fx.cfg);
+	memset(&fx, 0, sizeof fx);
+	fake_dns_reset();
+	return 0;
+}
+
+/* checks_fixture_load - config from text, a resolver and checks on them; fails the test on error */
+void checks_fixture_load(const char *text)
+{
+	char err[256];
+
+	fx.cfg = config_load_string("test.conf", text, err, sizeof err);
+	if (!fx.cfg)
+		fail_msg("config: %s", err);
+	fx.res = resolver_new(NULL, err, sizeof err);
+	assert_non_null(fx.res);
+	fx.ck = checks_new(fx.cfg, fx.res);
+	assert_non_null(fx.ck);
+}
