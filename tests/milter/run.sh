@@ -169,6 +169,15 @@ expect_session "SPF fail is refused at RCPT with 5.7.23" \
 	'client_ip=192.0.2.200 .*mx=valid .*spf=fail .*rule=spf-fail action=reject reply="550 5.7.23 SPF check failed for valid.test"' \
 	ip=192.0.2.200 helo=client.test rcpt="<user@example.com>" from="<f1@valid.test>" expect_rcpt=replycode
 
+# --- a set fact: mx_host -------------------------------------------------------
+use_rules mx-host
+expect_session "mx_host: one exchange of two in a refused zone is refused at RCPT (the set printed)" \
+	'mx=valid .*mx_host=mx1.valid.test,mx.listed-provider.test .*rule=listed-mx action=reject reply="550 5.7.1 mail for twomx.test goes to a refused provider \(mx1.valid.test,mx.listed-provider.test\)"' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<h1@twomx.test>" expect_rcpt=replycode
+expect_session "mx_host: no exchange in the refused zone: accepted" \
+	'mx_host=mx.valid.test .*rule=default action=accept' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<h2@valid.test>"
+
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \
