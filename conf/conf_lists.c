@@ -107,13 +107,14 @@ static int each_in_file(struct conf_ctx *ctx, const char *what, const char *item
 		}
 		if (*p == '\0')
 			break;
-		if (*p == '#') {
+		/* "#" comments, and ";" ones as in Spamhaus's DROP files ("192.0.2.0/24 ; SBL123") */
+		if (*p == '#' || *p == ';') {
 			while (*p && *p != '\n')
 				p++;
 			continue;
 		}
 		char *start = p;
-		while (*p && *p != '\n' && !is_sep(*p))
+		while (*p && *p != '\n' && !is_sep(*p) && *p != ';')
 			p++;
 		char saved = *p;
 		*p = '\0';

@@ -4,6 +4,7 @@
  * milter callbacks and `mxguard check` only map these answers to libmilter
  * calls or printed lines.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "conf/config.h"
@@ -35,6 +36,27 @@ enum checks_answer checks_envelope_answer(struct checks *ck, enum check_stage st
 	return verdict_refuses(v) ? CHECKS_REFUSE : CHECKS_WOULD;
 }
 
+/*
+ * undecided_why - at end of message no rule decided: name the known set
+ * facts that are partial (a lookup failed), since those are why
+ */
+static void undecided_why(struct checks *ck)
+{
+	char why[200] = "no rule could decide at end of message";
+	size_t n = strlen(why);
+	const char *sep = " (incomplete after DNS errors: ";
+
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		if (!facts_known(&ck->facts, (enum fact_id)i) || !facts_set_partial(&ck->facts, (enum fact_id)i))
+			continue;
+		n += (size_t)snprintf(why + n, n < sizeof why ? sizeof why - n : 0, "%s%s", sep, fact_table[i].name);
+		sep = ", ";
+	}
+	if (sep[0] == ',' && n < sizeof why)
+		snprintf(why + n, sizeof why - n, ")");
+	checks_fail(ck, why);
+}
+
 /* checks_final_answer - see checks.h */
 enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, struct reply *r)
 {
@@ -43,7 +65,7 @@ enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, str
 		reply_format(v, &ck->facts, r);
 		return CHECKS_FINAL;
 	case CHECKS_UNDECIDED:
-		checks_fail(ck, "no rule could decide at end of message");
+		undecided_why(ck);
 		return CHECKS_FAILED;
 	case CHECKS_ERROR:
 		break;

@@ -1,5 +1,8 @@
 /*
- * checks_mx.c - the mx row of the check table: adapts policy/mx.h.
+ * checks_mx.c - the mx and mx_addr rows of the check table: adapt
+ * policy/mx.h. The mx row decides at the first usable exchange; the
+ * mx_addr row runs the same check until every address is in, and starts
+ * only when a rule needs the addresses.
  *
  * State: one heap struct mx_check per message, owned by the
  * orchestrator's slot and freed by mx_release (after mx_check_abandon,
@@ -12,12 +15,13 @@
 #include "policy/checks_row.h"
 #include "policy/mx.h"
 
-/* mx_start - the null sender, literals and bad domains finish at once, without DNS */
-static int mx_start(struct checks *ck, void **state)
+/* start_common - the null sender, literals and bad domains finish at once, without DNS */
+static int start_common(struct checks *ck, void **state, bool all_addresses)
 {
 	struct mx_options opt = {
 		.bogus = ck->cfg->bogus_networks,
 		.max_targets = ck->cfg->max_mx_targets,
+		.all_addresses = all_addresses,
 	};
 	struct mx_check *c;
 
@@ -33,6 +37,22 @@ static int mx_start(struct checks *ck, void **state)
 	mx_check_for_sender(c, ck->res, &ck->sender, &opt);
 	*state = c;
 	return 0;
+}
+
+/* mx_start - decides at the first usable exchange */
+static int mx_start(struct checks *ck, void **state)
+{
+	return start_common(ck, state, false);
+}
+
+/*
+ * mx_addr_start - the same lookups (the resolver asks each only once per
+ * message, so with the mx row running too this costs no DNS), waiting
+ * for every address
+ */
+static int mx_addr_start(struct checks *ck, void **state)
+{
+	return start_common(ck, state, true);
 }
 
 /* mx_done - finished? */
@@ -53,6 +73,12 @@ static void mx_finish(void *state, struct facts *f)
 	f->mx = MX_TEMPERROR;
 	snprintf(f->mx_detail, sizeof f->mx_detail, "no DNS answer in time");
 	mx_check_hosts(c, &f->mx_host);
+}
+
+/* mx_addr_finish - every address; partial (rules on it stay undecided) when some never came */
+static void mx_addr_finish(void *state, struct facts *f)
+{
+	mx_check_addrs(state, &f->mx_addr);
 }
 
 /* mx_authres - the MX class as a comment after the authserv-id */
@@ -78,4 +104,14 @@ const struct check_row check_row_mx = {
 	.finish = mx_finish,
 	.release = mx_release,
 	.authres = mx_authres,
+};
+
+const struct check_row check_row_mx_addr = {
+	.name = "mx_addr",
+	.facts = FBIT(mx_addr),
+	.stage = CHECK_STAGE_MAIL,
+	.start = mx_addr_start,
+	.done = mx_done,
+	.finish = mx_addr_finish,
+	.release = mx_release,
 };

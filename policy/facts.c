@@ -110,6 +110,16 @@ unsigned facts_set_count(const struct facts *f, enum fact_id id)
 	return n;
 }
 
+/* facts_set_partial - see facts.h */
+bool facts_set_partial(const struct facts *f, enum fact_id id)
+{
+	if (fact_table[id].kind == FACT_KIND_DOMAIN_SET)
+		return ((const struct fact_domain_set *)field(f, id))->partial;
+	if (fact_table[id].kind == FACT_KIND_ADDRESS_SET)
+		return ((const struct fact_address_set *)field(f, id))->partial;
+	return false;
+}
+
 /* sockaddr_text - presentation form of an IPv4 or IPv6 address, "" otherwise */
 static void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {

@@ -69,12 +69,20 @@ struct fact_address {
 	struct sockaddr_storage sa;  /* ss_family AF_UNSPEC when there is none (unix socket) */
 	char text[64];               /* presentation form, "" when none */
 };
+/*
+ * A set is partial when members may be missing (a lookup failed, or more
+ * were found than it holds): "x in {...}" is then true only when a member
+ * it has matches, and otherwise unknown rather than false, so a DNS error
+ * never turns into "not listed".
+ */
 struct fact_domain_set {
 	unsigned count;
+	bool partial;
 	fact_domain_t name[FACT_SET_NAMES];
 };
 struct fact_address_set {
 	unsigned count;
+	bool partial;
 	struct sockaddr_storage addr[FACT_SET_ADDRS];
 };
 
@@ -156,6 +164,9 @@ unsigned facts_value_parse(enum fact_id id, const char *name);
 
 /* facts_set_count - members of a set fact (1 for any other fact). */
 unsigned facts_set_count(const struct facts *f, enum fact_id id);
+
+/* facts_set_partial - may members of set fact id be missing? (false for any other fact) */
+bool facts_set_partial(const struct facts *f, enum fact_id id);
 
 /*
  * facts_render - fact id of f as text into buf (always NUL-terminated):

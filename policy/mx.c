@@ -27,7 +27,7 @@ struct mx_ticket {
 	unsigned slot;                /* index into check->ticket */
 };
 
-/* finish - record the verdict; later answers are ignored */
+/* finish - record the verdict; later answers are ignored (but for their addresses, with all_addresses) */
 static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -36,7 +36,8 @@ static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
 	va_list ap;
 
 	c->result = res;
-	c->done = true;
+	c->decided = true;
+	c->done = !c->opt.all_addresses || c->outstanding == 0;
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
@@ -156,35 +157,70 @@ static void finalize(struct mx_check *c)
 		       c->mx_total > c->ntargets ? ", not all checked" : "");
 }
 
-/* on_addrs - an A or AAAA answer for target i */
+/* keep_addr - add a to the check's address set once; a set that is full becomes partial */
+static void keep_addr(struct mx_check *c, const struct dns_addr *a)
+{
+	struct fact_address_set *s = &c->addrs;
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof ss);
+	if (a->family == AF_INET) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, a->addr, 4);
+	} else {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a->addr, 16);
+	}
+	for (unsigned k = 0; k < s->count; k++)
+		if (memcmp(&s->addr[k], &ss, sizeof ss) == 0)
+			return;
+	if (s->count == FACT_SET_ADDRS) {
+		s->partial = true;
+		return;
+	}
+	s->addr[s->count++] = ss;
+}
+
+/* on_addrs - an A or AAAA answer for target i: keep its addresses; the first usable one decides */
 static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
 		     const unsigned char *ans, int len)
 {
 	struct mx_target *tg = &c->target[i];
 	struct dns_addr a[MX_ADDRS_SEEN];
+	size_t total = 0;
 	char buf[48];
 	int n;
 
-	if (st == DNS_OK) {
-		n = dns_parse_addrs(ans, len, a, MX_ADDRS_SEEN, NULL);
-		if (n < 0)
-			tg->temp = DNS_ERROR;
-		for (int k = 0; k < n; k++) {
-			dns_addr_format(&a[k], buf, sizeof(buf));
-			if (!c->opt.bogus || !netlist_contains_raw(c->opt.bogus, a[k].family, a[k].addr)) {
-				if (c->implicit)
-					finish(c, MX_IMPLICIT, "no MX; %s has address %s", c->domain, buf);
-				else
-					finish(c, MX_VALID, "%.120s has address %s", tg->host, buf);
-				return;
-			}
-			if (!tg->bogus_addr[0])
-				memcpy(tg->bogus_addr, buf, sizeof(tg->bogus_addr));
+	if (st != DNS_OK) {
+		/* NXDOMAIN, NODATA, BADNAME: this lookup found no address, permanently */
+		if (dns_status_temporary(st)) {
+			tg->temp = st;
+			c->addrs.partial = true;
 		}
-	} else if (dns_status_temporary(st)) {
-		tg->temp = st;
+		return;
 	}
-	/* NXDOMAIN, NODATA, BADNAME: this lookup found no address, permanently */
+	n = dns_parse_addrs(ans, len, a, MX_ADDRS_SEEN, &total);
+	if (n < 0) {
+		tg->temp = DNS_ERROR;
+		c->addrs.partial = true;
+		return;
+	}
+	if (total > (size_t)n)
+		c->addrs.partial = true;
+	for (int k = 0; k < n; k++) {
+		keep_addr(c, &a[k]);
+		if (c->decided)
+			continue;
+		dns_addr_format(&a[k], buf, sizeof(buf));
+		if (!c->opt.bogus || !netlist_contains_raw(c->opt.bogus, a[k].family, a[k].addr)) {
+			if (c->implicit)
+				finish(c, MX_IMPLICIT, "no MX; %s has address %s", c->domain, buf);
+			else
+				finish(c, MX_VALID, "%.120s has address %s", tg->host, buf);
+		} else if (!tg->bogus_addr[0]) {
+			memcpy(tg->bogus_addr, buf, sizeof(tg->bogus_addr));
+		}
+	}
 }
 
 /* on_mx_records - an MX answer with records: null MX, or resolve the exchanges */
@@ -273,8 +309,11 @@ static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int l
 		return;
 	}
 	on_addrs(c, (unsigned)target, st, ans, len);
-	if (!c->done && c->outstanding == 0)
+	if (c->outstanding > 0)
+		return;
+	if (!c->decided)
 		finalize(c);
+	c->done = true;
 }
 
 /* mx_check_start - validate the domain, then ask for its MX */
@@ -348,6 +387,14 @@ void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts)
 		snprintf(hosts->name[hosts->count++], sizeof hosts->name[0], "%s", c->target[i].host);
 }
 
+/* mx_check_addrs - the addresses seen; partial until every lookup is back */
+void mx_check_addrs(const struct mx_check *c, struct fact_address_set *addrs)
+{
+	*addrs = c->addrs;
+	if (c->outstanding > 0 || !c->decided)
+		addrs->partial = true;
+}
+
 /* mx_check_abandon - detach lookups in flight so the check can be freed */
 void mx_check_abandon(struct mx_check *c)
 {
@@ -357,7 +404,10 @@ void mx_check_abandon(struct mx_check *c)
 			c->ticket[i] = NULL;
 		}
 	}
+	if (c->outstanding > 0)
+		c->addrs.partial = true;
 	c->outstanding = 0;
-	if (!c->done)
+	if (!c->decided)
 		finish(c, MX_TEMPERROR, "MX check for %s abandoned before an answer", c->domain);
+	c->done = true;
 }

@@ -18,7 +18,9 @@
  * exchanges get A and AAAA lookups, all at once. An exchange that is an
  * IP address or localhost is unusable without a lookup. The first address
  * outside the bogus networks decides valid at once (answers still in
- * flight are ignored when they arrive); once every lookup is back: any
+ * flight are ignored when they arrive, unless all_addresses asks for
+ * every address: then the result is still decided early, but the check
+ * is done only when every lookup is back); once every lookup is back: any
  * temporary failure -> temperror, else bogus. No MX records (NODATA): the
  * domain's own A/AAAA decide implicit / bogus / none / temperror.
  * CNAMEs are followed by the resolver. A malformed answer counts as a
@@ -51,6 +53,7 @@ struct netlist;
 struct mx_options {
 	const struct netlist *bogus;  /* addresses that do not count; NULL: none are bogus */
 	unsigned max_targets;         /* exchanges to resolve; 0 = MX_TARGETS_DEFAULT, capped at MX_TARGETS_MAX */
+	bool all_addresses;           /* done only once every address lookup is back (mx_addr) */
 };
 
 struct mx_ticket;
@@ -68,8 +71,12 @@ struct mx_check {
 	enum mx_result result;
 	char detail[FACT_DETAIL_MAX];
 
+	/* Every A/AAAA address of the targets seen so far; partial when a lookup failed or more came than fit. */
+	struct fact_address_set addrs;
+
 	/* Private. */
-	bool done;
+	bool decided;                  /* result and detail are final */
+	bool done;                     /* decided, and (all_addresses) every lookup is back */
 	bool implicit;                 /* judging the domain's own addresses */
 	bool null_ignored;             /* a "." was among other MX records */
 	struct resolver *res;
@@ -113,6 +120,13 @@ void mx_check_facts(const struct mx_check *c, struct facts *f);
  * failed MX lookup, literals and bad domains. Readable before done.
  */
 void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts);
+
+/*
+ * mx_check_addrs - every A and AAAA address of the exchanges judged so
+ * far (bogus ones too), at most FACT_SET_ADDRS; partial unless every
+ * address lookup came back with an answer that fit. Readable before done.
+ */
+void mx_check_addrs(const struct mx_check *c, struct fact_address_set *addrs);
 
 /* mx_check_abandon - detach lookups in flight; the check stays readable and may then be freed. */
 void mx_check_abandon(struct mx_check *c);

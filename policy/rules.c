@@ -84,7 +84,11 @@ static bool test_member(const struct cond *c, const struct facts *f, unsigned i)
 	return false;
 }
 
-/* eval_test - one "fact matches" leaf; a set matches when any member does */
+/*
+ * eval_test - one "fact matches" leaf. A set matches when any member
+ * does; when none does but members may be missing (partial), it is
+ * unknown: a member we could not see might have matched.
+ */
 static enum tv eval_test(const struct cond *c, const struct facts *f)
 {
 	unsigned n;
@@ -97,7 +101,7 @@ static enum tv eval_test(const struct cond *c, const struct facts *f)
 	for (unsigned i = 0; i < n; i++)
 		if (test_member(c, f, i))
 			return TV_TRUE;
-	return TV_FALSE;
+	return facts_set_partial(f, c->fact) ? TV_UNKNOWN : TV_FALSE;
 }
 
 /* eval_cond - Kleene evaluation of a condition tree */

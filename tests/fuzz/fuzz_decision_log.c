@@ -57,7 +57,22 @@ static const char *json_string_end(const char *p)
 	return p + 1;
 }
 
-/* json_valid - a flat object {"k":v,...} of string, number, true/false/null values, no white space */
+/* json_strings_end - p at '[': just past the ']' of an array of strings, NULL if invalid */
+static const char *json_strings_end(const char *p)
+{
+	if (*++p == ']')
+		return p + 1;
+	for (;;) {
+		if (*p != '"' || !(p = json_string_end(p)))
+			return NULL;
+		if (*p == ']')
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+/* json_valid - a flat object {"k":v,...} of string, array of strings, number, true/false/null values, no white space */
 static bool json_valid(const char *p)
 {
 	if (*p++ != '{')
@@ -67,6 +82,9 @@ static bool json_valid(const char *p)
 			return false;
 		if (*p == '"') {
 			if (!(p = json_string_end(p)))
+				return false;
+		} else if (*p == '[') {
+			if (!(p = json_strings_end(p)))
 				return false;
 		} else if (!strncmp(p, "null", 4) || !strncmp(p, "true", 4)) {
 			p += 4;
@@ -189,6 +207,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_str(&in, f.mx_detail, sizeof(f.mx_detail));
 	fuzz_str(&in, f.spf_detail, sizeof(f.spf_detail));
 	fuzz_str(&in, f.dkim_detail, sizeof(f.dkim_detail));
+	/* every set of names in the table gets a few members from the input */
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		struct fact_domain_set *set = (struct fact_domain_set *)((char *)&f + fact_table[i].offset);
+
+		if (fact_table[i].kind != FACT_KIND_DOMAIN_SET)
+			continue;
+		set->count = fuzz_byte(&in) % 4;
+		for (unsigned k = 0; k < set->count; k++)
+			fuzz_str(&in, set->name[k], sizeof(set->name[k]));
+	}
 	fuzz_str(&in, queue_id, sizeof(queue_id));
 	fuzz_str(&in, rcpt, sizeof(rcpt));
 	fuzz_str(&in, rule, sizeof(rule));

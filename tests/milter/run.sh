@@ -32,6 +32,8 @@ PORT=$(t_free_port)
 SOCK="inet:$PORT@127.0.0.1"
 CONF=$WORK/mxguard.conf
 mkdir -p "$WORK/conf"
+# list files the rule sets name (file:NAME is read next to the config)
+cp "$HERE/rules/drop.cidr" "$WORK/conf/drop.cidr"
 
 # conf_for NAME - the tier's settings and rule set NAME; prints the file's path
 conf_for() {
@@ -177,6 +179,19 @@ expect_session "mx_host: one exchange of two in a refused zone is refused at RCP
 expect_session "mx_host: no exchange in the refused zone: accepted" \
 	'mx_host=mx.valid.test .*rule=default action=accept' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<h2@valid.test>"
+
+# --- a set of addresses: mx_addr against a DROP-style file ---------------------
+cp "$HERE/rules/drop.cidr" "$(dirname "$CONF")/drop.cidr"
+use_rules mx-addr
+expect_session "mx_addr: one address of three in the DROP file is refused at RCPT" \
+	'mx_addr=192.0.2.21,192.0.2.22,2001:db8:bad::9 .*rule=drop-mx action=reject reply="550 5.7.1 mail for dropmx.test is served from a refused network"' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a1@dropmx.test>" expect_rcpt=replycode
+expect_session "mx_addr: no address in the DROP file: accepted" \
+	'mx_addr=192.0.2.10 .*rule=default action=accept' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a2@valid.test>"
+expect_session "mx_addr: an exchange that SERVFAILs leaves the set partial: tempfail at end of message, not accept" \
+	'mx_addr=192.0.2.10 .*rule=on_error action=tempfail reply="451 4.3.0 [^"]*" .*error="no rule could decide at end of message \(incomplete after DNS errors: mx_addr\)"' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a3@partialmx.test>" expect_eom=replycode
 
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard

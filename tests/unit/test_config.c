@@ -316,7 +316,19 @@ static void test_file_includes(void **state)
 	char *bad = write_file(dir, "bad", "10.0.0.0/8\n# x\nnot-an-ip\n", (size_t)-1);
 	char *nul = write_file(dir, "nul", "10.0.0.0/8\0\n", 12);
 	char *nested = write_file(dir, "nested", "file:/etc/hosts\n", (size_t)-1);
+	char *drop = write_file(dir, "drop", "; Spamhaus DROP List\n203.0.113.0/24 ; SBL1\n198.18.0.0/15;SBL2\n", (size_t)-1);
 	struct config *c;
+
+	/* Spamhaus DROP style: ";" starts a comment too, with or without a space before it */
+	snprintf(buf, sizeof(buf), "trusted_networks = file:%s\n", drop);
+	c = load(buf);
+	if (!c)
+		fail_msg("%s", err);
+	assert_int_equal(netlist_count(c->trusted_networks), 2);
+	assert_true(has_v4(c->trusted_networks, "203.0.113.9"));
+	assert_true(has_v4(c->trusted_networks, "198.19.1.1"));
+	config_unref(c);
+	free(drop);
 
 	/* absolute path from a string config */
 	snprintf(buf, sizeof(buf), "trusted_networks = 127.0.0.1, file:%s\n", nets);

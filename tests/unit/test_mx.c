@@ -36,6 +36,7 @@ static int setup(void **state)
 	bogus = netlist_bogus_default();
 	opts.bogus = bogus;
 	opts.max_targets = 10;
+	opts.all_addresses = false;
 	return res && bogus ? 0 : -1;
 }
 
@@ -296,6 +297,62 @@ static void mixed_bogus_and_usable(void **state)
 	assert_string_equal(chk.detail, "mx2.example.org has address 203.0.113.9");
 }
 
+/* addrs_text - the check's address set as mx_addr renders it */
+static const char *addrs_text(bool *partial)
+{
+	static char buf[FACT_RENDER_MAX];
+	static struct facts f;
+
+	memset(&f, 0, sizeof(f));
+	mx_check_addrs(&chk, &f.mx_addr);
+	f.known = FBIT(mx_addr);
+	*partial = f.mx_addr.partial;
+	return facts_render(&f, FID_mx_addr, -1, buf, sizeof buf);
+}
+
+/* all_addresses: every address of every exchange, bogus ones too; the result still decides at the first usable */
+static void all_addresses(void **state)
+{
+	const char *t;
+	bool partial;
+
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 10.0.0.1; A 192.0.2.1");
+	add("mx1.example.org", AAAA, DNS_OK, "AAAA 2001:db8::1");
+	add("mx2.example.org", A, DNS_OK, "A 198.51.100.2; A 192.0.2.1");
+	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
+	opts.all_addresses = true;
+	assert_int_equal(run("example.org"), MX_VALID);
+	assert_int_equal(fake_dns_total(), 5);
+	t = addrs_text(&partial);
+	assert_false(partial);
+	assert_int_equal(chk.addrs.count, 4);      /* 192.0.2.1 once, though both have it */
+	assert_non_null(strstr(t, "10.0.0.1"));
+	assert_non_null(strstr(t, "192.0.2.1"));
+	assert_non_null(strstr(t, "2001:db8::1"));
+	assert_non_null(strstr(t, "198.51.100.2"));
+
+	/* one exchange's lookup fails: still valid, but the set is partial */
+	fake_dns_reset();
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 192.0.2.1");
+	add("mx1.example.org", AAAA, DNS_NODATA, NULL);
+	add("mx2.example.org", A, DNS_SERVFAIL, NULL);
+	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.org"), MX_VALID);
+	t = addrs_text(&partial);
+	assert_true(partial);
+	assert_string_equal(t, "192.0.2.1");
+
+	/* a null MX, NXDOMAIN: no addresses, and nothing missing */
+	add("nullmx.example", MX, DNS_OK, "MX 0 .");
+	assert_int_equal(run("nullmx.example"), MX_NULLMX);
+	t = addrs_text(&partial);
+	assert_false(partial);
+	assert_string_equal(t, "");
+}
+
 static void temp_on_one_usable_on_other(void **state)
 {
 	(void)state;
@@ -485,6 +542,7 @@ int main(void)
 		T(implicit_mx),
 		T(implicit_bogus_none_temperror),
 		T(exchange_is_ip_or_localhost),
+		T(all_addresses),
 		T(many_mx_bounded),
 		T(duplicate_exchanges),
 		T(cname_chains),

@@ -181,6 +181,56 @@ static void test_set_facts(void **state)
 	decide(c, &f, "default", ACTION_ACCEPT);            /* none matches; every one is in example.org */
 	set_hosts(&f, 0, NULL);
 	decide(c, &f, "odd", ACTION_QUARANTINE);            /* empty: "in" is false, "not in" true */
+
+	/* partial: a member we could not see might match, so no match is "unknown", not "false" */
+	set_hosts(&f, 1, one);
+	f.mx_host.partial = true;
+	undecided(c, &f);
+	assert_int_equal(rules_needed_facts(c->rules, &f), 0);   /* nothing left to wait for */
+	set_hosts(&f, 2, two);
+	f.mx_host.partial = true;
+	decide(c, &f, "bad", ACTION_REJECT);                /* a member it has matches: true */
+	config_unref(c);
+}
+
+/* add_addr - one member of mx_addr */
+static void add_addr(struct facts *f, const char *ip)
+{
+	struct sockaddr_storage *ss = &f->mx_addr.addr[f->mx_addr.count++];
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)ss)->sin_addr) == 1)
+		ss->ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
+		ss->ss_family = AF_INET6;
+	else
+		fail_msg("bad address %s", ip);
+	f->known |= FBIT(mx_addr);
+}
+
+/* test_address_set - mx_addr against CIDR lists: any member, IPv4 and IPv6 */
+static void test_address_set(void **state)
+{
+	struct config *c;
+	struct facts f;
+
+	(void)state;
+	expect_error("rule x mx_addr = 192.0.2.1 reject\n",
+		     "t.conf:1: rule x: mx_addr is a set of addresses; write \"mx_addr in {...}\" (true when any "
+		     "member matches) or \"mx_addr not in {...}\"");
+	c = load("rule drop mx_addr in {198.51.100.0/24, 2001:db8:bad::/48} reject\n");
+	memset(&f, 0, sizeof(f));
+	undecided(c, &f);
+	f.known |= FBIT(mx_addr);
+	decide(c, &f, "default", ACTION_ACCEPT);            /* no addresses */
+	add_addr(&f, "192.0.2.1");
+	add_addr(&f, "2001:db8::1");
+	decide(c, &f, "default", ACTION_ACCEPT);
+	add_addr(&f, "198.51.100.77");
+	decide(c, &f, "drop", ACTION_REJECT);               /* the third of three */
+	memset(&f, 0, sizeof(f));
+	add_addr(&f, "2001:db8:bad::25");
+	decide(c, &f, "drop", ACTION_REJECT);               /* IPv6 */
 	config_unref(c);
 }
 
@@ -652,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_messages_list_the_table),
 		cmocka_unit_test(test_set_facts),
+		cmocka_unit_test(test_address_set),
 		cmocka_unit_test(test_first_true_decides),
 		cmocka_unit_test(test_unknown_blocks_later_rules),
 		cmocka_unit_test(test_kleene),
