@@ -99,9 +99,9 @@ static void log_would(struct msg *m, const struct verdict *v, const struct reply
 }
 
 /* envelope_decision - at MAIL or RCPT: map the checks' answer */
-static sfsistat envelope_decision(SMFICTX *ctx, struct msg *m, enum check_stage at,
-				  const char *rcpt, const char *stage)
+static sfsistat envelope_decision(SMFICTX *ctx, struct msg *m, enum check_stage at, const char *rcpt)
 {
+	const char *stage = check_stage_name(at);
 	struct verdict v;
 	struct reply r;
 
@@ -227,7 +227,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		  c->have_helo ? c->helo : "-", auth && *auth ? auth : "-");
 	if (checks_advance(m->ck, CHECK_STAGE_MAIL) < 0)
 		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
-	return envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL, "mail");
+	return envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL);
 }
 
 /* cb_envrcpt - decide at the first RCPT (or each, when rules look at the recipient) */
@@ -245,7 +245,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (checks_advance(m->ck, CHECK_STAGE_RCPT) < 0)
 		rc = internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
 	else
-		rc = envelope_decision(ctx, m, CHECK_STAGE_RCPT, checks_facts(m->ck)->rcpt, "rcpt");
+		rc = envelope_decision(ctx, m, CHECK_STAGE_RCPT, checks_facts(m->ck)->rcpt);
 	/* a refused recipient is not part of the message: end of message must not judge it */
 	if (rc != SMFIS_CONTINUE)
 		checks_rcpt_refused(m->ck);

@@ -9,6 +9,7 @@
  * inside resolver callbacks, so a rule never sees a half-written fact.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,6 @@
 #include <time.h>
 
 #include "conf/config.h"
-#include <pthread.h>
-
 #include "policy/authres.h"
 #include "policy/checks.h"
 #include "policy/checks_row.h"
