@@ -118,6 +118,49 @@ static bool add_target(struct mx_check *c, const struct dns_mx *mx)
 	return true;
 }
 
+/*
+ * appended_origin - is host the domain's name appended to a name that
+ * already ends in it ("mail.example.com.example.com": a zone file entry
+ * without its trailing dot)? Returns the length of the intended name, 0
+ * when not.
+ */
+static size_t appended_origin(const char *domain, const char *host)
+{
+	size_t d = strlen(domain), h = strlen(host), rest;
+
+	if (d == 0 || h < 2 * d + 1 || host[h - d - 1] != '.' || strcasecmp(host + h - d, domain) != 0)
+		return 0;
+	rest = h - d - 1;            /* host without ".domain" */
+	if (rest == d || (rest > d && host[rest - d - 1] == '.'))
+		return strncasecmp(host + rest - d, domain, d) == 0 ? rest : 0;
+	return 0;
+}
+
+/* target_why - why target tg is unusable, with the misconfiguration named when it is one */
+static void target_why(const struct mx_check *c, const struct mx_target *tg, char *why, size_t len)
+{
+	size_t intended = appended_origin(c->domain, tg->host), n;
+
+	if (tg->unusable)
+		snprintf(why, len, "%s", tg->unusable);
+	else if (tg->bogus_addr[0])
+		snprintf(why, len, "resolves only to bogus address %s", tg->bogus_addr);
+	else
+		snprintf(why, len, "has no address records");
+	n = strlen(why);
+	if (intended && n < len)
+		snprintf(why + n, len - n, " (the zone's name appended to %.*s: a missing trailing dot?)",
+			 intended > 100 ? 100 : (int)intended, tg->host);
+}
+
+/* known_bad - target i's lookups are all back (or it needed none) and it has no usable address */
+static bool known_bad(const struct mx_check *c, unsigned i)
+{
+	const struct mx_target *tg = &c->target[i];
+
+	return tg->unusable || (tg->answered == 2 && tg->temp == DNS_OK);
+}
+
 /* finalize - every lookup is back and nothing usable was found */
 static void finalize(struct mx_check *c)
 {
@@ -143,12 +186,7 @@ static void finalize(struct mx_check *c)
 	}
 	first = &c->target[0];
 	char why[FACT_DETAIL_MAX];
-	if (first->unusable)
-		snprintf(why, sizeof(why), "%s", first->unusable);
-	else if (first->bogus_addr[0])
-		snprintf(why, sizeof(why), "resolves only to bogus address %s", first->bogus_addr);
-	else
-		snprintf(why, sizeof(why), "has no address records");
+	target_why(c, first, why, sizeof why);
 	if (c->ntargets == 1)
 		finish(c, MX_BOGUS, "%.120s %s", first->host, why);
 	else
@@ -191,6 +229,7 @@ static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
 	char buf[48];
 	int n;
 
+	tg->answered++;
 	if (st != DNS_OK) {
 		/* NXDOMAIN, NODATA, BADNAME: this lookup found no address, permanently */
 		if (dns_status_temporary(st)) {
@@ -213,10 +252,17 @@ static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
 			continue;
 		dns_addr_format(&a[k], buf, sizeof(buf));
 		if (!c->opt.bogus || !netlist_contains_raw(c->opt.bogus, a[k].family, a[k].addr)) {
-			if (c->implicit)
+			char why[FACT_DETAIL_MAX];
+
+			if (c->implicit) {
 				finish(c, MX_IMPLICIT, "no MX; %s has address %s", c->domain, buf);
-			else
+			} else if (i > 0 && known_bad(c, 0)) {
+				target_why(c, &c->target[0], why, sizeof why);
+				finish(c, MX_VALID, "%.80s has address %s; the preferred %.80s %s", tg->host, buf,
+				       c->target[0].host, why);
+			} else {
 				finish(c, MX_VALID, "%.120s has address %s", tg->host, buf);
+			}
 		} else if (!tg->bogus_addr[0]) {
 			memcpy(tg->bogus_addr, buf, sizeof(tg->bogus_addr));
 		}

@@ -26,6 +26,13 @@
  * CNAMEs are followed by the resolver. A malformed answer counts as a
  * temporary failure: a hostile server must not earn a permanent verdict.
  *
+ * The detail names misconfigurations in words an administrator can act
+ * on: an exchange that is the domain's name appended to itself
+ * ("mail.example.com.example.com": the zone file lacks a trailing dot),
+ * an IP literal or localhost, exchanges only in bogus networks, and a
+ * most preferred exchange that is unusable while a backup works (still
+ * valid; said when its answers were in when the backup decided).
+ *
  * Lifetime: the check owns no heap memory of its own, but each lookup in
  * flight holds a small ticket pointing back at it. mx_check_abandon()
  * detaches those tickets, so late answers are dropped without touching
@@ -64,6 +71,7 @@ struct mx_target {
 	const char *unusable;          /* set without DNS: "is an IP address, not a host name", ... */
 	enum dns_status temp;          /* a temporary failure seen, or DNS_OK */
 	char bogus_addr[48];           /* first bogus address seen, "" if none */
+	unsigned answered;             /* address lookups back (of 2) */
 };
 
 struct mx_check {

@@ -294,7 +294,39 @@ static void mixed_bogus_and_usable(void **state)
 	add("mx2.example.org", A, DNS_OK, "A 172.16.0.1; A 203.0.113.9");
 	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
 	assert_int_equal(run("example.org"), MX_VALID);
-	assert_string_equal(chk.detail, "mx2.example.org has address 203.0.113.9");
+	/* valid, but the preferred exchange's trouble is said */
+	assert_string_equal(chk.detail, "mx2.example.org has address 203.0.113.9; the preferred "
+			    "mx1.example.org resolves only to bogus address 10.0.0.1");
+}
+
+/* a zone file entry without its trailing dot: the exchange is the domain's name appended again */
+static void appended_origin_named(void **state)
+{
+	(void)state;
+	fake_dns_default(DNS_NXDOMAIN);
+	add("example.com", MX, DNS_OK, "MX 10 mail.example.com.example.com");
+	assert_int_equal(run("example.com"), MX_BOGUS);
+	assert_string_equal(chk.detail, "mail.example.com.example.com has no address records (the zone's "
+			    "name appended to mail.example.com: a missing trailing dot?)");
+	add("example.com", MX, DNS_OK, "MX 10 example.com.example.com");
+	assert_int_equal(run("example.com"), MX_BOGUS);
+	detail_has("appended to example.com:");
+	/* a backup that works: valid, and the preferred exchange's mistake is said */
+	add("example.com", MX, DNS_OK, "MX 10 mail.example.com.example.com; MX 20 backup.example.net");
+	add("backup.example.net", A, DNS_OK, "A 198.51.100.25");
+	add("backup.example.net", AAAA, DNS_NODATA, NULL);
+	assert_int_equal(run("example.com"), MX_VALID);
+	/* the fake answers in query order, so the preferred exchange's answers were in first */
+	assert_string_equal(chk.detail, "backup.example.net has address 198.51.100.25; the preferred "
+			    "mail.example.com.example.com has no address records (the zone's name appended to "
+			    "mail.example.com: a missing trailing dot?)");
+	/* not a repetition: another domain's name, or the name only once */
+	add("example.com", MX, DNS_OK, "MX 10 mail.example.com.evil.example");
+	assert_int_equal(run("example.com"), MX_BOGUS);
+	assert_null(strstr(chk.detail, "appended"));
+	add("example.com", MX, DNS_OK, "MX 10 xexample.com.example.com");
+	assert_int_equal(run("example.com"), MX_BOGUS);
+	assert_null(strstr(chk.detail, "appended"));
 }
 
 /* addrs_text - the check's address set as mx_addr renders it */
@@ -543,6 +575,7 @@ int main(void)
 		T(implicit_bogus_none_temperror),
 		T(exchange_is_ip_or_localhost),
 		T(all_addresses),
+		T(appended_origin_named),
 		T(many_mx_bounded),
 		T(duplicate_exchanges),
 		T(cname_chains),
