@@ -248,9 +248,14 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 		fprintf(stderr, "mxguard check: out of memory\n");
 		rc = EXIT_SOFTWARE;
 	} else {
+		char found[4096];
+
 		err[0] = '\0';
+		checks_set_explain(ck);
 		ans = run_stages(ck, &a, (const struct sockaddr *)&ss, &v, &r, &stage, err, sizeof err);
 		show_facts(checks_facts(ck));
+		checks_explain(ck, found, sizeof found);
+		fputs(found, stdout);
 		show("stage", stage);
 		if (ans != CHECKS_FAILED) {
 			rc = show_verdict(&v, &r);

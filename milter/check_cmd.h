@@ -6,7 +6,9 @@
  * `mxguard check --facts` lists the facts rules can use (the fact table:
  * name, kind, earliest stage, values, what it is) and exits 0.
  *
- * Output: one "name: value" line per fact, then stage, rule, action,
+ * Output: one "name: value" line per fact, what the checks found as dig
+ * would show it ("mx_record: 10 mx1.example.org 192.0.2.1 ..."; every
+ * check waits for all of its answers for that), then stage, rule, action,
  * reply and dry_run. Exit status: 0 accept, 1 reject, 2 tempfail,
  * 3 discard, 4 quarantine (a dry-run verdict exits 0: the daemon would
  * accept), 64 usage error, 66 message file unreadable, 70 internal

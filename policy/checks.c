@@ -94,6 +94,28 @@ void checks_free(struct checks *ck)
 	free(ck);
 }
 
+/* checks_set_explain - see checks.h */
+void checks_set_explain(struct checks *ck)
+{
+	ck->explain = true;
+}
+
+/* checks_explain - each started row's lines, in table order */
+void checks_explain(const struct checks *ck, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < check_table_len && n + 1 < len; i++) {
+		if (!check_table[i]->explain || !ck->row[i].state)
+			continue;
+		check_table[i]->explain(ck->row[i].state, buf + n, len - n);
+		n += strlen(buf + n);
+	}
+}
+
 /* checks_facts - read-only view */
 const struct facts *checks_facts(const struct checks *ck)
 {

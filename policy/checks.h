@@ -200,6 +200,20 @@ int checks_result_headers(const struct checks *, struct checks_hdr out[CHECKS_HD
 /* checks_result_headers_free - free the values of n headers. */
 void checks_result_headers_free(struct checks_hdr *hdrs, int n);
 
+/*
+ * checks_set_explain - for `mxguard check`: every check that runs waits
+ * for all of its answers (the decision is the same), so checks_explain
+ * can show everything it found. Call before checks_advance.
+ */
+void checks_set_explain(struct checks *);
+
+/*
+ * checks_explain - what the checks that ran found, as "key: text" lines
+ * (e.g. "mx_record: 10 mx1.example.org 192.0.2.1"), into buf; "" when
+ * none has anything to show. Always terminated.
+ */
+void checks_explain(const struct checks *, char *buf, size_t len);
+
 /* checks_facts - what is known so far; valid until checks_free(). */
 const struct facts *checks_facts(const struct checks *);
 

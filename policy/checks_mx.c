@@ -21,7 +21,7 @@ static int start_common(struct checks *ck, void **state, bool all_addresses)
 	struct mx_options opt = {
 		.bogus = ck->cfg->bogus_networks,
 		.max_targets = ck->cfg->max_mx_targets,
-		.all_addresses = all_addresses,
+		.all_addresses = all_addresses || ck->explain,
 	};
 	struct mx_check *c;
 
@@ -81,6 +81,12 @@ static void mx_addr_finish(void *state, struct facts *f)
 	mx_check_addrs(state, &f->mx_addr);
 }
 
+/* mx_explain - the MX records and their addresses, for `mxguard check` */
+static void mx_explain(const void *state, char *buf, size_t len)
+{
+	mx_check_explain(state, buf, len);
+}
+
 /* mx_authres - the MX class as a comment after the authserv-id */
 static void mx_authres(const void *state, const struct facts *f, struct authres_hdr *ar)
 {
@@ -104,6 +110,7 @@ const struct check_row check_row_mx = {
 	.finish = mx_finish,
 	.release = mx_release,
 	.authres = mx_authres,
+	.explain = mx_explain,
 };
 
 const struct check_row check_row_mx_addr = {

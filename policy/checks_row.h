@@ -32,6 +32,10 @@
  *                      is true afterwards.
  *   authres(state, f, ar)    optional: its part of Authentication-Results
  *                      (state is NULL unless it finished)
+ *   explain(state, buf, len) optional: "key: text" lines for `mxguard
+ *                      check` showing what it found, as dig would (the
+ *                      MX records and their addresses); ck->explain asks
+ *                      the check to wait for all of its answers for it
  *   result_header(state, cfg, f, out)  optional: another header it adds
  *                      to accepted mail (Received-SPF): 1 when written to
  *                      *out (value malloc'd), 0 none, -1 out of memory
@@ -71,6 +75,7 @@ struct check_row {
 	void (*authres)(const void *state, const struct facts *f, struct authres_hdr *ar);
 	int (*result_header)(const void *state, const struct config *cfg, const struct facts *f,
 			     struct checks_hdr *out);
+	void (*explain)(const void *state, char *buf, size_t len);
 };
 
 #define CHECKS_MAX_ROWS 8
@@ -88,6 +93,7 @@ struct checks {
 	enum check_stage stage;
 	struct address sender;          /* MAIL FROM as address_parse() saw it */
 	bool seen_from;
+	bool explain;                   /* checks_set_explain: wait for every answer, for explain() */
 	bool have_deadline;
 	bool data_deadline;             /* the end-of-headers budget was given */
 	struct timespec deadline;

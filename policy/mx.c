@@ -114,6 +114,7 @@ static bool add_target(struct mx_check *c, const struct dns_mx *mx)
 			return false;
 	struct mx_target *tg = &c->target[c->ntargets++];
 	memcpy(tg->host, mx->host, sizeof(tg->host));
+	tg->pref = mx->pref;
 	tg->unusable = unusable_host(mx->host);
 	return true;
 }
@@ -248,9 +249,13 @@ static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
 		c->addrs.partial = true;
 	for (int k = 0; k < n; k++) {
 		keep_addr(c, &a[k]);
+		dns_addr_format(&a[k], buf, sizeof(buf));
+		if (tg->naddr < MX_TARGET_ADDRS)
+			memcpy(tg->addr[tg->naddr++], buf, sizeof(tg->addr[0]));
+		else
+			tg->more++;
 		if (c->decided)
 			continue;
-		dns_addr_format(&a[k], buf, sizeof(buf));
 		if (!c->opt.bogus || !netlist_contains_raw(c->opt.bogus, a[k].family, a[k].addr)) {
 			char why[FACT_DETAIL_MAX];
 
@@ -431,6 +436,42 @@ void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts)
 	memset(hosts, 0, sizeof *hosts);
 	for (unsigned i = 0; i < c->ntargets && hosts->count < FACT_SET_NAMES; i++)
 		snprintf(hosts->name[hosts->count++], sizeof hosts->name[0], "%s", c->target[i].host);
+}
+
+/* mx_check_explain - see mx.h */
+void mx_check_explain(const struct mx_check *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (c->result == MX_NULLMX)
+		n += (size_t)snprintf(buf, len, "mx_record: 0 .\n");
+	for (unsigned i = 0; i < c->ntargets && n < len; i++) {
+		const struct mx_target *tg = &c->target[i];
+
+		if (c->implicit)
+			n += (size_t)snprintf(buf + n, len - n, "mx_record: implicit %s", tg->host);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "mx_record: %u %s", tg->pref, tg->host);
+		for (unsigned k = 0; k < tg->naddr && n < len; k++)
+			n += (size_t)snprintf(buf + n, len - n, " %s", tg->addr[k]);
+		if (n >= len)
+			break;
+		if (tg->more)
+			n += (size_t)snprintf(buf + n, len - n, " (and %u more)", tg->more);
+		else if (tg->unusable)
+			n += (size_t)snprintf(buf + n, len - n, " (%s)", tg->unusable);
+		else if (tg->temp != DNS_OK)
+			n += (size_t)snprintf(buf + n, len - n, " (lookup failed: %s)", dns_status_name(tg->temp));
+		else if (tg->answered < 2)
+			n += (size_t)snprintf(buf + n, len - n, " (no answer yet)");
+		else if (tg->naddr == 0)
+			n += (size_t)snprintf(buf + n, len - n, " (no address records)");
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "\n");
+	}
 }
 
 /* mx_check_addrs - the addresses seen; partial until every lookup is back */

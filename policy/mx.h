@@ -65,9 +65,14 @@ struct mx_options {
 
 struct mx_ticket;
 
+#define MX_TARGET_ADDRS 8          /* addresses kept per exchange for mx_check_explain */
+
 /* One exchange (or, for an implicit MX, the domain itself). Private. */
 struct mx_target {
 	char host[DNS_HOST_BUF];
+	unsigned pref;
+	char addr[MX_TARGET_ADDRS][48];  /* as answered, for mx_check_explain */
+	unsigned naddr, more;          /* kept, and seen beyond that */
 	const char *unusable;          /* set without DNS: "is an IP address, not a host name", ... */
 	enum dns_status temp;          /* a temporary failure seen, or DNS_OK */
 	char bogus_addr[48];           /* first bogus address seen, "" if none */
@@ -128,6 +133,14 @@ void mx_check_facts(const struct mx_check *c, struct facts *f);
  * failed MX lookup, literals and bad domains. Readable before done.
  */
 void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts);
+
+/*
+ * mx_check_explain - the MX records and their addresses as dig would show
+ * them, one "mx_record: PREF HOST ADDR..." line each ("implicit" for an
+ * implicit MX, "0 ." for a null MX), with why an exchange has no usable
+ * address; "" when there were no records. Into buf, always terminated.
+ */
+void mx_check_explain(const struct mx_check *c, char *buf, size_t len);
 
 /*
  * mx_check_addrs - every A and AAAA address of the exchanges judged so

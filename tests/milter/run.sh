@@ -247,6 +247,13 @@ t_expect_match "$out" $'rule: null-mx\naction: reject\nreply: 550 5.7.27 sender 
 	"check: prints rule, action and reply"
 ./mxguard check -c "$MXC" --from v1@valid.test --ip 192.0.2.1 --helo client.test >/dev/null
 t_expect_eq "$?" 0 "check: valid sender exits 0 (accept)"
+t_expect_match "$out" $'\nmx_record: 0 \\.\n' "check: a null MX is shown as dig would"
+out=$(./mxguard check -c "$MXC" --from d@dropmx.test --ip 192.0.2.1 --helo client.test)
+t_expect_match "$out" $'\nmx_record: 10 mx1.dropmx.test 192.0.2.21\nmx_record: 20 mx2.dropmx.test 192.0.2.22 2001:db8:bad::9\n' \
+	"check: every MX with its preference and every address, though the first decided"
+out=$(./mxguard check -c "$MXC" --from p@partialmx.test --ip 192.0.2.1 --helo client.test)
+t_expect_match "$out" $'\nmx_record: 20 mx.sf.test \\(lookup failed: servfail\\)\n' \
+	"check: an exchange whose lookup failed says so"
 ./mxguard check -c "$MXC" --from v1@servfail.test --ip 192.0.2.1 --helo client.test >/dev/null
 t_expect_eq "$?" 2 "check: SERVFAIL exits 2 (tempfail)"
 ./mxguard check -c "$WORK/conf/quarantine-discard.conf" --from q@quarantine.test --ip 192.0.2.1 --helo c.test >/dev/null

@@ -364,6 +364,15 @@ static void all_addresses(void **state)
 	assert_non_null(strstr(t, "192.0.2.1"));
 	assert_non_null(strstr(t, "2001:db8::1"));
 	assert_non_null(strstr(t, "198.51.100.2"));
+	{
+		char lines[1024];
+
+		mx_check_explain(&chk, lines, sizeof lines);
+		assert_string_equal(lines, "mx_record: 10 mx1.example.org 10.0.0.1 192.0.2.1 2001:db8::1\n"
+				    "mx_record: 20 mx2.example.org 198.51.100.2 192.0.2.1\n");
+		mx_check_explain(&chk, lines, 20);                  /* cut, never overrun */
+		assert_int_equal(strlen(lines), 19);
+	}
 
 	/* one exchange's lookup fails: still valid, but the set is partial */
 	fake_dns_reset();
