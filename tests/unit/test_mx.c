@@ -429,6 +429,17 @@ static void bogus_and_temp_is_temperror(void **state)
 	detail_has("mx2.example.org failed: error");
 }
 
+/* an IPv4-mapped IPv6 address is judged as the IPv4 address it carries */
+static void mapped_v4_is_bogus(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org");
+	add("mx1.example.org", A, DNS_NODATA, NULL);
+	add("mx1.example.org", AAAA, DNS_OK, "AAAA ::ffff:10.1.2.3");
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	detail_has("resolves only to bogus address ::ffff:10.1.2.3");
+}
+
 static void all_bogus(void **state)
 {
 	(void)state;
@@ -584,6 +595,7 @@ int main(void)
 		T(implicit_bogus_none_temperror),
 		T(exchange_is_ip_or_localhost),
 		T(all_addresses),
+		T(mapped_v4_is_bogus),
 		T(appended_origin_named),
 		T(many_mx_bounded),
 		T(duplicate_exchanges),

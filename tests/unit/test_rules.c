@@ -231,6 +231,9 @@ static void test_address_set(void **state)
 	memset(&f, 0, sizeof(f));
 	add_addr(&f, "2001:db8:bad::25");
 	decide(c, &f, "drop", ACTION_REJECT);               /* IPv6 */
+	memset(&f, 0, sizeof(f));
+	add_addr(&f, "::ffff:198.51.100.7");
+	decide(c, &f, "drop", ACTION_REJECT);               /* IPv4-mapped IPv6 is matched as IPv4 */
 	config_unref(c);
 }
 
