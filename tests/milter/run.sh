@@ -193,6 +193,23 @@ expect_session "mx_addr: an exchange that SERVFAILs leaves the set partial: temp
 	'mx_addr=192.0.2.10 .*rule=on_error action=tempfail reply="451 4.3.0 [^"]*" .*error="no rule could decide at end of message \(incomplete after DNS errors: mx_addr\)"' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a3@partialmx.test>" expect_eom=replycode
 
+# a list file is read again on SIGHUP; a broken one keeps the list in force
+DROPF=$(dirname "$CONF")/drop.cidr
+printf '198.51.100.0/24\n2001:db8:bad::/48\nnot-a-network\n' >"$DROPF"
+n=$(grep -c 'reload failed' "$MXG_LOG")
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 200; i++)); do [[ $(grep -c 'reload failed' "$MXG_LOG") -gt $n ]] && break; sleep 0.05; done
+t_expect_match "$(grep 'reload failed' "$MXG_LOG" | tail -n 1)" "$DROPF:3: .*not an IP address: not-a-network.*keeping previous configuration" \
+	"mx_addr: a broken list file on SIGHUP names FILE:LINE and keeps the old list"
+expect_session "mx_addr: ... and the old list still refuses" \
+	'rule=drop-mx action=reject' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a4@dropmx.test>" expect_rcpt=replycode
+printf '198.51.100.0/24\n192.0.2.10/32 ; valid.test now\n' >"$DROPF"
+use_rules mx-addr
+expect_session "mx_addr: the list file changed and reloaded: its new network refuses" \
+	'mx_addr=192.0.2.10 .*rule=drop-mx action=reject' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a5@valid.test>" expect_rcpt=replycode
+
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \
