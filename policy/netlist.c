@@ -165,10 +165,16 @@ bool netlist_contains(const struct netlist *nl, const struct sockaddr *sa)
 /* netlist_bogus_default - see netlist.h */
 struct netlist *netlist_bogus_default(void)
 {
+	/* private, loopback, link-local, CGNAT, multicast, reserved, and RFC 6890's
+	 * special-purpose ranges nobody receives mail at: IETF protocol
+	 * assignments, the three TEST-NETs, benchmarking, IPv6 documentation
+	 * and discard-only */
 	static const char *const bogus[] = {
 		"0.0.0.0/8", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12",
 		"192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "224.0.0.0/4",
-		"240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+		"240.0.0.0/4", "192.0.0.0/24", "192.0.2.0/24", "198.51.100.0/24",
+		"203.0.113.0/24", "198.18.0.0/15",
+		"::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32", "100::/64",
 	};
 	char err[128];
 	struct netlist *nl = netlist_new();

@@ -10,6 +10,7 @@
 #         socket = SOCKET          (a bare port number: inet:PORT@127.0.0.1)
 #         dns_servers = 127.0.0.1:$DNS_PORT   (unless a SETTING names
 #                                  dns_servers; DNS_PORT from t_dns_start)
+#         bogus_networks = $MXCONF_BOGUS      (unless a SETTING names it)
 #         each SETTING line ("name = value"), in order
 #         then stdin (rules, more settings), less every "name = ..." line
 #         for a setting written above, so that conf/mxguard.conf can be fed
@@ -19,6 +20,15 @@
 #
 # The settings each tier picks (timeouts, trusted_networks, authserv_id)
 # stay in the tier: they are part of what it asserts.
+#
+# MXCONF_BOGUS: the built-in bogus_networks less the documentation ranges
+# (RFC 5737's TEST-NETs, RFC 3849's 2001:db8::/32) and the benchmarking
+# range, which the test zones use for the public Internet (no traffic goes
+# to MX addresses; they are only judged). The default itself is tested in
+# the unit tier and by the review tier's check without this setting.
+MXCONF_BOGUS="0.0.0.0/8, 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16,
+  100.64.0.0/10, 224.0.0.0/4, 240.0.0.0/4, 192.0.0.0/24, ::/128, ::1/128, fc00::/7, fe80::/10,
+  ff00::/8, 100::/64"
 
 # mxconf_write - the test's settings, then the rest from stdin.
 mxconf_write() {
@@ -37,6 +47,10 @@ mxconf_write() {
 		if [[ "|$names|" != *"|dns_servers|"* ]]; then
 			echo "dns_servers = 127.0.0.1:$DNS_PORT"
 			names+="|dns_servers"
+		fi
+		if [[ "|$names|" != *"|bogus_networks|"* ]]; then
+			echo "bogus_networks = $MXCONF_BOGUS"
+			names+="|bogus_networks"
 		fi
 		if [[ $# -gt 0 ]]; then printf '%s\n' "$@"; fi
 		grep -vE "^($names)[[:space:]]*=" || true

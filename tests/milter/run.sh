@@ -255,6 +255,13 @@ expect_session "internal error at end of message tempfails with 451 4.3.0 (on_er
 	'rule=on_error action=tempfail reply="451 4.3.0 temporary internal error, try again later" .*stage=eom .*error=' \
 	"${base[@]}" from="<e1@valid.test>" msgfile="$WORK/forged20" expect_eom=replycode
 
+# --- the built-in bogus_networks (no setting): RFC 6890's documentation ranges count
+printf 'dns_servers = 127.0.0.1:%s\ndns_timeout = 2s\nrule no-route mx in {none, bogus} reject\n' "$DNS_PORT" \
+	>"$WORK/default-bogus.conf"
+out=$(./mxguard check -c "$WORK/default-bogus.conf" --from d@valid.test --ip 192.0.2.1 --helo client.test)
+t_expect_match "$out" $'\nmx: bogus\nmx_detail: mx.valid.test resolves only to bogus address 192.0.2.10\n' \
+	"default bogus_networks: an MX only in TEST-NET-1 (RFC 5737, RFC 6890) is bogus"
+
 # --- mxguard check, on the rule sets' files ------------------------------------
 MXC=$WORK/conf/mx-classes.conf
 out=$(./mxguard check -c "$MXC" --from n1@nullmx.test --ip 192.0.2.1 --helo client.test); rc=$?

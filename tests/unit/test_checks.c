@@ -22,6 +22,7 @@
 #include "policy/checks.h"
 #include "policy/resolver.h"
 #include "tests/unit/checks_fixture.h"
+#include "tests/unit/test_bogus.h"
 #include "tests/unit/fake_resolver.h"
 
 static const char *const base_rules =
@@ -40,8 +41,8 @@ static void load(const char *extra, const char *rules)
 {
 	char text[4096];
 
-	snprintf(text, sizeof text, "trusted_networks = 10.1.0.0/16\n%s\n%s", extra ? extra : "",
-		 rules ? rules : base_rules);
+	snprintf(text, sizeof text, "trusted_networks = 10.1.0.0/16\nbogus_networks = " TEST_BOGUS_NETWORKS
+		 "\n%s\n%s", extra ? extra : "", rules ? rules : base_rules);
 	checks_fixture_load(text);
 }
 

@@ -79,7 +79,17 @@ static void test_defaults(void **state)
 	assert_true(has_v4(c->bogus_networks, "10.1.2.3"));
 	assert_true(has_v4(c->bogus_networks, "100.64.0.1"));
 	assert_true(has_v6(c->bogus_networks, "fe80::1"));
-	assert_false(has_v4(c->bogus_networks, "192.0.2.1"));
+	/* RFC 6890 special-purpose ranges nobody receives mail at */
+	assert_true(has_v4(c->bogus_networks, "192.0.2.1"));
+	assert_true(has_v4(c->bogus_networks, "198.51.100.1"));
+	assert_true(has_v4(c->bogus_networks, "203.0.113.1"));
+	assert_true(has_v4(c->bogus_networks, "198.19.255.255"));
+	assert_true(has_v4(c->bogus_networks, "192.0.0.170"));
+	assert_true(has_v6(c->bogus_networks, "2001:db8::25"));
+	assert_true(has_v6(c->bogus_networks, "100::1"));
+	assert_false(has_v4(c->bogus_networks, "192.0.3.1"));
+	assert_false(has_v4(c->bogus_networks, "198.20.0.1"));
+	assert_false(has_v6(c->bogus_networks, "2001:db9::1"));
 	assert_int_equal(netlist_count(c->trusted_networks), 2);
 	assert_true(has_v4(c->trusted_networks, "127.0.0.2"));
 	assert_true(has_v6(c->trusted_networks, "::1"));

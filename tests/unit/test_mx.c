@@ -17,6 +17,7 @@
 #include "policy/mx.h"
 #include "policy/netlist.h"
 #include "tests/unit/fake_resolver.h"
+#include "tests/unit/test_bogus.h"
 
 #define A    ns_t_a
 #define AAAA ns_t_aaaa
@@ -27,13 +28,24 @@ static struct netlist *bogus;
 static struct mx_options opts;
 static struct mx_check chk;
 
+/* test_bogus - TEST_BOGUS_NETWORKS as a netlist */
+static struct netlist *test_bogus(void)
+{
+	char list[] = TEST_BOGUS_NETWORKS, err[128];
+	struct netlist *nl = netlist_new();
+
+	for (char *save = NULL, *n = strtok_r(list, ", ", &save); nl && n; n = strtok_r(NULL, ", ", &save))
+		assert_int_equal(netlist_add(nl, n, err, sizeof err), 0);
+	return nl;
+}
+
 static int setup(void **state)
 {
 	char err[128];
 	(void)state;
 	fake_dns_reset();
 	res = resolver_new(NULL, err, sizeof(err));
-	bogus = netlist_bogus_default();
+	bogus = test_bogus();
 	opts.bogus = bogus;
 	opts.max_targets = 10;
 	opts.all_addresses = false;
@@ -429,6 +441,26 @@ static void bogus_and_temp_is_temperror(void **state)
 	detail_has("mx2.example.org failed: error");
 }
 
+/* the built-in default: RFC 6890's documentation and benchmarking ranges are bogus too */
+static void default_bogus_special_purpose(void **state)
+{
+	(void)state;
+	netlist_free(bogus);
+	bogus = netlist_bogus_default();
+	opts.bogus = bogus;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org; MX 30 mx3.example.org");
+	add("mx1.example.org", A, DNS_OK, "A 192.0.2.1; A 198.51.100.1; A 203.0.113.1");
+	add("mx1.example.org", AAAA, DNS_OK, "AAAA 2001:db8::1; AAAA 100::1");
+	add("mx2.example.org", A, DNS_OK, "A 198.18.0.1; A 192.0.0.8");
+	add("mx2.example.org", AAAA, DNS_NODATA, NULL);
+	add("mx3.example.org", A, DNS_NODATA, NULL);
+	add("mx3.example.org", AAAA, DNS_OK, "AAAA ::ffff:192.0.2.9");
+	assert_int_equal(run("example.org"), MX_BOGUS);
+	detail_has("mx1.example.org resolves only to bogus address 192.0.2.1 (and 2 more unusable MX)");
+	add("mx3.example.org", A, DNS_OK, "A 45.0.0.25");    /* data only: no traffic goes to MX addresses */
+	assert_int_equal(run("example.org"), MX_VALID);
+}
+
 /* an IPv4-mapped IPv6 address is judged as the IPv4 address it carries */
 static void mapped_v4_is_bogus(void **state)
 {
@@ -596,6 +628,7 @@ int main(void)
 		T(exchange_is_ip_or_localhost),
 		T(all_addresses),
 		T(mapped_v4_is_bogus),
+		T(default_bogus_special_purpose),
 		T(appended_origin_named),
 		T(many_mx_bounded),
 		T(duplicate_exchanges),
