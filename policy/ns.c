@@ -280,10 +280,10 @@ static void on_ns_records(struct ns_check *c, const unsigned char *ans, int len)
 		return;
 	}
 	if (c->unusable)
-		say(c->detail, "%u name servers at %.150s (%u unusable NS names ignored)", c->nhosts, zone,
-		    c->unusable);
+		say(c->detail, "%u name server%s at %.150s (%u unusable NS names ignored)", c->nhosts,
+		    c->nhosts == 1 ? "" : "s", zone, c->unusable);
 	else
-		say(c->detail, "%u name servers at %.200s", c->nhosts, zone);
+		say(c->detail, "%u name server%s at %.200s", c->nhosts, c->nhosts == 1 ? "" : "s", zone);
 	walk_end(c, NSR_FOUND);
 	if (!c->done)
 		start_addrs(c);
