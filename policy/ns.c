@@ -137,11 +137,11 @@ static void plan_walk(struct ns_check *c)
 	    (ol < dl && c->domain[dl - ol - 1] != '.'))
 		snprintf(org, sizeof org, "%s", c->domain);
 	stop = label_count(org);
-	for (p = c->domain; n < sizeof name / sizeof name[0]; ) {
-		name[n++] = p;
-		if (label_count(p) <= stop || !strchr(p, '.'))
-			break;
+	p = c->domain;
+	name[n++] = p;
+	while (n < sizeof name / sizeof name[0] && label_count(p) > stop && strchr(p, '.')) {
 		p = strchr(p, '.') + 1;
+		name[n++] = p;
 	}
 	if (n > NS_WALK_MAX) {
 		name[NS_WALK_MAX - 1] = name[n - 1];
