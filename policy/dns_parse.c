@@ -401,12 +401,13 @@ int dns_parse_addrs(const unsigned char *ans, int len, struct dns_addr *out,
 	return rc < 0 ? rc : (int)a.count;
 }
 
+/* PTR and NS: records whose RDATA is one name */
 struct ptr_acc {
 	char (*out)[DNS_HOST_BUF];
 	size_t max, count, total;
 };
 
-/* ptr_one - one PTR record */
+/* ptr_one - one PTR or NS record */
 static int ptr_one(const struct msg *m, const struct rr *rr, void *arg)
 {
 	struct ptr_acc *a = arg;
@@ -420,16 +421,30 @@ static int ptr_one(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
-/* dns_parse_ptr - PTR target names */
-int dns_parse_ptr(const unsigned char *ans, int len, char (*out)[DNS_HOST_BUF],
-		  size_t max, size_t *total)
+/* parse_names - target names of records of type (PTR, NS) */
+static int parse_names(const unsigned char *ans, int len, int type, char (*out)[DNS_HOST_BUF],
+		       size_t max, size_t *total)
 {
 	struct ptr_acc a = { out, max, 0, 0 };
-	int rc = walk(ans, len, ns_t_ptr, ptr_one, &a);
+	int rc = walk(ans, len, type, ptr_one, &a);
 
 	if (total)
 		*total = rc < 0 ? 0 : a.total;
 	return rc < 0 ? rc : (int)a.count;
+}
+
+/* dns_parse_ptr - PTR target names */
+int dns_parse_ptr(const unsigned char *ans, int len, char (*out)[DNS_HOST_BUF],
+		  size_t max, size_t *total)
+{
+	return parse_names(ans, len, ns_t_ptr, out, max, total);
+}
+
+/* dns_parse_ns - NS target names of the answer section (authority and additional ignored) */
+int dns_parse_ns(const unsigned char *ans, int len, char (*out)[DNS_HOST_BUF],
+		 size_t max, size_t *total)
+{
+	return parse_names(ans, len, ns_t_ns, out, max, total);
 }
 
 /* txt_one - join one record's character-strings; they must fill RDATA exactly */

@@ -2,7 +2,7 @@
  * dns_parse.h - bounded readers for raw DNS answers (RFC 1035 wire form).
  *
  * The resolver hands its callbacks the raw reply; these helpers pull out
- * what the checks need: MX lists, addresses, TXT records, PTR names, and
+ * what the checks need: MX lists, addresses, TXT records, PTR and NS names, and
  * where a CNAME chain ends. They never trust a count or a length from the
  * packet: every read is checked against the packet size, compression
  * pointers must point strictly backwards (no loops), and output goes to
@@ -91,6 +91,15 @@ int dns_parse_addrs(const unsigned char *ans, int len, struct dns_addr *out,
 /* dns_parse_ptr - PTR target names, at most max. */
 int dns_parse_ptr(const unsigned char *ans, int len, char (*out)[DNS_HOST_BUF],
 		  size_t max, size_t *total);
+
+/*
+ * dns_parse_ns - NS target names in answer order, at most max; *total as
+ * for dns_parse_mx (names too long for DNS_HOST_BUF are counted, never
+ * stored). Only the answer section counts: NS records in the authority
+ * section (a referral) and glue in the additional section are ignored.
+ */
+int dns_parse_ns(const unsigned char *ans, int len, char (*out)[DNS_HOST_BUF],
+		 size_t max, size_t *total);
 
 /*
  * dns_parse_txt - TXT records, each record's character-strings joined

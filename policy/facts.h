@@ -42,6 +42,9 @@ enum check_stage {
 	V(MX_NXDOMAIN, "nxdomain") V(MX_NONE, "none") V(MX_BOGUS, "bogus") \
 	V(MX_LITERAL, "literal") V(MX_INVALID, "invalid") V(MX_TEMPERROR, "temperror") \
 	V(MX_SKIPPED, "skipped")
+#define NS_VALUES(V) \
+	V(NSR_FOUND, "found") V(NSR_NONE, "none") V(NSR_NXDOMAIN, "nxdomain") \
+	V(NSR_TEMPERROR, "temperror") V(NSR_SKIPPED, "skipped")
 #define SPF_VALUES(V) \
 	V(SPFR_PASS, "pass") V(SPFR_FAIL, "fail") V(SPFR_SOFTFAIL, "softfail") \
 	V(SPFR_NEUTRAL, "neutral") V(SPFR_NONE, "none") V(SPFR_TEMPERROR, "temperror") \
@@ -52,6 +55,7 @@ enum check_stage {
 
 #define FACT_VALUE_ID(id, name) id,
 enum mx_result { MX_UNKNOWN = 0, MX_VALUES(FACT_VALUE_ID) MX_RESULT_COUNT };
+enum ns_result { NSR_UNKNOWN = 0, NS_VALUES(FACT_VALUE_ID) NSR_RESULT_COUNT };
 enum spf_result { SPFR_UNKNOWN = 0, SPF_VALUES(FACT_VALUE_ID) SPFR_RESULT_COUNT };
 enum dkim_result { DKIMR_UNKNOWN = 0, DKIM_VALUES(FACT_VALUE_ID) DKIMR_RESULT_COUNT };
 
@@ -193,6 +197,7 @@ enum check_stage facts_stage(fact_mask mask);
 
 /* Shorthands for the enumerated facts (value names; parse gives 0 for none). */
 const char *facts_mx_name(enum mx_result);
+const char *facts_ns_name(enum ns_result);
 const char *facts_spf_name(enum spf_result);
 const char *facts_dkim_name(enum dkim_result);
 

@@ -65,12 +65,13 @@ static void check_addrs(const uint8_t *data, int len)
 	}
 }
 
-/* check_ptr - PTR targets */
-static void check_ptr(const uint8_t *data, int len)
+/* check_names - PTR or NS targets */
+static void check_names(const uint8_t *data, int len, int type)
 {
 	char names[4][DNS_HOST_BUF];
 	size_t total = 0;
-	int n = dns_parse_ptr(data, len, names, 4, &total);
+	int n = type == ns_t_ns ? dns_parse_ns(data, len, names, 4, &total)
+				: dns_parse_ptr(data, len, names, 4, &total);
 
 	FUZZ_CHECK(n >= -2 && n <= 4);
 	if (n >= 0)
@@ -103,7 +104,7 @@ static void check_txt(const uint8_t *data, int len)
 /* check_follow - each qtype the checks ask for */
 static void check_follow(const uint8_t *data, int len)
 {
-	static const int qtypes[] = { ns_t_a, ns_t_aaaa, ns_t_mx, ns_t_txt, ns_t_ptr, ns_t_cname };
+	static const int qtypes[] = { ns_t_a, ns_t_aaaa, ns_t_mx, ns_t_txt, ns_t_ptr, ns_t_ns, ns_t_cname };
 
 	for (size_t q = 0; q < sizeof(qtypes) / sizeof(qtypes[0]); q++) {
 		char target[DNS_NAME_BUF];
@@ -131,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_follow(data, len);
 	check_mx(data, len);
 	check_addrs(data, len);
-	check_ptr(data, len);
+	check_names(data, len, ns_t_ptr);
+	check_names(data, len, ns_t_ns);
 	check_txt(data, len);
 	return 0;
 }

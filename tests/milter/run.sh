@@ -210,6 +210,18 @@ expect_session "mx_addr: the list file changed and reloaded: its new network ref
 	'mx_addr=192.0.2.10 .*rule=drop-mx action=reject' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a5@valid.test>" expect_rcpt=replycode
 
+# --- the sender domain's name servers: ns -------------------------------------
+use_rules ns
+expect_session "ns_addr: a name server in a refused network (found walking up) is refused at RCPT" \
+	'ns=found ns_detail="2 name servers at badns.test" ns_host=ns1.badns-dns.test,ns2.badns-dns.test ns_addr=[0-9a-f:.,]*2001:db8:bad::53[0-9a-f:.,]* ns_addr_result=found .*rule=bad-ns-net action=reject reply="550 5.7.1 name servers of mail.badns.test are in a refused network \(ns1.badns-dns.test,ns2.badns-dns.test\)" dry_run=no stage=rcpt' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<s1@mail.badns.test>" expect_rcpt=replycode
+expect_session "ns_addr: name servers outside the refused networks: accepted" \
+	'ns=found .*ns_host=ns1.goodns.test ns_addr=[0-9a-f:.,]+ ns_addr_result=found .*rule=default action=accept' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<s2@goodns.test>"
+expect_session "ns: the NS lookup SERVFAILs: tempfailed, never accepted as not listed" \
+	'ns=temperror ns_detail="NS lookup for nsfail.test failed: servfail" ns_host="" ns_addr="" ns_addr_result=temperror .*rule=ns-temperror action=tempfail reply="451 4.4.3 cannot look up the name servers of nsfail.test now"' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<s3@nsfail.test>" expect_rcpt=replycode
+
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \

@@ -120,6 +120,7 @@ static void put_rr(struct out *o, const char *qname, char *rec)
 	else if (!strcasecmp(type, "MX")) t = ns_t_mx;
 	else if (!strcasecmp(type, "CNAME")) t = ns_t_cname;
 	else if (!strcasecmp(type, "PTR")) t = ns_t_ptr;
+	else if (!strcasecmp(type, "NS")) t = ns_t_ns;
 	else if (!strcasecmp(type, "TXT")) t = ns_t_txt;
 	else {
 		o->bad = 1;
@@ -189,7 +190,7 @@ int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
 	      int rcode, const char *spec)
 {
 	struct out o = { buf, size, 0, 0 };
-	unsigned count = 0;
+	unsigned count = 0, arcount = 0;
 	char *copy;
 
 	put16(&o, 0x1234);
@@ -201,16 +202,21 @@ int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
 	put_name(&o, qname);
 	put16(&o, (unsigned)qtype);
 	put16(&o, ns_c_in);
-	if (spec && *spec) {
+	/* answer records first, then the additional ones ("&" records) */
+	for (int additional = 0; additional < 2 && spec && *spec; additional++) {
 		copy = strdup(spec);
 		if (!copy)
 			return -1;
 		for (char *rec = copy, *next; rec; rec = next) {
 			next = next_record(rec);
-			if (strspn(rec, " ") == strlen(rec))
+			rec += strspn(rec, " ");
+			if (!*rec || (*rec == '&') != additional)
 				continue;
-			put_rr(&o, qname, rec);
-			count++;
+			put_rr(&o, qname, rec + additional);
+			if (additional)
+				arcount++;
+			else
+				count++;
 		}
 		free(copy);
 	}
@@ -218,5 +224,7 @@ int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
 		return -1;
 	buf[6] = (unsigned char)(count >> 8);
 	buf[7] = (unsigned char)count;
+	buf[10] = (unsigned char)(arcount >> 8);
+	buf[11] = (unsigned char)arcount;
 	return (int)o.len;
 }

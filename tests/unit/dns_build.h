@@ -7,12 +7,14 @@
  * where owner defaults to the question name and TYPE/rdata is one of
  *     A 192.0.2.1            AAAA 2001:db8::1
  *     MX 10 mx1.example.org  MX 0 .        (the null MX)
- *     CNAME target.example   PTR host.example
+ *     CNAME target.example   PTR host.example   NS ns1.example
  *     TXT "v=spf1 " "-all"   (one or more quoted strings; \" and \\ escape)
- * Names are written uncompressed. NULL or "" means no records.
+ * Names are written uncompressed. NULL or "" means no records. A record
+ * written "&[@owner] TYPE rdata" goes to the additional section (glue),
+ * after every answer record whatever its place in spec.
  *
  * Output is the full reply: header (QR, RD, RA set; the given RCODE),
- * the question, and the records as the answer section.
+ * the question, the answer records, then the additional ones.
  */
 #ifndef MXGUARD_TEST_DNS_BUILD_H
 #define MXGUARD_TEST_DNS_BUILD_H

@@ -158,6 +158,44 @@ static void ptr_names(void **state)
 	assert_string_equal(names[1], "b.example");
 }
 
+/* NS: answer-section records of the question name only; glue and long names never stored */
+static void ns_names(void **state)
+{
+	char names[3][DNS_HOST_BUF], longname[400];
+	size_t total;
+	int len;
+	(void)state;
+	len = build("example.org", ns_t_ns, 0,
+		    "NS NS1.Example.net; &@ns1.example.net A 192.0.2.53; NS ns2.example.net; "
+		    "@other.example NS ns9.example.net; &NS glue-only.example.net");
+	assert_int_equal(dns_parse_ns(pkt, len, names, 3, &total), 2);
+	assert_int_equal(total, 2);
+	assert_string_equal(names[0], "ns1.example.net");     /* lower case, answer order */
+	assert_string_equal(names[1], "ns2.example.net");
+	/* the additional section is not read at all: no A record comes out of it */
+	struct dns_addr a[2];
+	assert_int_equal(dns_parse_addrs(pkt, len, a, 2, NULL), 0);
+
+	/* bounded: the rest are counted */
+	len = build("example.org", ns_t_ns, 0, "NS a.example; NS b.example; NS c.example; NS d.example");
+	assert_int_equal(dns_parse_ns(pkt, len, names, 2, &total), 2);
+	assert_int_equal(total, 4);
+
+	/* a name too long for DNS_HOST_BUF once escaped (3 labels of 63 "\\") is counted, never stored */
+	memset(longname, 0, sizeof longname);
+	for (int i = 0; i < 3; i++) {
+		memset(longname + strlen(longname), '\\', 63);
+		strcat(longname, ".");
+	}
+	strcat(longname, "example");
+	char spec[512];
+	snprintf(spec, sizeof spec, "NS %s; NS ok.example", longname);
+	len = build("example.org", ns_t_ns, 0, spec);
+	assert_int_equal(dns_parse_ns(pkt, len, names, 3, &total), 1);
+	assert_int_equal(total, 2);
+	assert_string_equal(names[0], "ok.example");
+}
+
 static void rcode(void **state)
 {
 	int len = build("nx.example", ns_t_mx, 3, NULL);
@@ -287,6 +325,7 @@ static void fuzz(void **state)
 		assert_true(dns_parse_mx(p, len, mx, 4, NULL) <= 4);
 		assert_true(dns_parse_addrs(p, len, a, 4, NULL) <= 4);
 		assert_true(dns_parse_ptr(p, len, names, 2, NULL) <= 2);
+		assert_true(dns_parse_ns(p, len, names, 2, NULL) <= 2);
 		assert_true(dns_parse_follow(p, len, ns_t_a, t, sizeof(t)) <= DNS_FOLLOW_EMPTY);
 		if (dns_parse_txt(p, len, &l) >= 0)
 			dns_txt_free(&l);
@@ -305,6 +344,7 @@ int main(void)
 		cmocka_unit_test(txt_joined),
 		cmocka_unit_test(txt_bounded),
 		cmocka_unit_test(ptr_names),
+		cmocka_unit_test(ns_names),
 		cmocka_unit_test(rcode),
 		cmocka_unit_test(truncated_everywhere),
 		cmocka_unit_test(compression_attacks),

@@ -237,6 +237,64 @@ static void test_address_set(void **state)
 	config_unref(c);
 }
 
+/* set_addrs - ns_addr known with these members (IPv4 or IPv6 text) */
+static void set_addrs(struct facts *f, int n, const char *const *ips)
+{
+	memset(&f->ns_addr, 0, sizeof f->ns_addr);
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_storage *ss = &f->ns_addr.addr[f->ns_addr.count++];
+		if (strchr(ips[i], ':')) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+			s6->sin6_family = AF_INET6;
+			assert_int_equal(inet_pton(AF_INET6, ips[i], &s6->sin6_addr), 1);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+			s4->sin_family = AF_INET;
+			assert_int_equal(inet_pton(AF_INET, ips[i], &s4->sin_addr), 1);
+		}
+	}
+	f->known |= FBIT(ns_addr);
+}
+
+/* test_ns_address_set - ns_addr: any member (IPv4 or IPv6) in the CIDR list matches; "=" refused */
+static void test_ns_address_set(void **state)
+{
+	static const char *const v4[] = { "192.0.2.53", "198.51.100.7" };
+	static const char *const v6[] = { "2001:db8::53", "2001:db8:bad::1" };
+	static const char *const fine[] = { "192.0.2.53", "2001:db8::53" };
+	static const char *const mapped[] = { "::ffff:198.51.100.9" };
+	struct config *c;
+	struct facts f;
+	char buf[FACT_RENDER_MAX];
+
+	(void)state;
+	expect_error("rule x ns_addr = 192.0.2.1 reject\n",
+		     "t.conf:1: rule x: ns_addr is a set of addresses; write \"ns_addr in {...}\" (true when any "
+		     "member matches) or \"ns_addr not in {...}\"");
+	expect_error("rule x ns_addr in {} reject\n", "t.conf:1: rule x: empty list after 'in'");
+	c = config_load_string("t.conf", "rule x ns_addr in {not-a-net} reject\n", err, sizeof(err));
+	assert_null(c);
+	assert_non_null(strstr(err, "not-a-net"));
+
+	c = load("rule bad ns_addr in {198.51.100.0/24, 2001:db8:bad::/48} reject\n"
+		 "rule odd ns_addr not in {192.0.2.0/24, 2001:db8::/32} quarantine\n");
+	memset(&f, 0, sizeof(f));
+	undecided(c, &f);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(ns_addr));
+	set_addrs(&f, 2, v4);
+	decide(c, &f, "bad", ACTION_REJECT);                /* the second IPv4 member */
+	assert_string_equal(facts_render(&f, FID_ns_addr, -1, buf, sizeof buf), "192.0.2.53,198.51.100.7");
+	set_addrs(&f, 2, v6);
+	decide(c, &f, "bad", ACTION_REJECT);                /* the second IPv6 member */
+	set_addrs(&f, 2, fine);
+	decide(c, &f, "default", ACTION_ACCEPT);            /* none in the list, all in the other */
+	set_addrs(&f, 1, mapped);
+	decide(c, &f, "bad", ACTION_REJECT);                /* IPv4-mapped IPv6 matches the IPv4 entry */
+	set_addrs(&f, 0, NULL);
+	decide(c, &f, "odd", ACTION_QUARANTINE);            /* empty: "in" is false, "not in" true */
+	config_unref(c);
+}
+
 /* test_messages_list_the_table - "known: ..." lists come from the fact table, whatever it holds */
 static void test_messages_list_the_table(void **state)
 {
@@ -706,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_messages_list_the_table),
 		cmocka_unit_test(test_set_facts),
 		cmocka_unit_test(test_address_set),
+		cmocka_unit_test(test_ns_address_set),
 		cmocka_unit_test(test_first_true_decides),
 		cmocka_unit_test(test_unknown_blocks_later_rules),
 		cmocka_unit_test(test_kleene),
