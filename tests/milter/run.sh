@@ -178,6 +178,15 @@ expect_session "mx_host: no exchange in the refused zone: accepted" \
 	'mx_host=mx.valid.test .*rule=default action=accept' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<h2@valid.test>"
 
+# --- DNSSEC of the sender's MX: mx-dnssec --------------------------------------
+use_rules mx-dnssec
+expect_session "mx_dnssec: answers with AD from the loopback resolver are secure: accepted" \
+	'mx_host=- mx_dnssec=secure mx_dnssec_detail="the MX answer for signed.test and the address answers of 1 exchange were authenticated" .*rule=default action=accept' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<d1@signed.test>"
+expect_session "mx_dnssec: an answer without AD is insecure: refused at RCPT (the detail in the reply)" \
+	'mx_dnssec=insecure .*rule=not-secure action=reject reply="550 5.7.1 valid.test: the MX answer for valid.test was not authenticated \(no AD\)"' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<d2@valid.test>" expect_rcpt=replycode
+
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \
