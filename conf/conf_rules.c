@@ -404,7 +404,7 @@ static int parse_action_tail(struct parser *ps, struct rule *r)
 {
 	const struct conf_token *t = peek(ps);
 	const char *code = NULL, *xcode = NULL, *text = NULL;
-	char why[300];
+	char why[1024];
 
 	int line;
 

@@ -49,6 +49,7 @@ struct config {
 	unsigned dns_try_timeout_ms;   /* first per-try timeout, default 1000 */
 	unsigned max_mx_targets;       /* default 10 */
 	struct netlist *bogus_networks;/* default netlist_bogus_default() */
+	bool dns_trust_ad;             /* believe AD from non-loopback dns_servers too; default false */
 
 	/* who is not checked */
 	struct netlist *trusted_networks; /* default 127.0.0.0/8, ::1 */

@@ -14,6 +14,8 @@ packages=(
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
 	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace sendmail-cf nsd
 	clang libclang-rt-14-dev
+	# dnssec tier: a validating resolver (unbound) and a zone signer (ldns-keygen, ldns-signzone)
+	unbound ldnsutils
 )
 
 missing=()

@@ -104,13 +104,18 @@ static void show(const char *name, const char *value)
 /* list_facts - the fact table for people writing rules: name, kind, stage, values, what it is */
 static int list_facts(void)
 {
+	int w = 14;   /* the name column: as wide as the longest name */
+
+	for (unsigned i = 0; i < FACT_COUNT; i++)
+		if ((int)strlen(fact_table[i].name) > w)
+			w = (int)strlen(fact_table[i].name);
 	for (unsigned i = 0; i < FACT_COUNT; i++) {
 		const struct fact_def *d = &fact_table[i];
 
-		printf("%-14s %-18s %-8s %s%s\n", d->name, facts_kind_name(d->kind), check_stage_name(d->stage),
+		printf("%-*s %-18s %-8s %s%s\n", w, d->name, facts_kind_name(d->kind), check_stage_name(d->stage),
 		       d->about, d->flags & FACT_PER_RCPT ? " [per recipient: not on a message's log line]" : "");
 		if (d->kind == FACT_KIND_ENUM) {
-			printf("%-42s values:", "");
+			printf("%-*s values:", w + 28, "");
 			for (unsigned v = 1; v < d->nvalues; v++)
 				printf(" %s", d->values[v]);
 			printf("\n");

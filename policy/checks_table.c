@@ -9,12 +9,13 @@
 
 #include "policy/checks_row.h"
 
-extern const struct check_row check_row_mx, check_row_mx_addr, check_row_ns, check_row_ns_addr,
-	check_row_spf, check_row_helo_spf, check_row_dkim;
+extern const struct check_row check_row_mx, check_row_mx_addr, check_row_dnssec, check_row_ns,
+	check_row_ns_addr, check_row_spf, check_row_helo_spf, check_row_dkim;
 
 const struct check_row *const check_table[] = {
 	&check_row_mx,
 	&check_row_mx_addr,
+	&check_row_dnssec,
 	&check_row_ns,
 	&check_row_ns_addr,
 	&check_row_spf,

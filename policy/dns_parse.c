@@ -280,6 +280,14 @@ int dns_parse_rcode(const unsigned char *ans, int len)
 	return ans[3] & 0x0f;
 }
 
+/* dns_parse_ad - the AD bit from the header */
+int dns_parse_ad(const unsigned char *ans, int len)
+{
+	if (!ans || len < HDR_LEN)
+		return -1;
+	return (ans[3] & DNS_FLAG_AD_BYTE3) != 0;
+}
+
 /* follow_seen - walk callback: a record of the asked type exists */
 static int follow_seen(const struct msg *m, const struct rr *rr, void *arg)
 {

@@ -60,6 +60,19 @@ struct dns_txt_list {
 /* dns_parse_rcode - the RCODE of a reply, or -1 when it is too short. */
 int dns_parse_rcode(const unsigned char *ans, int len);
 
+/* The AD (authentic data) flag: in byte 3 of the header (RFC 4035 §3.2.3, RFC 6840 §5.7). */
+#define DNS_FLAG_AD_BYTE3 0x20
+
+/*
+ * dns_parse_ad - 1 when the reply's AD bit is set, 0 when it is clear, -1
+ * when the reply is too short to have a header. Only a validating
+ * resolver the caller trusts (and reaches over a trusted path) makes the
+ * bit mean "authenticated"; the resolver (policy/resolver.h) asks with AD
+ * set and clears it in a CNAME chain's final answer unless every answer
+ * of the chain had it.
+ */
+int dns_parse_ad(const unsigned char *ans, int len);
+
 /*
  * dns_parse_follow - where does the answer for qtype end up? Returns
  * DNS_FOLLOW_HAS_TYPE when it holds a record of qtype for the question

@@ -12,16 +12,19 @@
 #define FACT_VALUE_NAME(id, name) name,
 static const char *const values_MX[] = { "unknown", MX_VALUES(FACT_VALUE_NAME) };
 static const char *const values_NS[] = { "unknown", NS_VALUES(FACT_VALUE_NAME) };
+static const char *const values_MX_DNSSEC[] = { "unknown", MX_DNSSEC_VALUES(FACT_VALUE_NAME) };
 static const char *const values_SPF[] = { "unknown", SPF_VALUES(FACT_VALUE_NAME) };
 static const char *const values_DKIM[] = { "unknown", DKIM_VALUES(FACT_VALUE_NAME) };
 #define values_NONE ((const char *const *)NULL)
 #define nvalues_MX MX_RESULT_COUNT
 #define nvalues_NS NSR_RESULT_COUNT
+#define nvalues_MX_DNSSEC MXD_RESULT_COUNT
 #define nvalues_SPF SPFR_RESULT_COUNT
 #define nvalues_DKIM DKIMR_RESULT_COUNT
 #define nvalues_NONE 0
 _Static_assert(sizeof values_MX / sizeof values_MX[0] == MX_RESULT_COUNT, "mx names");
 _Static_assert(sizeof values_NS / sizeof values_NS[0] == NSR_RESULT_COUNT, "ns names");
+_Static_assert(sizeof values_MX_DNSSEC / sizeof values_MX_DNSSEC[0] == MXD_RESULT_COUNT, "mx_dnssec names");
 _Static_assert(sizeof values_SPF / sizeof values_SPF[0] == SPFR_RESULT_COUNT, "spf names");
 _Static_assert(sizeof values_DKIM / sizeof values_DKIM[0] == DKIMR_RESULT_COUNT, "dkim names");
 
@@ -197,6 +200,7 @@ const char *facts_render(const struct facts *f, enum fact_id id, int member, cha
 _Static_assert(FACT_RENDER_MAX >= FACT_SET_ADDRS * INET6_ADDRSTRLEN + 1 &&
 	       FACT_RENDER_MAX >= FACT_ADDR_MAX + 2, "FACT_RENDER_MAX holds every fact");
 _Static_assert(sizeof(enum mx_result) == sizeof(int) && sizeof(enum ns_result) == sizeof(int) &&
+	       sizeof(enum mx_dnssec_result) == sizeof(int) &&
 	       sizeof(enum spf_result) == sizeof(int) &&
 	       sizeof(enum dkim_result) == sizeof(int), "facts_enum reads enums as int");
 
@@ -231,5 +235,6 @@ enum check_stage facts_stage(fact_mask mask)
 
 const char *facts_mx_name(enum mx_result v) { return facts_value_name(FID_mx, v); }
 const char *facts_ns_name(enum ns_result v) { return facts_value_name(FID_ns, v); }
+const char *facts_mx_dnssec_name(enum mx_dnssec_result v) { return facts_value_name(FID_mx_dnssec, v); }
 const char *facts_spf_name(enum spf_result v) { return facts_value_name(FID_spf, v); }
 const char *facts_dkim_name(enum dkim_result v) { return facts_value_name(FID_dkim, v); }

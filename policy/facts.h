@@ -45,6 +45,16 @@ enum check_stage {
 #define NS_VALUES(V) \
 	V(NSR_FOUND, "found") V(NSR_NONE, "none") V(NSR_NXDOMAIN, "nxdomain") \
 	V(NSR_TEMPERROR, "temperror") V(NSR_SKIPPED, "skipped")
+/*
+ * mx_dnssec: did the sender domain's MX answer (and the exchanges' address
+ * answers) come authenticated (AD) from a validating resolver we trust?
+ * The third value is "unverified", not "unknown": 0 already means "not
+ * known yet", while unverified is a finished check that could not tell
+ * (AD not trusted, or a lookup failed) - the detail says which.
+ */
+#define MX_DNSSEC_VALUES(V) \
+	V(MXD_SECURE, "secure") V(MXD_INSECURE, "insecure") V(MXD_UNVERIFIED, "unverified") \
+	V(MXD_SKIPPED, "skipped")
 #define SPF_VALUES(V) \
 	V(SPFR_PASS, "pass") V(SPFR_FAIL, "fail") V(SPFR_SOFTFAIL, "softfail") \
 	V(SPFR_NEUTRAL, "neutral") V(SPFR_NONE, "none") V(SPFR_TEMPERROR, "temperror") \
@@ -56,6 +66,7 @@ enum check_stage {
 #define FACT_VALUE_ID(id, name) id,
 enum mx_result { MX_UNKNOWN = 0, MX_VALUES(FACT_VALUE_ID) MX_RESULT_COUNT };
 enum ns_result { NSR_UNKNOWN = 0, NS_VALUES(FACT_VALUE_ID) NSR_RESULT_COUNT };
+enum mx_dnssec_result { MXD_UNKNOWN = 0, MX_DNSSEC_VALUES(FACT_VALUE_ID) MXD_RESULT_COUNT };
 enum spf_result { SPFR_UNKNOWN = 0, SPF_VALUES(FACT_VALUE_ID) SPFR_RESULT_COUNT };
 enum dkim_result { DKIMR_UNKNOWN = 0, DKIM_VALUES(FACT_VALUE_ID) DKIMR_RESULT_COUNT };
 
@@ -198,6 +209,7 @@ enum check_stage facts_stage(fact_mask mask);
 /* Shorthands for the enumerated facts (value names; parse gives 0 for none). */
 const char *facts_mx_name(enum mx_result);
 const char *facts_ns_name(enum ns_result);
+const char *facts_mx_dnssec_name(enum mx_dnssec_result);
 const char *facts_spf_name(enum spf_result);
 const char *facts_dkim_name(enum dkim_result);
 

@@ -15,6 +15,16 @@
  *
  * Identical queries of a message go out once: resolver_share.c.
  *
+ * Every query goes out with the AD bit set (RFC 6840 §5.7: a validating
+ * resolver then says in its answer's AD bit whether the data was
+ * authenticated). c-ares 1.18's ares_query() never sets AD, so
+ * send_query() builds the query itself (ares_create_query, RD set, no
+ * EDNS, as ares_query did), sets AD and a query ID from getrandom(2), and
+ * hands it to ares_send(), which sends the buffer unchanged and returns the
+ * raw answer; map_rcode() does what ares_query's wrapper did with its
+ * RCODE. An answer that ended a CNAME chain keeps its AD bit only when
+ * every answer of the chain had it (q->ad_chain).
+ *
  * Ownership: each struct rquery is allocated by resolver_query() and freed
  * by deliver() right after its user callback returns; the answer copy it
  * carries is freed with it. The channel belongs to the struct resolver.
@@ -26,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include <ares.h>
@@ -90,6 +101,24 @@ static enum dns_status map_status(int status, enum resolver_mode mode)
 	}
 }
 
+/* map_rcode - what ares_query()'s wrapper made of an answer's RCODE (ares_send gives it raw) */
+static int map_rcode(int status, const unsigned char *abuf, int alen)
+{
+	if (status != ARES_SUCCESS)
+		return status;
+	if (!abuf || alen < 12)
+		return ARES_EBADRESP;
+	switch (abuf[3] & 0x0f) {
+	case ns_r_noerror:  return (abuf[6] << 8 | abuf[7]) > 0 ? ARES_SUCCESS : ARES_ENODATA;
+	case ns_r_formerr:  return ARES_EFORMERR;
+	case ns_r_servfail: return ARES_ESERVFAIL;
+	case ns_r_nxdomain: return ARES_ENOTFOUND;
+	case ns_r_notimpl:  return ARES_ENOTIMP;
+	case ns_r_refused:  return ARES_EREFUSED;
+	default:            return ARES_SUCCESS;   /* as ares_query: other RCODEs pass */
+	}
+}
+
 /* classify_ok - an ARES_SUCCESS answer: records of the type, a chain to follow, or nothing */
 static void classify_ok(struct rquery *q, const unsigned char *abuf, int alen)
 {
@@ -118,15 +147,19 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 
 	(void)timeouts;
 	resolver_share_wire_remove(q->r, q);   /* the completion queue uses the same link */
-	q->status = map_status(status, q->r->mode);
+	q->status = map_status(map_rcode(status, abuf, alen), q->r->mode);
 	q->follow = false;
 	if (q->status == DNS_OK)
 		classify_ok(q, abuf, alen);
+	if (abuf && dns_parse_ad(abuf, alen) != 1)
+		q->ad_chain = false;      /* one answer of the chain was not authenticated */
 	if (!q->follow && abuf && alen > 0) {
 		q->answer = malloc((size_t)alen);
 		if (q->answer) {
 			memcpy(q->answer, abuf, (size_t)alen);
 			q->answer_len = alen;
+			if (!q->ad_chain && alen >= 4)
+				q->answer[3] &= (unsigned char)~DNS_FLAG_AD_BYTE3;
 		} else if (q->status == DNS_OK) {
 			q->status = DNS_ERROR;
 		}
@@ -134,12 +167,51 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	resolver_enqueue(q->r, q);
 }
 
-/* send_query - hand a query to c-ares; its outcome always comes back through ares_cb */
+/* id_in_flight - is a query of r on the wire with this ID? (c-ares matches answers by ID first) */
+static bool id_in_flight(const struct resolver *r, unsigned short id)
+{
+	for (const struct rquery *w = r->wire; w; w = w->next)
+		if (w->qid == id)
+			return true;
+	return false;
+}
+
+/* new_id - a random query ID no query of r in flight has; -1 when the kernel gives no randomness */
+static int new_id(const struct resolver *r)
+{
+	unsigned short id;
+
+	for (int tries = 0; tries < 8; tries++) {
+		if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+			return -1;
+		if (!id_in_flight(r, id))
+			break;
+	}
+	return id;   /* after 8 clashes (60 queries in flight at most) take the last: c-ares retries */
+}
+
+/* send_query - build the query (AD set, random ID), hand it to c-ares; the outcome always comes back through ares_cb */
 static void send_query(struct resolver *r, struct rquery *q, const char *name)
 {
+	unsigned char *buf = NULL;
+	int len = 0, id, rc;
+
+	id = new_id(r);
+	if (id < 0) {
+		ares_cb(q, ARES_ENOMEM, 0, NULL, 0);   /* DNS_ERROR, queued for deliver() */
+		return;
+	}
+	rc = ares_create_query(name, ns_c_in, q->type, (unsigned short)id, 1, &buf, &len, 0);
+	if (rc != ARES_SUCCESS) {
+		ares_cb(q, rc, 0, NULL, 0);           /* e.g. ARES_EBADNAME, as ares_query said it */
+		return;
+	}
+	buf[3] |= DNS_FLAG_AD_BYTE3;
+	q->qid = (unsigned short)id;
 	/* joinable while out; ares_cb takes it off (also when c-ares calls back at once) */
 	resolver_share_wire_add(r, q);
-	ares_query(r->ch, name, ns_c_in, q->type, ares_cb, q);
+	ares_send(r->ch, buf, len, ares_cb, q);
+	ares_free_string(buf);
 }
 
 /* finish - run the user callback once and free the query */
@@ -353,6 +425,7 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	q->cb = cb;
 	q->arg = arg;
 	q->type = type;
+	q->ad_chain = true;
 	resolver_share_key(name, q->key, sizeof q->key);
 	r->pending++;
 	if (r->mode == MODE_CANCELLING) {

@@ -20,6 +20,13 @@
  * chain and no record of the asked type, the target is queried and the
  * callback sees the final answer.
  *
+ * Every query asks with the AD bit set (RFC 6840 §5.7), so a validating
+ * resolver says in each answer whether it authenticated the data
+ * (dns_parse_ad() in policy/dns_parse.h). After CNAME following the
+ * final answer keeps AD only when every answer of the chain had it.
+ * Whether AD means anything is the caller's decision: only from a
+ * validating resolver reached over a path it trusts (loopback).
+ *
  * Unit tests link tests/unit/fake_resolver.c instead of resolver.c: this
  * header is the seam.
  */
@@ -55,9 +62,10 @@ struct resolver;
 
 /*
  * resolver_callback - one query finished. answer/answer_len is the raw DNS
- * reply (the final one after CNAME following) when the server sent one,
- * also for NXDOMAIN/NODATA; NULL/0 otherwise. It is only valid during the
- * call. The callback may start new queries.
+ * reply (the final one after CNAME following, its AD bit cleared unless
+ * every answer of the chain had it) when the server sent one, also for
+ * NXDOMAIN/NODATA; NULL/0 otherwise. It is only valid during the call.
+ * The callback may start new queries.
  */
 typedef void resolver_callback(void *arg, enum dns_status status,
 			       const unsigned char *answer, int answer_len);

@@ -45,6 +45,8 @@ struct rquery {
 	unsigned char *answer;        /* owned copy of the reply, or NULL */
 	int answer_len;
 	bool follow;                  /* re-query follow_name instead of calling back */
+	bool ad_chain;                /* every answer so far (CNAME hops) had AD; cleared in the copy otherwise */
+	unsigned short qid;           /* ID of the query on the wire */
 	char follow_name[DNS_NAME_BUF];
 	char key[DNS_NAME_BUF];       /* the asked name in lower case without trailing dot; "" = unshared */
 	struct rquery *joined;        /* identical queries waiting for this one's outcome */

@@ -43,6 +43,8 @@ slow.test.       IN A 192.0.2.3
 $FAULT slow.test. delay=1500
 aaaa-only.test.  IN A 192.0.2.4
 $FAULT aaaa-only.test. servfail AAAA
+val.test.        IN A 192.0.2.5
+$FAULT val.test. validated
 EOF
 
 if ! t_dns_start "$zone"; then
@@ -104,6 +106,11 @@ t_expect_eq "$(dq +tcp +short tr.test MX)" "10 mx.good.test." "\$FAULT truncate:
 t_expect_eq "$(dq +short tr.test A)" "192.0.2.20" "typed fault (MX) leaves A alone"
 t_expect_eq "$(dq +short aaaa-only.test A)" "192.0.2.4" "servfail AAAA leaves A alone"
 t_expect_eq "$(status "$(dq aaaa-only.test AAAA)")" SERVFAIL "servfail AAAA hits AAAA"
+t_expect_match "$(flags "$(dq +adflag val.test A)")" '(^| )ad( |$)' "\$FAULT validated: AD asked, AD answered"
+t_expect_nomatch "$(flags "$(dq +noadflag val.test A)")" '(^| )ad( |$)' "\$FAULT validated: no AD asked, none answered"
+t_expect_nomatch "$(flags "$(dq +adflag mx.good.test A)")" '(^| )ad( |$)' "no fault: AD never answered"
+t_expect_eq "$(grep -oE 'val\.test\. A [a-z,]+' "$DNS_LOG" | tr '\n' ' ')" \
+	"val.test. A validated,ad, val.test. A validated,noad, " "\$FAULT validated: the log says whether the query had AD"
 
 mal=$("$T_PY" - "$DNS_PORT" <<'EOF'
 import socket, sys

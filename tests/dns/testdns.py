@@ -22,13 +22,17 @@ split into 255-byte strings for you.  Answers:
     sent with TC set and no records; TCP gets it whole.
 
 Fault directives, one per line, in the same files:
-    $FAULT name servfail|refused|drop|truncate|malformed|nofollow|delay=MS [TYPE]
+    $FAULT name servfail|refused|drop|truncate|malformed|nofollow|validated|delay=MS [TYPE]
   servfail/refused  that rcode;            drop       never answers;
   truncate          TC and no records over UDP, the full answer over TCP;
   malformed         garbage with the query's id;
   delay=MS          answer normally after MS ms (that request's thread only);
   nofollow          a CNAME at the name is answered alone, not followed (as an
-                    authoritative server does when the target is out of zone).
+                    authoritative server does when the target is out of zone);
+  validated         answer normally, with AD set when the query had AD set (as a
+                    validating resolver does for data it authenticated, RFC 6840
+                    5.7); the log shows "validated,ad," or "validated,noad,".
+Every other answer has AD clear.
 A TYPE restricts the fault to queries of that type; a typed fault wins over
 an untyped one for the same name.  Fault names may be "*.suffix." too.
 
@@ -60,7 +64,8 @@ from dnslib import (DNSRecord, DNSLabel, RR, QTYPE, RCODE, OPCODE, EDNS0,
 MAX_CNAME_HOPS = 8
 UDP_DEFAULT = 512
 UDP_MAX = 4096
-FAULT_KINDS = ("servfail", "refused", "drop", "truncate", "malformed", "nofollow")
+FAULT_KINDS = ("servfail", "refused", "drop", "truncate", "malformed", "nofollow",
+               "validated")
 
 
 class ZoneError(Exception):
@@ -394,6 +399,9 @@ class Server:
         if fault and fault.kind == "delay":
             time.sleep(fault.ms / 1000.0)
         tag = (fault.describe() + ",") if fault else ""
+        if fault and fault.kind == "validated":
+            reply.header.ad = q.header.ad
+            tag += "ad," if q.header.ad else "noad,"
         if fault and fault.kind == "drop":
             self.log(when, proto, qname, qtype, "drop")
             return None

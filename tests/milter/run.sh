@@ -222,6 +222,15 @@ expect_session "ns: the NS lookup SERVFAILs: tempfailed, never accepted as not l
 	'ns=temperror ns_detail="NS lookup for nsfail.test failed: servfail" ns_host="" ns_addr="" ns_addr_result=temperror .*rule=ns-temperror action=tempfail reply="451 4.4.3 cannot look up the name servers of nsfail.test now"' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<s3@nsfail.test>" expect_rcpt=replycode
 
+# --- DNSSEC of the sender's MX: mx-dnssec --------------------------------------
+use_rules mx-dnssec
+expect_session "mx_dnssec: answers with AD from the loopback resolver are secure: accepted" \
+	'mx_dnssec=secure mx_dnssec_detail="the MX answer for signed.test and the address answers of 1 exchange were authenticated" .*rule=default action=accept' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<d1@signed.test>"
+expect_session "mx_dnssec: an answer without AD is insecure: refused at RCPT (the detail in the reply)" \
+	'mx_dnssec=insecure .*rule=not-secure action=reject reply="550 5.7.1 valid.test: the MX answer for valid.test was not authenticated \(no AD\)"' \
+	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<d2@valid.test>" expect_rcpt=replycode
+
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \

@@ -2,7 +2,7 @@
  * resolve.c - drive policy/resolver.c (and the MX check) against a real
  * DNS server, for tests/resolver/run.sh.
  *
- *   resolve [-d DEADLINE_MS] [-t TRY_MS] [-n TRIES] [-c | -f | -p] [-2 | -F] SERVERS QUERY...
+ *   resolve [-d DEADLINE_MS] [-t TRY_MS] [-n TRIES] [-a] [-c | -f | -p] [-2 | -F] SERVERS QUERY...
  *
  * QUERY is TYPE:NAME (TYPE one of a aaaa mx txt ptr cname) or
  * mx-check:DOMAIN. All queries start at once on one resolver; then
@@ -10,6 +10,7 @@
  * -c: resolver_cancel_all() right away; -f: resolver_free() right away).
  * Prints one line per query, in argument order:
  *   QUERY STATUS ms=ELAPSED [DATA]
+ * (-a adds " ad=0|1|-1" at the end: the answer's AD bit, -1 without one)
  * (for mx-check STATUS is the MX fact and DATA its detail), then
  *   pending=N
  * -2 then asks every plain query again on the same resolver (-F: after
@@ -44,7 +45,7 @@ struct job {
 };
 
 static struct timespec t0;
-static int in_query, broken;
+static int in_query, broken, show_ad;
 
 /* elapsed_ms - since the queries started */
 static long elapsed_ms(void)
@@ -95,7 +96,7 @@ static void describe(const struct job *j, const unsigned char *ans, int len, cha
 static void cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
 {
 	struct job *j = arg;
-	char data[512] = "";
+	char data[512] = "", ad[16] = "";
 
 	if (in_query) {
 		fprintf(stderr, "%s: callback inside resolver_query\n", j->spec);
@@ -109,7 +110,9 @@ static void cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
 	j->ms = elapsed_ms();
 	if (st == DNS_OK)
 		describe(j, ans, len, data, sizeof(data));
-	snprintf(j->line, sizeof(j->line), "%.300s %s ms=%ld %s", j->spec, dns_status_name(st), j->ms, data);
+	if (show_ad)
+		snprintf(ad, sizeof ad, " ad=%d", dns_parse_ad(ans, len));
+	snprintf(j->line, sizeof(j->line), "%.300s %s ms=%ld %s%s", j->spec, dns_status_name(st), j->ms, data, ad);
 }
 
 /* parse_type - "mx" to ns_t_mx; 0 for mx-check, -1 when unknown */
@@ -167,18 +170,19 @@ int main(int argc, char **argv)
 	struct job *jobs;
 	char err[256];
 
-	while ((opt = getopt(argc, argv, "d:t:n:cfp2F")) != -1) {
+	while ((opt = getopt(argc, argv, "d:t:n:acfp2F")) != -1) {
 		switch (opt) {
 		case 'd': deadline = atol(optarg); break;
 		case 't': o.try_timeout_ms = (unsigned)atol(optarg); break;
 		case 'n': o.tries = (unsigned)atol(optarg); break;
+		case 'a': show_ad = 1; break;
 		case 'c': case 'f': case 'p': mode = opt; break;
 		case '2': case 'F': again = opt; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind < 2 || (again && mode)) {
-		fprintf(stderr, "usage: resolve [-d MS] [-t MS] [-n N] [-c|-f|-p] [-2|-F] SERVERS QUERY...\n");
+		fprintf(stderr, "usage: resolve [-d MS] [-t MS] [-n N] [-a] [-c|-f|-p] [-2|-F] SERVERS QUERY...\n");
 		return 2;
 	}
 	o.servers = argv[optind++];

@@ -79,6 +79,14 @@ sfk.test.         IN A 192.0.2.45
 sharecn.test.     IN CNAME share2.test.
 share2.test.      IN A 192.0.2.46
 \$FAULT sharecn.test. nofollow
+adok.test.        IN A 192.0.2.60
+\$FAULT adok.test. validated
+adcn.test.        IN CNAME adok.test.
+\$FAULT adcn.test. nofollow
+advia.test.       IN CNAME adok.test.
+\$FAULT advia.test. validated
+adkept.test.      IN A 192.0.2.61
+\$FAULT adkept.test. validated
 ZONE
 	for i in $(seq 1 100); do echo "many.test. IN A 192.0.2.$i"; done
 	# hop0 -> hop1 -> ... -> hop8 (A) is 8 links; hopx -> hop0 makes 9.
@@ -231,6 +239,21 @@ rq -t 2000 -c "$S" a:slow.test a:slow.test
 t_expect_eq "$(grep -c '^a:slow.test error ' <<<"$OUT")" 2 "cancel_all: a joined query fails too"
 rq -d 300 -t 2000 "$S" a:slow.test a:slow.test
 t_expect_eq "$(grep -c '^a:slow.test timeout ' <<<"$OUT")" 2 "deadline: a joined query times out too"
+
+# The AD bit: every query asks with it (RFC 6840 5.7); the server's
+# "validated" fault answers with AD only to a query that had it.
+rq -a -t 1000 "$S" a:adok.test a:ok.test a:adcn.test a:advia.test a:nx.test
+t_expect_match "$(line a:adok.test)" " ok .*192\.0\.2\.60 ad=1$" "AD: set in the query, read back from the answer"
+t_expect_match "$(grep -F ' adok.test. A ' "$DNS_LOG")" "validated,ad," "AD: the server saw it in the query"
+t_expect_match "$(line a:ok.test)" " ok .* ad=0$" "AD: clear when the server does not set it"
+t_expect_match "$(line a:advia.test)" " ok .*192\.0\.2\.60 ad=1$" "AD: a chain in one authenticated answer keeps it"
+t_expect_match "$(line a:adcn.test)" " ok .*192\.0\.2\.60 ad=0$" \
+	"AD: a chain followed by the resolver keeps it only if every answer had it"
+t_expect_match "$(line a:nx.test)" "^a:nx.test nxdomain .* ad=0$" "AD: an NXDOMAIN answer is read too"
+t_expect_nomatch "$(grep -E ' (ok|nx|adcn)\.test\. ' "$DNS_LOG")" "validated" "AD: only the validated names answered with it"
+rq -a -t 1000 -2 "$S" a:adkept.test
+t_expect_match "$(line again:a:adkept.test)" " ok .* ad=1$" "AD: the kept answer of a message keeps it"
+t_expect_eq "$(asked adkept.test A)" 1 "AD: the kept answer was not asked again"
 
 # Servers.
 closed=$(t_free_port)

@@ -36,6 +36,7 @@ struct entry {
 struct fq {
 	char name[DNS_NAME_BUF];
 	int type, hops;
+	bool not_ad;           /* an answer of its CNAME chain lacked AD */
 	resolver_callback *cb;
 	void *arg;
 	struct fq *next;
@@ -157,6 +158,31 @@ int fake_dns_add_raw(const char *name, int type, enum dns_status st,
 	return add(name, type, st, false, true, copy, len);
 }
 
+/* fake_dns_ad - set or clear AD in the registered answer for (name, type) */
+int fake_dns_ad(const char *name, int type, bool ad)
+{
+	char n[DNS_NAME_BUF];
+	struct entry *e;
+
+	norm(n, name);
+	e = find(n, type);
+	if (!e || !e->pkt || e->len < 4)
+		return -1;
+	if (ad)
+		e->pkt[3] |= DNS_FLAG_AD_BYTE3;
+	else
+		e->pkt[3] &= (unsigned char)~DNS_FLAG_AD_BYTE3;
+	return 0;
+}
+
+/* fake_dns_ad_all - AD on every registered answer that has a packet */
+void fake_dns_ad_all(bool ad)
+{
+	for (struct entry *e = entries; e; e = e->next)
+		if (e->pkt && e->len >= 4)
+			fake_dns_ad(e->name, e->type, ad);
+}
+
 /* fake_dns_hang - a query that never answers */
 int fake_dns_hang(const char *name, int type)
 {
@@ -275,8 +301,11 @@ static void complete(struct resolver *r, struct fq *q, enum dns_status st,
 {
 	unsigned char *copy = NULL;
 
-	if (pkt && len > 0 && (copy = malloc((size_t)len)) != NULL)
+	if (pkt && len > 0 && (copy = malloc((size_t)len)) != NULL) {
 		memcpy(copy, pkt, (size_t)len);
+		if (q->not_ad && len >= 4)   /* as resolver.c: AD survives a chain only if every answer had it */
+			copy[3] &= (unsigned char)~DNS_FLAG_AD_BYTE3;
+	}
 	r->pending--;
 	q->cb(q->arg, st, copy, copy ? len : 0);
 	free(copy);
@@ -312,6 +341,8 @@ static bool answer(struct resolver *r, struct fq *q)
 			break;
 		}
 		q->hops++;
+		if (dns_parse_ad(e->pkt, e->len) != 1)
+			q->not_ad = true;
 		norm(q->name, target);
 		log_query(q->name, q->type);
 		push(r, q);

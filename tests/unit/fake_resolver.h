@@ -15,7 +15,10 @@
  *     never answers, so it times out when only hanging queries are left and
  *     a deadline is set (without one, resolver_wait returns false);
  *   - an unknown (name, type) gets the default status (DNS_TIMEOUT unless
- *     fake_dns_default() says otherwise), with no packet.
+ *     fake_dns_default() says otherwise), with no packet;
+ *   - canned answers have AD clear until fake_dns_ad() sets it (a validating
+ *     resolver's answer); after CNAME following the final answer keeps AD
+ *     only when every answer of the chain had it.
  * Names are matched case-insensitively, trailing dot ignored.
  *
  * Unlike resolver.c it never shares identical queries nor keeps answers
@@ -26,6 +29,8 @@
  */
 #ifndef MXGUARD_TEST_FAKE_RESOLVER_H
 #define MXGUARD_TEST_FAKE_RESOLVER_H
+
+#include <stdbool.h>
 
 #include "policy/resolver.h"
 
@@ -47,6 +52,17 @@ int fake_dns_add(const char *name, int type, enum dns_status, const char *spec);
 /* fake_dns_add_raw - register a hand-made (e.g. malformed) reply; it is delivered as is with status. */
 int fake_dns_add_raw(const char *name, int type, enum dns_status,
 		     const unsigned char *pkt, int len);
+
+/*
+ * fake_dns_ad - set (or clear) the AD bit of the answer registered for
+ * (name, type), as a validating resolver does for authenticated data.
+ * Register first; a later fake_dns_add for the same pair starts clear.
+ * Returns 0, or -1 when nothing with a packet is registered.
+ */
+int fake_dns_ad(const char *name, int type, bool ad);
+
+/* fake_dns_ad_all - fake_dns_ad on every answer registered so far that has a packet. */
+void fake_dns_ad_all(bool ad);
 
 /* fake_dns_hang - (name, type) never answers. */
 int fake_dns_hang(const char *name, int type);

@@ -205,6 +205,19 @@ static void rcode(void **state)
 	assert_int_equal(dns_parse_rcode(NULL, 0), -1);
 }
 
+/* ad_bit - the AD flag of the header, set or clear; too short is -1 */
+static void ad_bit(void **state)
+{
+	int len = build("ok.example", ns_t_a, 0, "A 192.0.2.1");
+	(void)state;
+	assert_int_equal(dns_parse_ad(pkt, len), 0);
+	pkt[3] |= DNS_FLAG_AD_BYTE3;
+	assert_int_equal(dns_parse_ad(pkt, len), 1);
+	assert_int_equal(dns_parse_rcode(pkt, len), 0);   /* AD is not part of the RCODE */
+	assert_int_equal(dns_parse_ad(pkt, 11), -1);
+	assert_int_equal(dns_parse_ad(NULL, 0), -1);
+}
+
 /* Every truncation of a reply with answers must be seen as malformed. */
 static void truncated_everywhere(void **state)
 {
@@ -346,6 +359,7 @@ int main(void)
 		cmocka_unit_test(ptr_names),
 		cmocka_unit_test(ns_names),
 		cmocka_unit_test(rcode),
+		cmocka_unit_test(ad_bit),
 		cmocka_unit_test(truncated_everywhere),
 		cmocka_unit_test(compression_attacks),
 		cmocka_unit_test(hostile_counts_and_names),

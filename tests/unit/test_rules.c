@@ -16,7 +16,7 @@
 #include "tests/unit/fact_groups.h"
 #include "policy/rules_ast.h"
 
-static char err[512];
+static char err[1500];
 
 /* load - config from a string; fails the test when it does not load */
 static struct config *load(const char *text)
