@@ -125,6 +125,7 @@ trap - EXIT
 
 # Whatever the install enabled at boot: stop (had it started) and disable.
 new=$(comm -13 <(printf '%s\n' "$before") <(enabled_services))
+told=" "
 for u in $new; do
 	name=${u#sysv:}
 	name=${name%.service}
@@ -138,6 +139,8 @@ for u in $new; do
 	elif command -v systemctl >/dev/null; then
 		systemctl disable --quiet "$u" 2>/dev/null || true
 	fi
+	[[ $told == *" $name "* ]] && continue
+	told+="$name "
 	echo "install-deps: $name: installed for the tests, not started, disabled at boot" >&2
 done
 exit 0

@@ -179,9 +179,26 @@ in_root_pids() {
 		[[ $root == "$R" || $root == "$R"/* ]] && echo "${p#/proc/}"
 	done
 }
+# bg CMD... - run CMD in its own session and wait for it; a signal to this
+# script interrupts the wait (not so a foreground command) and cleanup stops it.
+child=
+bg() {
+	local rc
+	setsid "$@" &
+	child=$!
+	wait "$child"
+	rc=$?
+	child=
+	return $rc
+}
 cleanup() {
 	local pids i
 	trap - EXIT INT TERM HUP
+	if [[ -n $child ]]; then
+		kill -TERM -- "-$child" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL -- "-$child" 2>/dev/null
+	fi
 	pids=$(in_root_pids)
 	if [[ -n $pids ]]; then
 		kill -TERM $pids 2>/dev/null
@@ -203,12 +220,12 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'say "interrupted: stopping what was started, removing the root"; echo "test-fresh: FAIL"; exit 130' INT TERM HUP
 
 say "testing $rev in a fresh Debian $SUITE at $R (mirror $MIRROR; logs in $LOGS)"
 say "step: debootstrap $SUITE (a few minutes)"
 t0=$(date +%s)
-if ! unshare -m --propagation private debootstrap "$SUITE" "$R" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1; then
+if ! bg unshare -m --propagation private debootstrap "$SUITE" "$R" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1; then
 	tail -n 20 "$LOGS/debootstrap.log"
 	say "debootstrap failed"
 	echo "test-fresh: FAIL"
@@ -239,7 +256,7 @@ enabled_in_root() {
 }
 enabled_before=$(enabled_in_root)
 
-unshare -m --propagation private bash "$(pwd)/tests/fresh.sh" --inside "$R" "$LOGS"
+bg unshare -m --propagation private bash "$(pwd)/tests/fresh.sh" --inside "$R" "$LOGS"
 
 # Step 4: services enabled by the steps, processes left running in the root.
 new_enabled=$(comm -13 <(echo "$enabled_before") <(enabled_in_root) | tr '\n' ' ')
