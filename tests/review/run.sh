@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # review/run.sh - what the other tiers leave out, checked from the outside:
 #   1. the command line: -V, -h, a bad option;
-#   2. `make deps` installs nothing when every package is there;
+#   2. `make deps` and `make test-deps` install nothing when every package
+#      is there; a missing one: the command to run as root (not root), or
+#      apt-get with no service allowed to start (root); `make` without
+#      pkg-config says what to install; header dependencies (-MMD): a
+#      touched header makes exactly its dependants stale (make -n, in a copy);
 #   3. `make install` with PREFIX and DESTDIR (in a copy of the tree);
 #      contrib/postfix-main.cf through postconf, contrib/sendmail.mc through
 #      m4 with sendmail-cf; `make run` (shipped config, inet:8894@127.0.0.1,
@@ -47,7 +51,111 @@ for c in apt-get apt debconf-set-selections; do
 done
 out=$(PATH="$STUB:$PATH" make --no-print-directory -s deps 2>&1); rc=$?
 t_expect_eq "$rc:$out" "0:" "make deps: every package present, exit 0, silent"
-t_expect_eq "$(cat "$STUB/called" 2>/dev/null)" "" "make deps: no apt-get/debconf call when nothing is missing"
+out=$(PATH="$STUB:$PATH" make --no-print-directory -s test-deps 2>&1); rc=$?
+t_expect_eq "$rc:$out" "0:" "make test-deps: every package present, exit 0, silent"
+t_expect_eq "$(cat "$STUB/called" 2>/dev/null)" "" "make deps, test-deps: no apt-get/debconf call when nothing is missing"
+
+# groff-base missing (a stub dpkg-query says so), not root (a stub id says so):
+# the command to run as root, no sudo, nothing installed.
+printf '#!/bin/sh
+case "$*" in *groff-base*) exit 1 ;; esac
+exec /usr/bin/dpkg-query "$@"
+' >"$STUB/dpkg-query"
+printf '#!/bin/sh
+echo 1000
+' >"$STUB/id"
+chmod +x "$STUB/dpkg-query" "$STUB/id"
+out=$(PATH="$STUB:$PATH" make --no-print-directory -s deps 2>&1); rc=$?
+t_expect_eq "$rc:$out" "0:" "make deps: groff-base (a test package) missing is not its business"
+out=$(PATH="$STUB:$PATH" make --no-print-directory -s test-deps 2>&1); rc=$?
+t_expect_match "$rc:$out" "^[1-9][0-9]*:.*not root: groff-base.*su -c 'make -C $(pwd) test-deps'.*DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends groff-base" \
+	"make test-deps, not root: fails, prints su -c 'make -C DIR test-deps' and the apt-get line"
+t_expect_eq "$(cat "$STUB/called" 2>/dev/null)" "" "make test-deps, not root: no apt-get/debconf call"
+
+# ... as root: apt-get installs just groff-base, while a policy-rc.d forbids
+# starting services (a stand-in path, so the machine's own is not touched;
+# the one there is put aside and back).
+rm "$STUB/id"
+printf '#!/bin/sh
+echo "apt-get $* (policy-rc.d: $(%s/policy-rc.d >/dev/null 2>&1; echo $?))" >>"%s/called"
+' "$STUB" "$STUB" >"$STUB/apt-get"
+printf '#!/bin/sh
+cat >/dev/null
+' >"$STUB/debconf-set-selections"
+printf '#!/bin/sh
+exit 0  # the machine'"'"'s own
+' >"$STUB/policy-rc.d"
+chmod +x "$STUB/apt-get" "$STUB/debconf-set-selections" "$STUB/policy-rc.d"
+cp -p "$STUB/policy-rc.d" "$W/policy-rc.d.orig"
+out=$(PATH="$STUB:$PATH" MXGUARD_POLICY_RC_D=$STUB/policy-rc.d make --no-print-directory -s test-deps 2>&1); rc=$?
+t_expect_eq "$rc:$(tr '\n' '|' <"$STUB/called")" \
+	"0:apt-get update -q (policy-rc.d: 101)|apt-get install -y -q --no-install-recommends groff-base (policy-rc.d: 101)|" \
+	"make test-deps as root: apt-get installs only the missing package, services forbidden to start (policy-rc.d exits 101)"
+cmp -s "$STUB/policy-rc.d" "$W/policy-rc.d.orig" && [[ ! -e $STUB/policy-rc.d.mxguard-saved ]] &&
+	t_ok "make test-deps: the policy-rc.d that was there is put back" ||
+	t_fail "make test-deps: the policy-rc.d that was there is put back" "$(ls -l "$STUB")"
+rm -f "$STUB/dpkg-query" "$STUB/apt-get" "$STUB/debconf-set-selections" "$STUB/policy-rc.d" "$STUB/called"
+
+# `make` where pkg-config finds nothing (a stub): says what is missing and how
+# to install it, runs no compiler (a copy of the sources, no build/).
+BARE=$W/bare
+mkdir -p "$BARE"
+cp -a Makefile milter policy conf contrib "$BARE/"
+printf '#!/bin/sh
+exit 1
+' >"$STUB/pkg-config"
+printf '#!/bin/sh
+case "$*" in *pkg-config*) exit 1 ;; esac
+exec /usr/bin/dpkg-query "$@"
+' >"$STUB/dpkg-query"
+chmod +x "$STUB/pkg-config" "$STUB/dpkg-query"
+out=$(PATH="$STUB:$PATH" make --no-print-directory -C "$BARE" 2>&1); rc=$?
+t_expect_match "$rc:$out" "^[1-9][0-9]*:.*missing Debian packages: pkg-config.*su -c 'make -C .* deps'" \
+	"make without pkg-config: fails saying which package is missing and which command installs it"
+[[ $out == *" -c -o build/"* || -e $BARE/build/policy ]] && t_fail "make without pkg-config: no compiler run" "$out" ||
+	t_ok "make without pkg-config: no compiler run"
+rm -f "$STUB/pkg-config" "$STUB/dpkg-query"
+
+# --- 2a. header dependencies: a touched header makes exactly its dependants stale
+# In a copy of the tree and its build/ (times kept), so the tree is not touched.
+DT=$W/deptree
+mkdir -p "$DT/tests" "$DT/build"
+cp -a Makefile milter policy conf contrib "$DT/"
+cp -a tests/unit "$DT/tests/"
+for d in policy conf milter tests sysconfdir.stamp; do
+	[[ -e build/$d ]] && cp -a "build/$d" "$DT/build/"
+done
+# stale - the programs and objects `make -n unit-bins` would build, sorted
+stale() {
+	make --no-print-directory -C "$DT" -n unit-bins 2>&1 | grep -oE -- '-o build/[^ ]+' | cut -c4- | sort
+}
+# includers HEADER - the objects and programs whose .d names HEADER
+includers() {
+	(cd "$DT" && grep -l -F -- "$1" $(find build -name '*.d') | xargs -r sed -s -n '1s/:.*//p' | sort)
+}
+if ! make --no-print-directory -C "$DT" -s -j2 unit-bins >"$W/deptree.log" 2>&1; then
+	t_fail "header dependencies: make unit-bins in a copy" "$(tail -n 10 "$W/deptree.log")"
+else
+	t_expect_eq "$(stale)" "" "make -n unit-bins after a build: nothing to do"
+	touch "$DT/tests/unit/fake_resolver.h"
+	got=$'\n'$(stale)$'\n'
+	[[ $got == *$'\nbuild/tests/unit/fake_resolver.o\n'* && $got == *$'\nbuild/tests/test_mx\n'* ]] &&
+		t_ok "touch tests/unit/fake_resolver.h: its object and the unit tests that include it are stale" ||
+		t_fail "touch tests/unit/fake_resolver.h: its object and the unit tests that include it are stale" "stale:$got"
+	make --no-print-directory -C "$DT" -s -j2 unit-bins >>"$W/deptree.log" 2>&1
+	touch "$DT/policy/mx.h"
+	got=$(stale | grep '\.o$')
+	want=$(includers policy/mx.h | grep '\.o$')
+	if [[ $got == "$want" && $'\n'$got$'\n' == *$'\nbuild/policy/mx.o\n'* &&
+		$'\n'$got$'\n' != *$'\nbuild/policy/reply.o\n'* ]]; then
+		t_ok "touch policy/mx.h: exactly the objects that include it are stale ($(wc -l <<<"$got") of $(find "$DT/build" -name '*.o' | wc -l))"
+	else
+		t_fail "touch policy/mx.h: exactly the objects that include it are stale" "stale:
+$got
+include it:
+$want"
+	fi
+fi
 
 # --- 3. make install with PREFIX and DESTDIR -----------------------------------
 # In a copy, so the tree's ./mxguard (built for the default PREFIX) is left alone.
@@ -332,8 +440,9 @@ kill -TERM "$MXG_PID"
 pf_stop
 
 # --- 5. the daemon without -f: syslog, user, reload, stop ---------------------
-if ! unshare -m --propagation private true 2>/dev/null; then
-	t_fail "daemon mode: unshare -m is needed for a private /dev/log (run as root)"
+if ! err=$(unshare -m --propagation private true 2>&1); then
+	[[ $(id -u) -eq 0 ]] && why="as root: $err" || why="run as root: $err"
+	t_fail "daemon mode: unshare -m is needed for a private /dev/log ($why)"
 else
 	SD=$W/sys
 	mkdir -p "$SD/run"
