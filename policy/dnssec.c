@@ -1,11 +1,10 @@
 /*
  * dnssec.c - the mx_dnssec fact as an asynchronous check (see dnssec.h).
  *
- * Every lookup carries a heap ticket {check, slot, type, target}; the
- * check keeps a pointer to each ticket in flight. The resolver runs each
- * callback exactly once and the callback frees its ticket;
- * dnssec_check_abandon() clears ticket->check, which turns a late
- * callback into "free the ticket and return".
+ * The lookups in flight are a struct lookups (policy/lookups.h), tagged
+ * with the target they are for (DNSSEC_TAG_MX for the MX itself) and
+ * detached by dnssec_check_abandon(), so a late answer never touches the
+ * check.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -17,14 +16,7 @@
 
 #include "policy/dnssec.h"
 
-#define DNSSEC_TICKET_MX (-1)     /* target index of the MX lookup itself */
-
-struct dnssec_ticket {
-	struct dnssec_check *check;   /* NULL once abandoned */
-	int target;                   /* DNSSEC_TICKET_MX or an index into check->target */
-	int type;                     /* ns_t_a / ns_t_aaaa / ns_t_mx */
-	unsigned slot;                /* index into check->ticket */
-};
+#define DNSSEC_TAG_MX (-1)        /* tag of the MX lookup itself; targets are tagged by index */
 
 /* finish - record the verdict; later answers are ignored */
 static void finish(struct dnssec_check *c, enum mx_dnssec_result res, const char *fmt, ...)
@@ -96,32 +88,10 @@ bool dnssec_ad_trusted(const char *servers, bool trust_ad, char *why, size_t why
 	return true;
 }
 
-static void dnssec_cb(void *arg, enum dns_status st, const unsigned char *ans, int len);
-
 /* lookup - start one query for the check; false when it could not be started */
 static bool lookup(struct dnssec_check *c, const char *name, int type, int target)
 {
-	struct dnssec_ticket *t;
-	unsigned slot;
-
-	for (slot = 0; slot < DNSSEC_QUERIES_MAX && c->ticket[slot]; slot++)
-		;
-	if (slot == DNSSEC_QUERIES_MAX)
-		return false;
-	t = malloc(sizeof *t);
-	if (!t)
-		return false;
-	t->check = c;
-	t->target = target;
-	t->type = type;
-	t->slot = slot;
-	if (resolver_query(c->res, name, type, dnssec_cb, t) < 0) {
-		free(t);
-		return false;
-	}
-	c->ticket[slot] = t;
-	c->outstanding++;
-	return true;
+	return lookups_start(&c->q, c->res, name, type, target);
 }
 
 /* note_temp - remember the first temporary failure */
@@ -217,7 +187,7 @@ static void on_mx_records(struct dnssec_check *c, const unsigned char *ans, int 
 	free(mx);
 	for (unsigned i = 0; i < c->ntargets; i++)
 		lookup_addrs(c, i);
-	if (c->outstanding == 0)
+	if (c->q.outstanding == 0)
 		conclude(c);
 }
 
@@ -249,7 +219,7 @@ static void on_mx(struct dnssec_check *c, enum dns_status st, const unsigned cha
 		c->ntargets = 1;
 		snprintf(c->target[0], sizeof c->target[0], "%s", c->domain);
 		lookup_addrs(c, 0);
-		if (c->outstanding == 0)
+		if (c->q.outstanding == 0)
 			conclude(c);
 		break;
 	}
@@ -274,25 +244,20 @@ static void on_addrs(struct dnssec_check *c, unsigned i, int type, enum dns_stat
 	c->authenticated++;
 }
 
-/* dnssec_cb - every answer of a check comes here */
-static void dnssec_cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
+/* dnssec_answer - every answer of a check comes here (lookups_answer_fn) */
+static void dnssec_answer(void *owner, int target, int type, enum dns_status st,
+			  const unsigned char *ans, int len)
 {
-	struct dnssec_ticket *t = arg;
-	struct dnssec_check *c = t->check;
-	int target = t->target, type = t->type;
+	struct dnssec_check *c = owner;
 
-	if (c)
-		c->ticket[t->slot] = NULL;
-	free(t);
-	if (!c || c->done)
+	if (c->done)
 		return;
-	c->outstanding--;
-	if (target == DNSSEC_TICKET_MX) {
+	if (target == DNSSEC_TAG_MX) {
 		on_mx(c, st, ans, len);
 		return;
 	}
 	on_addrs(c, (unsigned)target, type, st, ans, len);
-	if (!c->done && c->outstanding == 0)
+	if (!c->done && c->q.outstanding == 0)
 		conclude(c);
 }
 
@@ -304,6 +269,7 @@ void dnssec_check_start(struct dnssec_check *c, struct resolver *res, const char
 
 	memset(c, 0, sizeof *c);
 	c->res = res;
+	lookups_init(&c->q, c, dnssec_answer);
 	c->max_targets = opt && opt->max_targets ? opt->max_targets : MX_TARGETS_DEFAULT;
 	if (c->max_targets > MX_TARGETS_MAX)
 		c->max_targets = MX_TARGETS_MAX;
@@ -315,7 +281,7 @@ void dnssec_check_start(struct dnssec_check *c, struct resolver *res, const char
 		finish(c, MXD_UNVERIFIED, "AD not trusted: %s", opt->untrusted);
 		return;
 	}
-	if (!lookup(c, c->domain, ns_t_mx, DNSSEC_TICKET_MX))
+	if (!lookup(c, c->domain, ns_t_mx, DNSSEC_TAG_MX))
 		finish(c, MXD_UNVERIFIED, "cannot start MX lookup for %.120s", c->domain);
 }
 
@@ -362,13 +328,7 @@ void dnssec_check_facts(const struct dnssec_check *c, struct facts *f)
 /* dnssec_check_abandon - detach lookups in flight so the check can be freed */
 void dnssec_check_abandon(struct dnssec_check *c)
 {
-	for (unsigned i = 0; i < DNSSEC_QUERIES_MAX; i++) {
-		if (c->ticket[i]) {
-			c->ticket[i]->check = NULL;
-			c->ticket[i] = NULL;
-		}
-	}
-	c->outstanding = 0;
+	lookups_abandon(&c->q);
 	if (!c->done)
 		finish(c, MXD_UNVERIFIED, "DNSSEC check of %.120s abandoned before every answer came",
 		       c->domain);

@@ -35,9 +35,9 @@
  * An answer without AD wins over a failed lookup: that part of the data is
  * unsigned whatever the rest says.
  *
- * Lifetime: as mx.h - each lookup in flight holds a small ticket pointing
- * back at the check; dnssec_check_abandon() detaches them so late answers
- * never touch the check's memory. Call it before freeing or reusing it.
+ * Lifetime: as mx.h - the lookups in flight (policy/lookups.h) point back
+ * at the check; dnssec_check_abandon() detaches them so late answers never
+ * touch the check's memory. Call it before freeing or reusing it.
  */
 #ifndef MXGUARD_DNSSEC_H
 #define MXGUARD_DNSSEC_H
@@ -48,6 +48,7 @@
 #include "policy/address.h"
 #include "policy/dns_parse.h"
 #include "policy/facts.h"
+#include "policy/lookups.h"
 #include "policy/mx.h"
 #include "policy/resolver.h"
 
@@ -58,7 +59,6 @@ struct dnssec_options {
 	const char *untrusted;     /* NULL: AD is trusted; else why not (the detail of unverified) */
 };
 
-struct dnssec_ticket;
 
 struct dnssec_check {
 	/* The result: valid once dnssec_check_done() is true. */
@@ -73,11 +73,10 @@ struct dnssec_check {
 	char domain[FACT_NAME_MAX];
 	unsigned ntargets;             /* exchanges looked up */
 	char target[MX_TARGETS_MAX][DNS_HOST_BUF];
-	unsigned outstanding;          /* lookups in flight that still count */
+	struct lookups q;              /* lookups in flight */
 	unsigned authenticated;        /* answers with AD so far */
 	enum dns_status temp;          /* first temporary failure, or DNS_OK */
 	char temp_what[DNS_HOST_BUF + 8];   /* "AAAA mx1.example.org" */
-	struct dnssec_ticket *ticket[DNSSEC_QUERIES_MAX];
 };
 
 /*

@@ -1,11 +1,9 @@
 /*
  * mx.c - the MX fact as an asynchronous check (see mx.h for the rules).
  *
- * Every lookup carries a heap ticket {check, target, slot}; the check keeps
- * a pointer to each ticket in flight. The resolver guarantees each
- * callback runs exactly once, and the callback frees its ticket, so the
- * tickets never leak. mx_check_abandon() clears ticket->check, which
- * turns the late callback into "free the ticket and return".
+ * The lookups in flight are a struct lookups (policy/lookups.h): tagged
+ * with the target they are for (MX_TAG_MX for the MX itself), detached by
+ * mx_check_abandon() so a late answer never touches the check.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -18,14 +16,8 @@
 #include "policy/mx.h"
 #include "policy/netlist.h"
 
-#define MX_TICKET_MX   (-1)       /* target index of the MX lookup itself */
+#define MX_TAG_MX      (-1)       /* tag of the MX lookup itself; targets are tagged by index */
 #define MX_ADDRS_SEEN  64         /* addresses looked at per answer */
-
-struct mx_ticket {
-	struct mx_check *check;       /* NULL once abandoned */
-	int target;                   /* MX_TICKET_MX or an index into check->target */
-	unsigned slot;                /* index into check->ticket */
-};
 
 /* finish - record the verdict; later answers are ignored (but for their addresses, with all_addresses) */
 static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
@@ -37,7 +29,7 @@ static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
 
 	c->result = res;
 	c->decided = true;
-	c->done = !c->opt.all_addresses || c->outstanding == 0;
+	c->done = !c->opt.all_addresses || c->q.outstanding == 0;
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
@@ -47,31 +39,10 @@ static void finish(struct mx_check *c, enum mx_result res, const char *fmt, ...)
 	}
 }
 
-static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int len);
-
 /* lookup - start one query for the check; false when it could not be started */
 static bool lookup(struct mx_check *c, const char *name, int type, int target)
 {
-	struct mx_ticket *t;
-	unsigned slot;
-
-	for (slot = 0; slot < MX_QUERIES_MAX && c->ticket[slot]; slot++)
-		;
-	if (slot == MX_QUERIES_MAX)
-		return false;
-	t = malloc(sizeof(*t));
-	if (!t)
-		return false;
-	t->check = c;
-	t->target = target;
-	t->slot = slot;
-	if (resolver_query(c->res, name, type, mx_cb, t) < 0) {
-		free(t);
-		return false;
-	}
-	c->ticket[slot] = t;
-	c->outstanding++;
-	return true;
+	return lookups_start(&c->q, c->res, name, type, target);
 }
 
 /* lookup_addrs - A and AAAA of target i; a lookup that cannot start is a temporary failure */
@@ -311,7 +282,7 @@ static void on_mx_records(struct mx_check *c, const unsigned char *ans, int len)
 	for (unsigned i = 0; i < c->ntargets; i++)
 		if (!c->target[i].unusable)
 			lookup_addrs(c, i);
-	if (c->outstanding == 0)
+	if (c->q.outstanding == 0)
 		finalize(c);
 }
 
@@ -330,7 +301,7 @@ static void on_mx(struct mx_check *c, enum dns_status st, const unsigned char *a
 		c->ntargets = 1;
 		memcpy(c->target[0].host, c->domain, sizeof(c->domain));
 		lookup_addrs(c, 0);
-		if (c->outstanding == 0)
+		if (c->q.outstanding == 0)
 			finalize(c);
 		break;
 	case DNS_BADNAME:
@@ -342,25 +313,21 @@ static void on_mx(struct mx_check *c, enum dns_status st, const unsigned char *a
 	}
 }
 
-/* mx_cb - every answer of a check comes here */
-static void mx_cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
+/* mx_answer - every answer of a check comes here (lookups_answer_fn) */
+static void mx_answer(void *owner, int target, int type, enum dns_status st,
+		      const unsigned char *ans, int len)
 {
-	struct mx_ticket *t = arg;
-	struct mx_check *c = t->check;
-	int target = t->target;
+	struct mx_check *c = owner;
 
-	if (c)
-		c->ticket[t->slot] = NULL;
-	free(t);
-	if (!c || c->done)
+	(void)type;
+	if (c->done)
 		return;
-	c->outstanding--;
-	if (target == MX_TICKET_MX) {
+	if (target == MX_TAG_MX) {
 		on_mx(c, st, ans, len);
 		return;
 	}
 	on_addrs(c, (unsigned)target, st, ans, len);
-	if (c->outstanding > 0)
+	if (c->q.outstanding > 0)
 		return;
 	if (!c->decided)
 		finalize(c);
@@ -375,6 +342,7 @@ void mx_check_start(struct mx_check *c, struct resolver *res, const char *domain
 
 	memset(c, 0, sizeof(*c));
 	c->res = res;
+	lookups_init(&c->q, c, mx_answer);
 	if (opt)
 		c->opt = *opt;
 	if (c->opt.max_targets == 0)
@@ -385,7 +353,7 @@ void mx_check_start(struct mx_check *c, struct resolver *res, const char *domain
 		finish(c, MX_INVALID, "invalid domain: %s", reason);
 		return;
 	}
-	if (!lookup(c, c->domain, ns_t_mx, MX_TICKET_MX))
+	if (!lookup(c, c->domain, ns_t_mx, MX_TAG_MX))
 		finish(c, MX_TEMPERROR, "cannot start MX lookup for %s", c->domain);
 }
 
@@ -474,26 +442,20 @@ void mx_check_explain(const struct mx_check *c, char *buf, size_t len)
 	}
 }
 
-/* mx_check_addrs - the addresses seen; partial until every lookup is back */
+/* mx_check_addrs - the addresses seen; partial until every lookup is back (and for good without all_addresses) */
 void mx_check_addrs(const struct mx_check *c, struct fact_address_set *addrs)
 {
 	*addrs = c->addrs;
-	if (c->outstanding > 0 || !c->decided)
+	if (c->q.outstanding > 0 || !c->decided || !c->opt.all_addresses)
 		addrs->partial = true;
 }
 
 /* mx_check_abandon - detach lookups in flight so the check can be freed */
 void mx_check_abandon(struct mx_check *c)
 {
-	for (unsigned i = 0; i < MX_QUERIES_MAX; i++) {
-		if (c->ticket[i]) {
-			c->ticket[i]->check = NULL;
-			c->ticket[i] = NULL;
-		}
-	}
-	if (c->outstanding > 0)
+	if (c->q.outstanding > 0)
 		c->addrs.partial = true;
-	c->outstanding = 0;
+	lookups_abandon(&c->q);
 	if (!c->decided)
 		finish(c, MX_TEMPERROR, "MX check for %s abandoned before an answer", c->domain);
 	c->done = true;

@@ -33,10 +33,9 @@
  * most preferred exchange that is unusable while a backup works (still
  * valid; said when its answers were in when the backup decided).
  *
- * Lifetime: the check owns no heap memory of its own, but each lookup in
- * flight holds a small ticket pointing back at it. mx_check_abandon()
- * detaches those tickets, so late answers are dropped without touching
- * the check; call it before the check's memory is freed or reused
+ * Lifetime: the check owns no heap memory of its own, but its lookups in
+ * flight (policy/lookups.h) point back at it. mx_check_abandon() detaches
+ * them, so late answers are dropped without touching the check; call it before the check's memory is freed or reused
  * (including before starting a new check in the same memory). It is
  * harmless on a finished check. resolver_cancel_all() or resolver_free()
  * before freeing the check works too.
@@ -49,6 +48,7 @@
 #include "policy/address.h"
 #include "policy/dns_parse.h"
 #include "policy/facts.h"
+#include "policy/lookups.h"
 #include "policy/resolver.h"
 
 struct netlist;
@@ -56,6 +56,7 @@ struct netlist;
 #define MX_TARGETS_DEFAULT 10
 #define MX_TARGETS_MAX     32     /* hard cap, whatever the configuration says */
 #define MX_QUERIES_MAX     (1 + 2 * MX_TARGETS_MAX)
+_Static_assert(MX_QUERIES_MAX <= LOOKUPS_MAX, "an MX check's lookups fit in struct lookups");
 
 struct mx_options {
 	const struct netlist *bogus;  /* addresses that do not count; NULL: none are bogus */
@@ -63,7 +64,6 @@ struct mx_options {
 	bool all_addresses;           /* done only once every address lookup is back (mx_addr) */
 };
 
-struct mx_ticket;
 
 #define MX_TARGET_ADDRS 8          /* addresses kept per exchange for mx_check_explain */
 
@@ -97,9 +97,8 @@ struct mx_check {
 	char domain[FACT_NAME_MAX];
 	unsigned mx_total;             /* MX records in the answer */
 	unsigned ntargets;
-	unsigned outstanding;          /* lookups in flight that still count */
+	struct lookups q;              /* lookups in flight */
 	struct mx_target target[MX_TARGETS_MAX];
-	struct mx_ticket *ticket[MX_QUERIES_MAX];
 };
 
 /*

@@ -2,11 +2,10 @@
  * ns.c - the name servers of the sender domain's zone as an asynchronous
  * check (see ns.h for what it asks and what each result means).
  *
- * Every lookup carries a heap ticket {check, host, slot}; the check keeps
- * a pointer to each ticket in flight. The resolver runs each callback
- * exactly once and the callback frees its ticket, so tickets never leak.
- * ns_check_abandon() clears ticket->check, which turns a late callback
- * into "free the ticket and return".
+ * The lookups in flight are a struct lookups (policy/lookups.h), tagged
+ * with the name server they are for (NS_TAG_WALK for the walk's NS query)
+ * and detached by ns_check_abandon(), so a late answer never touches the
+ * check.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -19,15 +18,9 @@
 #include "policy/ns.h"
 #include "policy/orgdomain.h"
 
-#define NS_TICKET_WALK (-1)       /* host index of the walk's NS lookup */
+#define NS_TAG_WALK    (-1)       /* tag of the walk's NS lookup; name servers are tagged by index */
 #define NS_NAMES_SEEN  64         /* NS records read per answer (more are only counted) */
 #define NS_ADDRS_SEEN  64         /* addresses read per A/AAAA answer */
-
-struct ns_ticket {
-	struct ns_check *check;       /* NULL once abandoned */
-	int host;                     /* NS_TICKET_WALK or an index into check->host */
-	unsigned slot;                /* index into check->ticket */
-};
 
 /* say - printf into a detail buffer */
 static void say(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,37 +56,16 @@ static void fail_walk(struct ns_check *c, enum dns_status st, const char *name)
 	walk_end(c, NSR_TEMPERROR);
 }
 
-static void ns_cb(void *arg, enum dns_status st, const unsigned char *ans, int len);
-
 /* lookup - start one query for the check; false when it could not be started */
 static bool lookup(struct ns_check *c, const char *name, int type, int host)
 {
-	struct ns_ticket *t;
-	unsigned slot;
-
-	for (slot = 0; slot < NS_QUERIES_MAX && c->ticket[slot]; slot++)
-		;
-	if (slot == NS_QUERIES_MAX)
-		return false;
-	t = malloc(sizeof(*t));
-	if (!t)
-		return false;
-	t->check = c;
-	t->host = host;
-	t->slot = slot;
-	if (resolver_query(c->res, name, type, ns_cb, t) < 0) {
-		free(t);
-		return false;
-	}
-	c->ticket[slot] = t;
-	c->outstanding++;
-	return true;
+	return lookups_start(&c->q, c->res, name, type, host);
 }
 
 /* ask_step - the NS query of walk step c->step */
 static void ask_step(struct ns_check *c)
 {
-	if (!lookup(c, c->walk[c->step], ns_t_ns, NS_TICKET_WALK)) {
+	if (!lookup(c, c->walk[c->step], ns_t_ns, NS_TAG_WALK)) {
 		say(c->detail, "cannot start NS lookup for %.200s", c->walk[c->step]);
 		walk_end(c, NSR_TEMPERROR);
 	}
@@ -216,7 +188,7 @@ static void start_addrs(struct ns_check *c)
 			}
 		}
 	}
-	if (c->outstanding == 0)
+	if (c->q.outstanding == 0)
 		addr_end(c, c->nhosts);
 }
 
@@ -372,25 +344,21 @@ static void on_addrs(struct ns_check *c, unsigned i, enum dns_status st, const u
 	/* NXDOMAIN, NODATA, BADNAME: this name server has no such address, permanently */
 }
 
-/* ns_cb - every answer of a check comes here */
-static void ns_cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
+/* ns_answer - every answer of a check comes here (lookups_answer_fn) */
+static void ns_answer(void *owner, int host, int type, enum dns_status st,
+		      const unsigned char *ans, int len)
 {
-	struct ns_ticket *t = arg;
-	struct ns_check *c = t->check;
-	int host = t->host;
+	struct ns_check *c = owner;
 
-	if (c)
-		c->ticket[t->slot] = NULL;
-	free(t);
-	if (!c || c->done)
+	(void)type;
+	if (c->done)
 		return;
-	c->outstanding--;
-	if (host == NS_TICKET_WALK) {
+	if (host == NS_TAG_WALK) {
 		on_walk(c, st, ans, len);
 		return;
 	}
 	on_addrs(c, (unsigned)host, st, ans, len);
-	if (c->outstanding == 0)
+	if (c->q.outstanding == 0)
 		addr_end(c, c->nhosts);
 }
 
@@ -411,6 +379,7 @@ void ns_check_start(struct ns_check *c, struct resolver *res, const char *domain
 
 	memset(c, 0, sizeof(*c));
 	c->res = res;
+	lookups_init(&c->q, c, ns_answer);
 	if (opt)
 		c->opt = *opt;
 	if (address_domain(domain, c->domain, sizeof(c->domain), reason, sizeof(reason)) < 0) {
@@ -490,13 +459,7 @@ void ns_check_addr_facts(const struct ns_check *c, struct facts *f)
 /* ns_check_abandon - detach lookups in flight so the check can be freed */
 void ns_check_abandon(struct ns_check *c)
 {
-	for (unsigned i = 0; i < NS_QUERIES_MAX; i++) {
-		if (c->ticket[i]) {
-			c->ticket[i]->check = NULL;
-			c->ticket[i] = NULL;
-		}
-	}
-	c->outstanding = 0;
+	lookups_abandon(&c->q);
 	if (!c->walk_done) {
 		say(c->detail, "NS check for %.200s abandoned before an answer", c->domain);
 		c->result = NSR_TEMPERROR;

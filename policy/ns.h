@@ -46,10 +46,9 @@
  * address it is looking for, so "not listed" is never claimed on a
  * partial set. Without opts.addrs no address is looked up.
  *
- * Lifetime: the check owns no heap memory of its own, but each lookup in
- * flight holds a small ticket pointing back at it; ns_check_abandon()
- * detaches them (late answers are then dropped without touching the
- * check). Call it before the check's memory is freed or reused; it is
+ * Lifetime: the check owns no heap memory of its own, but its lookups in
+ * flight (policy/lookups.h) point back at it; ns_check_abandon() detaches
+ * them (late answers are then dropped without touching the check). Call it before the check's memory is freed or reused; it is
  * harmless on a finished check. resolver_cancel_all() or resolver_free()
  * before freeing works too.
  */
@@ -62,6 +61,7 @@
 #include "policy/address.h"
 #include "policy/dns_parse.h"
 #include "policy/facts.h"
+#include "policy/lookups.h"
 #include "policy/resolver.h"
 
 struct orgdomain;
@@ -69,13 +69,13 @@ struct orgdomain;
 #define NS_WALK_MAX   4                          /* NS queries per check */
 #define NS_HOSTS_MAX  10                         /* name servers whose addresses are looked up */
 #define NS_QUERIES_MAX (1 + 2 * NS_HOSTS_MAX)    /* lookups in flight at once, at most */
+_Static_assert(NS_QUERIES_MAX <= LOOKUPS_MAX, "an NS check's lookups fit in struct lookups");
 
 struct ns_options {
 	const struct orgdomain *od;   /* where the walk stops; NULL: before a single label */
 	bool addrs;                   /* also look up the name servers' addresses */
 };
 
-struct ns_ticket;
 
 struct ns_check {
 	/* The results: valid once ns_check_done() is true. */
@@ -98,8 +98,7 @@ struct ns_check {
 	struct sockaddr_storage addr[FACT_SET_ADDRS];
 	enum dns_status addr_temp;          /* first temporary failure of an address lookup */
 	char addr_temp_host[DNS_HOST_BUF];
-	unsigned outstanding;
-	struct ns_ticket *ticket[NS_QUERIES_MAX];
+	struct lookups q;              /* lookups in flight */
 };
 
 /*

@@ -163,7 +163,7 @@ static void ask_again(struct resolver *r, struct job *jobs, int njobs, bool forg
 int main(int argc, char **argv)
 {
 	struct resolver_options o = { NULL, 0, 0 };
-	struct mx_options mo = { NULL, 10 };
+	struct mx_options mo = { .bogus = NULL, .max_targets = 10 };
 	struct netlist *bogus;
 	long deadline = -1;
 	int opt, mode = 0, again = 0, njobs;
