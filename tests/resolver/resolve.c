@@ -33,6 +33,7 @@
 #include "policy/mx.h"
 #include "policy/netlist.h"
 #include "policy/resolver.h"
+#include "tests/unit/test_bogus.h"
 
 struct job {
 	const char *spec;
@@ -188,7 +189,8 @@ int main(int argc, char **argv)
 	o.servers = argv[optind++];
 	njobs = argc - optind;
 	jobs = calloc((size_t)njobs, sizeof(*jobs));
-	mo.bogus = bogus = netlist_bogus_default();
+	/* the zones use the documentation ranges for the Internet (tests/unit/test_bogus.h) */
+	mo.bogus = bogus = test_bogus_netlist();
 	if (!jobs || !bogus || resolver_library_init() != 0) {
 		fprintf(stderr, "out of memory\n");
 		return 2;

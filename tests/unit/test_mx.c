@@ -28,24 +28,13 @@ static struct netlist *bogus;
 static struct mx_options opts;
 static struct mx_check chk;
 
-/* test_bogus - TEST_BOGUS_NETWORKS as a netlist */
-static struct netlist *test_bogus(void)
-{
-	char list[] = TEST_BOGUS_NETWORKS, err[128];
-	struct netlist *nl = netlist_new();
-
-	for (char *save = NULL, *n = strtok_r(list, ", ", &save); nl && n; n = strtok_r(NULL, ", ", &save))
-		assert_int_equal(netlist_add(nl, n, err, sizeof err), 0);
-	return nl;
-}
-
 static int setup(void **state)
 {
 	char err[128];
 	(void)state;
 	fake_dns_reset();
 	res = resolver_new(NULL, err, sizeof(err));
-	bogus = test_bogus();
+	bogus = test_bogus_netlist();
 	opts.bogus = bogus;
 	opts.max_targets = 10;
 	opts.all_addresses = false;
