@@ -399,6 +399,44 @@ static struct cond *parse_or(struct parser *ps)
 	return parse_binary(ps, "or", COND_OR, parse_and);
 }
 
+/*
+ * misspelt_macro - a %{name} in text that is no macro but close to one:
+ * "unknown macro %{domian} in reply text (did you mean domain?)" into
+ * why; false when every macro is known or none is close (then
+ * reply_check_template says which and lists them all)
+ */
+static bool misspelt_macro(const char *text, char *why, size_t len)
+{
+	for (const char *p = text; (p = strstr(p, "%{")) != NULL; p += 2) {
+		const char *close = strchr(p + 2, '}'), *m, *best = NULL;
+		char name[64];
+		unsigned bestd = 3;
+		size_t n;
+
+		if (p > text && p[-1] == '%')
+			continue;                    /* "%%{" is a literal */
+		if (!close || (n = (size_t)(close - (p + 2))) >= sizeof(name))
+			return false;
+		memcpy(name, p + 2, n);
+		name[n] = '\0';
+		for (size_t i = 0; (m = reply_macro_at(i)) != NULL; i++) {
+			unsigned d = conf_edit_distance(name, m);
+
+			if (d == 0)
+				break;
+			if (d < bestd) {
+				bestd = d;
+				best = m;
+			}
+		}
+		if (m == NULL && best) {
+			snprintf(why, len, "unknown macro %%{%s} in reply text (did you mean %s?)", name, best);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* parse_action_tail - ACTION [CODE [XCODE]] ["TEXT"] [dry_run] to the end of the line, into r */
 static int parse_action_tail(struct parser *ps, struct rule *r)
 {
@@ -440,8 +478,11 @@ static int parse_action_tail(struct parser *ps, struct rule *r)
 		return unexpected(ps, t->type == TOK_WORD && !r->dry_run
 				  ? "end of line (reply text must be \"quoted\"; options: dry_run)"
 				  : "end of line");
-	if (reply_check_template(r->action, code, xcode, text, why, sizeof(why)) != 0)
+	if (reply_check_template(r->action, code, xcode, text, why, sizeof(why)) != 0) {
+		if (text)
+			misspelt_macro(text, why, sizeof(why));
 		return conf_error(ps->ctx, NULL, line, "%s: %s", ps->what, why);
+	}
 	if (code)
 		snprintf(r->reply.code, sizeof(r->reply.code), "%s", code);
 	if (xcode)

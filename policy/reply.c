@@ -18,6 +18,14 @@
 static const char *const extra_macros[] = { "domain", "rule" };
 #define NEXTRA (sizeof(extra_macros) / sizeof(extra_macros[0]))
 
+/* reply_macro_at - see reply.h */
+const char *reply_macro_at(size_t i)
+{
+	if (i < NEXTRA)
+		return extra_macros[i];
+	return i - NEXTRA < FACT_COUNT ? fact_table[i - NEXTRA].name : NULL;
+}
+
 /* reply_macro_names - see reply.h */
 const char *reply_macro_names(char *buf, size_t len)
 {

@@ -74,6 +74,9 @@ const char *reply_escape(const char *text, char *buf, size_t buflen);
 int reply_check_template(enum action a, const char *code, const char *xcode,
 			 const char *text, char *err, size_t errlen);
 
+/* reply_macro_at - the name of macro i (domain, rule, then every fact), NULL past the last. */
+const char *reply_macro_at(size_t i);
+
 /* reply_macro_names - "domain, rule, client_ip, ..." into buf, for help messages; returns buf. */
 const char *reply_macro_names(char *buf, size_t len);
 

@@ -307,9 +307,9 @@ static void test_messages_list_the_table(void **state)
 	snprintf(want, sizeof want, "t.conf:1: rule x: unknown fact \"reject\" (known: %s)",
 		 table_list(list, sizeof list, true));
 	expect_error("rule x mx = nullmx and reject\n", want);
-	snprintf(want, sizeof want, "t.conf:1: rule x: unknown macro %%{domian} in reply text (known: domain, rule, %s)",
+	snprintf(want, sizeof want, "t.conf:1: rule x: unknown macro %%{reputation} in reply text (known: domain, rule, %s)",
 		 table_list(list, sizeof list, false));
-	expect_error("rule x mx = nullmx reject 550 5.7.1 \"%{domian}\"\n", want);
+	expect_error("rule x mx = nullmx reject 550 5.7.1 \"%{reputation}\"\n", want);
 	assert_non_null(strstr(want, "client_ip, helo, sender"));
 }
 
@@ -379,6 +379,10 @@ static void test_parse_errors(void **state)
 		  "t.conf:1: rule x: expected end of line (reply text must be \"quoted\"; options: dry_run), got \"go\"" },
 		{ "rule x mx = nullmx reject \"a\" dry_run extra\n", "t.conf:1: rule x: expected end of line, got \"extra\"" },
 		{ "rule x mx = nullmx reject \"50%{rule\"\n", "t.conf:1: rule x: unterminated %{ in reply text" },
+		{ "rule x mx = nullmx reject 550 5.7.1 \"%{domain} %{mx_detial}\"\n",
+		  "t.conf:1: rule x: unknown macro %{mx_detial} in reply text (did you mean mx_detail?)" },
+		{ "rule x mx = nullmx reject 550 5.7.1 \"100%%{domian} %{domian}\"\n",
+		  "t.conf:1: rule x: unknown macro %{domian} in reply text (did you mean domain?)" },
 		{ "rule x mx = nullmx reject \"two\\nlines\"\n",
 		  "t.conf:1: rule x: reply text may only hold printable ASCII (found byte 0x0a)" },
 		{ "rule x mx = nullmx reject \"\"\n", "t.conf:1: rule x: reply text is empty" },
