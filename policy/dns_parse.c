@@ -297,6 +297,27 @@ static int follow_seen(const struct msg *m, const struct rr *rr, void *arg)
 	return 0;
 }
 
+/* dns_parse_canonical - see dns_parse.h */
+int dns_parse_canonical(const unsigned char *ans, int len, int qtype, char *out, size_t outlen)
+{
+	struct msg m;
+	struct chain *c;
+	int rc;
+
+	if (msg_open(&m, ans, len) < 0)
+		return -1;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -1;
+	rc = chain_build(&m, qtype, c);
+	if (rc == 0 && strlen(c->name[c->n - 1]) < outlen)
+		copy_str(out, c->name[c->n - 1]);
+	else
+		rc = -1;
+	free(c);
+	return rc;
+}
+
 /* dns_parse_follow - records of qtype, a CNAME chain to follow, or neither */
 int dns_parse_follow(const unsigned char *ans, int len, int qtype,
 		     char *target, size_t targetlen)

@@ -74,6 +74,17 @@ int dns_parse_rcode(const unsigned char *ans, int len);
 int dns_parse_ad(const unsigned char *ans, int len);
 
 /*
+ * dns_parse_canonical - the name the answer's records of qtype belong to:
+ * the end of the CNAME chain from the question name inside the answer,
+ * else the question name itself, into out (presentation form, lower
+ * case, no trailing dot). A caller that asked for name X and gets
+ * another name back was answered through an alias (here or by the
+ * resolver following the chain). 0, or -1 when malformed or out is too
+ * short.
+ */
+int dns_parse_canonical(const unsigned char *ans, int len, int qtype, char *out, size_t outlen);
+
+/*
  * dns_parse_follow - where does the answer for qtype end up? Returns
  * DNS_FOLLOW_HAS_TYPE when it holds a record of qtype for the question
  * name (or the end of its CNAME chain), DNS_FOLLOW_CNAME with the chain's

@@ -108,6 +108,16 @@ static size_t appended_origin(const char *domain, const char *host)
 	return 0;
 }
 
+/* alias_note - append " (a CNAME for X; RFC 2181 10.3: an MX names the host itself)" when tg is an alias */
+static void alias_note(const struct mx_target *tg, char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+
+	if (tg->alias_of[0] && n < len)
+		snprintf(buf + n, len - n, " (a CNAME for %.80s; RFC 2181 10.3: an MX names the host itself)",
+			 tg->alias_of);
+}
+
 /* target_why - why target tg is unusable, with the misconfiguration named when it is one */
 static void target_why(const struct mx_check *c, const struct mx_target *tg, char *why, size_t len)
 {
@@ -123,6 +133,7 @@ static void target_why(const struct mx_check *c, const struct mx_target *tg, cha
 	if (intended && n < len)
 		snprintf(why + n, len - n, " (the zone's name appended to %.*s: a missing trailing dot?)",
 			 intended > 100 ? 100 : (int)intended, tg->host);
+	alias_note(tg, why, len);
 }
 
 /* known_bad - target i's lookups are all back (or it needed none) and it has no usable address */
@@ -192,13 +203,13 @@ static void keep_addr(struct mx_check *c, const struct dns_addr *a)
 }
 
 /* on_addrs - an A or AAAA answer for target i: keep its addresses; the first usable one decides */
-static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
+static void on_addrs(struct mx_check *c, unsigned i, int type, enum dns_status st,
 		     const unsigned char *ans, int len)
 {
 	struct mx_target *tg = &c->target[i];
 	struct dns_addr a[MX_ADDRS_SEEN];
 	size_t total = 0;
-	char buf[48];
+	char buf[48], canon[DNS_HOST_BUF];
 	int n;
 
 	tg->answered++;
@@ -216,6 +227,10 @@ static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
 		c->addrs.partial = true;
 		return;
 	}
+	/* answered under another name: the exchange is an alias (here, or followed by the resolver) */
+	if (!c->implicit && !tg->alias_of[0] &&
+	    dns_parse_canonical(ans, len, type, canon, sizeof(canon)) == 0 && strcasecmp(canon, tg->host) != 0)
+		memcpy(tg->alias_of, canon, sizeof(tg->alias_of));
 	if (total > (size_t)n)
 		c->addrs.partial = true;
 	for (int k = 0; k < n; k++) {
@@ -238,6 +253,7 @@ static void on_addrs(struct mx_check *c, unsigned i, enum dns_status st,
 				       c->target[0].host, why);
 			} else {
 				finish(c, MX_VALID, "%.120s has address %s", tg->host, buf);
+				alias_note(tg, c->detail, sizeof(c->detail));
 			}
 		} else if (!tg->bogus_addr[0]) {
 			memcpy(tg->bogus_addr, buf, sizeof(tg->bogus_addr));
@@ -319,14 +335,13 @@ static void mx_answer(void *owner, int target, int type, enum dns_status st,
 {
 	struct mx_check *c = owner;
 
-	(void)type;
 	if (c->done)
 		return;
 	if (target == MX_TAG_MX) {
 		on_mx(c, st, ans, len);
 		return;
 	}
-	on_addrs(c, (unsigned)target, st, ans, len);
+	on_addrs(c, (unsigned)target, type, st, ans, len);
 	if (c->q.outstanding > 0)
 		return;
 	if (!c->decided)

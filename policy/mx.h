@@ -29,7 +29,8 @@
  * The detail names misconfigurations in words an administrator can act
  * on: an exchange that is the domain's name appended to itself
  * ("mail.example.com.example.com": the zone file lacks a trailing dot),
- * an IP literal or localhost, exchanges only in bogus networks, and a
+ * an exchange that is an alias (a CNAME; RFC 2181 §10.3 says an MX must
+ * name the host itself), an IP literal or localhost, exchanges only in bogus networks, and a
  * most preferred exchange that is unusable while a backup works (still
  * valid; said when its answers were in when the backup decided).
  *
@@ -77,6 +78,7 @@ struct mx_target {
 	enum dns_status temp;          /* a temporary failure seen, or DNS_OK */
 	char bogus_addr[48];           /* first bogus address seen, "" if none */
 	unsigned answered;             /* address lookups back (of 2) */
+	char alias_of[DNS_HOST_BUF];   /* the canonical name when host is a CNAME, "" when not */
 };
 
 struct mx_check {

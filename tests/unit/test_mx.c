@@ -60,6 +60,7 @@ static void add(const char *name, int type, enum dns_status st, const char *spec
 /* run - check domain to the end; returns the result */
 static enum mx_result run(const char *domain)
 {
+	mx_check_abandon(&chk);          /* mx.h: before reusing the memory of a check */
 	mx_check_start(&chk, res, domain, &opts);
 	assert_true(resolver_wait(res, mx_check_done, &chk));
 	assert_true(mx_check_done(&chk));
@@ -276,9 +277,26 @@ static void cname_chains(void **state)
 	add("edge.cdn.example", A, DNS_OK, "A 198.51.100.7");
 	add("mx.real.example", AAAA, DNS_NODATA, NULL);
 	assert_int_equal(run("alias.example"), MX_VALID);
-	assert_string_equal(chk.detail, "mx.real.example has address 198.51.100.7");
+	/* the exchange itself is an alias: valid, but said (RFC 2181 10.3) */
+	assert_string_equal(chk.detail, "mx.real.example has address 198.51.100.7 (a CNAME for edge.cdn.example; "
+			    "RFC 2181 10.3: an MX names the host itself)");
 	assert_int_equal(fake_dns_count("real.example", MX), 1);
 	assert_int_equal(fake_dns_count("edge.cdn.example", A), 1);
+
+	/* the chain and the address in one answer (as a recursive resolver sends them) */
+	add("inline.example", MX, DNS_OK, "MX 10 mx.inline.example");
+	add("mx.inline.example", A, DNS_OK, "CNAME host.inline.example; @host.inline.example A 198.51.100.8");
+	add("mx.inline.example", AAAA, DNS_NODATA, NULL);
+	if (run("inline.example") != MX_VALID)
+		fail_msg("inline.example: %s", chk.detail);
+	detail_has("(a CNAME for host.inline.example; RFC 2181 10.3");
+	/* an exchange that is no alias says nothing of the kind */
+	add("plainmx.example", MX, DNS_OK, "MX 10 host.plainmx.example");
+	add("host.plainmx.example", A, DNS_OK, "A 198.51.100.9");
+	add("host.plainmx.example", AAAA, DNS_NODATA, NULL);
+	if (run("plainmx.example") != MX_VALID)
+		fail_msg("plainmx.example: %s", chk.detail);
+	assert_null(strstr(chk.detail, "CNAME"));
 
 	/* a loop is a temporary error, not a verdict */
 	add("loop1.example", MX, DNS_OK, "CNAME loop2.example");
