@@ -9,28 +9,25 @@
 
 #include "policy/facts.h"
 
+/*
+ * Each row's value names, from its value list in facts.h (NONE: none):
+ * values_of_mx[] = { "unknown", "valid", ... }, and a check that an
+ * enumerated fact's C type is read correctly as an int (facts_enum).
+ */
 #define FACT_VALUE_NAME(id, name) name,
-static const char *const values_MX[] = { "unknown", MX_VALUES(FACT_VALUE_NAME) };
-static const char *const values_NS[] = { "unknown", NS_VALUES(FACT_VALUE_NAME) };
-static const char *const values_MX_DNSSEC[] = { "unknown", MX_DNSSEC_VALUES(FACT_VALUE_NAME) };
-static const char *const values_SPF[] = { "unknown", SPF_VALUES(FACT_VALUE_NAME) };
-static const char *const values_DKIM[] = { "unknown", DKIM_VALUES(FACT_VALUE_NAME) };
-#define values_NONE ((const char *const *)NULL)
-#define nvalues_MX MX_RESULT_COUNT
-#define nvalues_NS NSR_RESULT_COUNT
-#define nvalues_MX_DNSSEC MXD_RESULT_COUNT
-#define nvalues_SPF SPFR_RESULT_COUNT
-#define nvalues_DKIM DKIMR_RESULT_COUNT
-#define nvalues_NONE 0
-_Static_assert(sizeof values_MX / sizeof values_MX[0] == MX_RESULT_COUNT, "mx names");
-_Static_assert(sizeof values_NS / sizeof values_NS[0] == NSR_RESULT_COUNT, "ns names");
-_Static_assert(sizeof values_MX_DNSSEC / sizeof values_MX_DNSSEC[0] == MXD_RESULT_COUNT, "mx_dnssec names");
-_Static_assert(sizeof values_SPF / sizeof values_SPF[0] == SPFR_RESULT_COUNT, "spf names");
-_Static_assert(sizeof values_DKIM / sizeof values_DKIM[0] == DKIMR_RESULT_COUNT, "dkim names");
+#define NONE_VALUES(V)
+#define FACT(name, ctype, kind, stage, values, flags, about) \
+	static const char *const values_of_##name[] = { "unknown", values##_VALUES(FACT_VALUE_NAME) }; \
+	_Static_assert(kind != FACT_KIND_ENUM || sizeof(ctype) == sizeof(int), #name " is read as an int");
+#include "policy/facts.def"
+#undef FACT
 
+#define NVALUES(a) (sizeof(a) / sizeof((a)[0]))
 const struct fact_def fact_table[FACT_COUNT] = {
 #define FACT(name, ctype, kind, stage, values, flags, about) \
-	[FID_##name] = { #name, kind, CHECK_STAGE_##stage, values_##values, nvalues_##values, \
+	[FID_##name] = { #name, kind, CHECK_STAGE_##stage, \
+			 kind == FACT_KIND_ENUM ? values_of_##name : NULL, \
+			 kind == FACT_KIND_ENUM ? NVALUES(values_of_##name) : 0, \
 			 offsetof(struct facts, name), sizeof(ctype), flags, about },
 #include "policy/facts.def"
 #undef FACT
@@ -199,10 +196,6 @@ const char *facts_render(const struct facts *f, enum fact_id id, int member, cha
 
 _Static_assert(FACT_RENDER_MAX >= FACT_SET_ADDRS * INET6_ADDRSTRLEN + 1 &&
 	       FACT_RENDER_MAX >= FACT_ADDR_MAX + 2, "FACT_RENDER_MAX holds every fact");
-_Static_assert(sizeof(enum mx_result) == sizeof(int) && sizeof(enum ns_result) == sizeof(int) &&
-	       sizeof(enum mx_dnssec_result) == sizeof(int) &&
-	       sizeof(enum spf_result) == sizeof(int) &&
-	       sizeof(enum dkim_result) == sizeof(int), "facts_enum reads enums as int");
 
 /* facts_skip - see facts.h */
 void facts_skip(struct facts *f, fact_mask mask)
