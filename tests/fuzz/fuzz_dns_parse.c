@@ -116,6 +116,14 @@ static void check_follow(const uint8_t *data, int len)
 			   r == DNS_FOLLOW_EMPTY);
 		if (r == DNS_FOLLOW_CNAME)
 			FUZZ_CHECK(fuzz_terminated(target, sizeof(target)));
+		/* the canonical name: terminated, within the buffer, also a short one */
+		memset(target, 0xa5, sizeof(target));
+		r = dns_parse_canonical(data, len, qtypes[q], target, sizeof(target));
+		FUZZ_CHECK(r == 0 || r == -1);
+		if (r == 0)
+			FUZZ_CHECK(fuzz_terminated(target, sizeof(target)));
+		r = dns_parse_canonical(data, len, qtypes[q], target, 8);
+		FUZZ_CHECK(r == -1 || strlen(target) < 8);
 	}
 }
 
