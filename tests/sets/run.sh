@@ -33,9 +33,8 @@ T_TIER=sets
 HERE=tests/sets
 V4=192.0.2.5            # the XCLIENT client addresses; not trusted
 V6=2001:db8::5
-make --no-print-directory -s mxguard >/dev/null 2>&1 || [[ -x ./mxguard ]] || t_abort "build mxguard"
-
 W=$(t_tmpdir)
+make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || t_abort "build mxguard" "$(tail -n 20 "$W/build.log")"
 CDIR=$W/conf            # the daemon's configuration, the rule sets, drop.txt
 mkdir -p "$CDIR"
 chmod 755 "$CDIR"
