@@ -170,9 +170,10 @@ enum checks_answer checks_envelope_answer(struct checks *, enum check_stage stag
 /*
  * checks_final_answer - at end of message, after checks_advance to
  * CHECK_STAGE_EOM: CHECKS_FINAL with *v and its reply *r, or
- * CHECKS_FAILED (also when no rule could decide, as when a rule tests a
- * set that DNS errors left partial: the error names the set, and the
- * answer is on_error, a tempfail by default - never an accept).
+ * CHECKS_FAILED (internal error, or no rule could decide). When no rule
+ * could decide only because a set a rule tests is partial (DNS errors),
+ * the answer is a DNS tempfail: the pseudo-rule "dns-incomplete:mx_addr"
+ * with 451 4.4.3 - never an accept.
  */
 enum checks_answer checks_final_answer(struct checks *, struct verdict *v, struct reply *r);
 

@@ -36,25 +36,37 @@ enum checks_answer checks_envelope_answer(struct checks *ck, enum check_stage st
 	return verdict_refuses(v) ? CHECKS_REFUSE : CHECKS_WOULD;
 }
 
-/*
- * undecided_why - at end of message no rule decided: name the known set
- * facts that are partial (a lookup failed), since those are why
- */
-static void undecided_why(struct checks *ck)
-{
-	char why[200] = "no rule could decide at end of message";
-	size_t n = strlen(why);
-	const char *sep = " (incomplete after DNS errors: ";
+/* The answer when only DNS errors kept the rules from deciding. */
+static const struct reply_template dns_incomplete_reply = {
+	.code = "451", .xcode = "4.4.3",
+	.text = (char *)"cannot verify %{domain} now: some DNS answers did not come, try again later",
+};
 
-	for (unsigned i = 0; i < FACT_COUNT; i++) {
+/*
+ * incomplete_verdict - at end of message no rule decided because a set a
+ * rule tests is partial (its lookups failed): that is a DNS failure, so
+ * tempfail as one, by the pseudo-rule "dns-incomplete:FACT[,FACT]" (its
+ * name, in ck, says which sets). False when no set is partial.
+ */
+static bool incomplete_verdict(struct checks *ck, struct verdict *v)
+{
+	size_t n = (size_t)snprintf(ck->pseudo_rule, sizeof ck->pseudo_rule, "dns-incomplete");
+	const char *sep = ":";
+
+	for (unsigned i = 0; i < FACT_COUNT && n < sizeof ck->pseudo_rule; i++) {
 		if (!facts_known(&ck->facts, (enum fact_id)i) || !facts_set_partial(&ck->facts, (enum fact_id)i))
 			continue;
-		n += (size_t)snprintf(why + n, n < sizeof why ? sizeof why - n : 0, "%s%s", sep, fact_table[i].name);
-		sep = ", ";
+		n += (size_t)snprintf(ck->pseudo_rule + n, sizeof ck->pseudo_rule - n, "%s%s", sep,
+				      fact_table[i].name);
+		sep = ",";
 	}
-	if (sep[0] == ',' && n < sizeof why)
-		snprintf(why + n, sizeof why - n, ")");
-	checks_fail(ck, why);
+	if (sep[0] == ':')
+		return false;
+	v->action = ACTION_TEMPFAIL;
+	v->rule_name = ck->pseudo_rule;
+	v->reply = &dns_incomplete_reply;
+	v->dry_run = ck->cfg->dry_run;
+	return true;
 }
 
 /* checks_final_answer - see checks.h */
@@ -65,7 +77,11 @@ enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, str
 		reply_format(v, &ck->facts, r);
 		return CHECKS_FINAL;
 	case CHECKS_UNDECIDED:
-		undecided_why(ck);
+		if (incomplete_verdict(ck, v)) {
+			reply_format(v, &ck->facts, r);
+			return CHECKS_FINAL;
+		}
+		checks_fail(ck, "no rule could decide at end of message");
 		return CHECKS_FAILED;
 	case CHECKS_ERROR:
 		break;

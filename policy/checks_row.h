@@ -104,6 +104,7 @@ struct checks {
 	char kept_rcpt_domain[FACT_NAME_MAX];
 	struct check_slot row[CHECKS_MAX_ROWS];
 	char error[320];
+	char pseudo_rule[96];           /* the name of a verdict no rule of the config made */
 };
 
 /* The rows, in start order (checks_table.c); check_table_len of them. */

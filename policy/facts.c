@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -121,6 +122,36 @@ bool facts_set_partial(const struct facts *f, enum fact_id id)
 	if (fact_table[id].kind == FACT_KIND_ADDRESS_SET)
 		return ((const struct fact_address_set *)field(f, id))->partial;
 	return false;
+}
+
+/* addr_key - the bytes an address sorts by: 4 for IPv4, 16 for IPv6, with its family first */
+static size_t addr_key(const struct sockaddr_storage *ss, unsigned char key[17])
+{
+	if (ss->ss_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return 5;
+	}
+	key[0] = ss->ss_family == AF_INET6 ? 6 : 9;
+	memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	return 17;
+}
+
+/* addr_cmp - qsort order of two set members */
+static int addr_cmp(const void *a, const void *b)
+{
+	unsigned char ka[17], kb[17];
+	size_t na = addr_key(a, ka), nb = addr_key(b, kb);
+	int c = memcmp(ka, kb, na < nb ? na : nb);
+
+	return c ? c : (int)na - (int)nb;
+}
+
+/* facts_addrs_sort - see facts.h */
+void facts_addrs_sort(struct fact_address_set *set)
+{
+	if (set->count > 1)
+		qsort(set->addr, set->count, sizeof set->addr[0], addr_cmp);
 }
 
 /* sockaddr_text - presentation form of an IPv4 or IPv6 address, "" otherwise */

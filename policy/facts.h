@@ -180,6 +180,13 @@ unsigned facts_value_parse(enum fact_id id, const char *name);
 /* facts_set_count - members of a set fact (1 for any other fact). */
 unsigned facts_set_count(const struct facts *f, enum fact_id id);
 
+/*
+ * facts_addrs_sort - members of an address set in a fixed order (IPv4
+ * before IPv6, then by address), so the log, replies and `check` say the
+ * same for the same answers whatever order they arrived in.
+ */
+void facts_addrs_sort(struct fact_address_set *set);
+
 /* facts_set_partial - may members of set fact id be missing? (false for any other fact) */
 bool facts_set_partial(const struct facts *f, enum fact_id id);
 

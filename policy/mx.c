@@ -461,6 +461,7 @@ void mx_check_explain(const struct mx_check *c, char *buf, size_t len)
 void mx_check_addrs(const struct mx_check *c, struct fact_address_set *addrs)
 {
 	*addrs = c->addrs;
+	facts_addrs_sort(addrs);
 	if (c->q.outstanding > 0 || !c->decided || !c->opt.all_addresses)
 		addrs->partial = true;
 }

@@ -433,6 +433,7 @@ void ns_check_addrs(const struct ns_check *c, struct fact_address_set *addrs)
 	memset(addrs, 0, sizeof *addrs);
 	for (unsigned i = 0; i < c->naddrs && i < FACT_SET_ADDRS; i++)
 		addrs->addr[addrs->count++] = c->addr[i];
+	facts_addrs_sort(addrs);
 }
 
 /* ns_check_facts - ns, ns_detail, ns_host */

@@ -190,7 +190,7 @@ expect_session "mx_addr: no address in the DROP file: accepted" \
 	'mx_addr=192.0.2.10 .*rule=default action=accept' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a2@valid.test>"
 expect_session "mx_addr: an exchange that SERVFAILs leaves the set partial: tempfail at end of message, not accept" \
-	'mx_addr=192.0.2.10 .*rule=on_error action=tempfail reply="451 4.3.0 [^"]*" .*error="no rule could decide at end of message \(incomplete after DNS errors: mx_addr\)"' \
+	'mx_addr=192.0.2.10 .*rule=dns-incomplete:mx_addr action=tempfail reply="451 4.4.3 cannot verify partialmx.test now: some DNS answers did not come, try again later" dry_run=no stage=eom' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<a3@partialmx.test>" expect_eom=replycode
 
 # a list file is read again on SIGHUP; a broken one keeps the list in force
@@ -299,6 +299,9 @@ t_expect_match "$out" $'\nmx_record: 10 mx1.dropmx.test 192.0.2.21\nmx_record: 2
 out=$(./mxguard check -c "$MXC" --from p@partialmx.test --ip 192.0.2.1 --helo client.test)
 t_expect_match "$out" $'\nmx_record: 20 mx.sf.test \\(lookup failed: servfail\\)\n' \
 	"check: an exchange whose lookup failed says so"
+out=$(./mxguard check -c "$WORK/conf/mx-addr.conf" --from p@partialmx.test --ip 192.0.2.1 --helo client.test); rc=$?
+t_expect_match "$rc:$out" $'^2:.*\nrule: dns-incomplete:mx_addr\naction: tempfail\nreply: 451 4.4.3 cannot verify partialmx.test now' \
+	"check: a rule on a set DNS left incomplete: a DNS tempfail (exit 2), not an internal error"
 ./mxguard check -c "$MXC" --from v1@servfail.test --ip 192.0.2.1 --helo client.test >/dev/null
 t_expect_eq "$?" 2 "check: SERVFAIL exits 2 (tempfail)"
 ./mxguard check -c "$WORK/conf/quarantine-discard.conf" --from q@quarantine.test --ip 192.0.2.1 --helo c.test >/dev/null

@@ -379,6 +379,7 @@ static void all_addresses(void **state)
 	t = addrs_text(&partial);
 	assert_false(partial);
 	assert_int_equal(chk.addrs.count, 4);      /* 192.0.2.1 once, though both have it */
+	assert_string_equal(t, "10.0.0.1,192.0.2.1,198.51.100.2,2001:db8::1");   /* a fixed order: IPv4 first, by address */
 	assert_non_null(strstr(t, "10.0.0.1"));
 	assert_non_null(strstr(t, "192.0.2.1"));
 	assert_non_null(strstr(t, "2001:db8::1"));

@@ -115,7 +115,7 @@ static void found_at_domain(void **state)
 	assert_string_equal(chk->detail, "2 name servers at example.org");
 	assert_string_equal(render(FID_ns_host), "ns1.dns.example,ns2.dns.example");
 	assert_int_equal(chk->addr_result, NSR_FOUND);
-	assert_string_equal(render(FID_ns_addr), "192.0.2.53,2001:db8::53,198.51.100.53");
+	assert_string_equal(render(FID_ns_addr), "192.0.2.53,198.51.100.53,2001:db8::53");
 	assert_string_equal(render(FID_ns_addr_result), "found");
 	assert_int_equal(fake_dns_total(), 1 + 4);
 	struct facts f;
@@ -279,7 +279,7 @@ static void deadline_gives_temperror(void **state)
 	assert_string_equal(chk->addr_detail, "address lookup for ns2.dns.example failed: timeout");
 	assert_string_equal(render(FID_ns_addr_result), "temperror");
 	/* what did come is kept for the log, but the result says not to trust it */
-	assert_string_equal(render(FID_ns_addr), "192.0.2.53,2001:db8::53,198.51.100.53");
+	assert_string_equal(render(FID_ns_addr), "192.0.2.53,198.51.100.53,2001:db8::53");
 }
 
 /* one SERVFAIL among the address lookups is temperror even when others answered */
@@ -442,7 +442,7 @@ static void cname_chains(void **state)
 	add("edge.cdn.example", A, DNS_OK, "A 198.51.100.7");
 	assert_int_equal(run("alias.example"), NSR_FOUND);
 	assert_string_equal(render(FID_ns_host), "ns1.dns.example");
-	assert_string_equal(render(FID_ns_addr), "2001:db8::53,198.51.100.7");   /* arrival order */
+	assert_string_equal(render(FID_ns_addr), "198.51.100.7,2001:db8::53");   /* IPv4 first, whatever came first */
 
 	add("loop1.example", NS, DNS_OK, "CNAME loop2.example");
 	add("loop2.example", NS, DNS_OK, "CNAME loop1.example");
