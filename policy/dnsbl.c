@@ -618,7 +618,7 @@ static const char *show_target(const struct dnsbl_spec *s, const char *t, char *
 
 	if (contains_ci(t, s->zone))
 		return "(a name inside the list's zone)";
-	for (; t[n] && n < 120 && n + 1 < len; n++)
+	for (; n < 120 && n + 1 < len && t[n]; n++)
 		buf[n] = (unsigned char)t[n] >= 0x20 && (unsigned char)t[n] < 0x7f ? t[n] : '?';
 	buf[n] = '\0';
 	if (n == 0)

@@ -107,12 +107,12 @@ char *dnsbl_code_format(uint32_t code, char *buf, size_t len);
 /* ---- query names -------------------------------------------------------- */
 
 #define DNSBL_QNAME_MAX 254         /* a query name: 253 octets in presentation form, NUL */
-#define DNSBL_ZONE_MAX  189         /* 188 octets: room for the 64 octets of an IPv6 query */
+#define DNSBL_ZONE_MAX  190         /* 189 octets: an IPv6 query adds 64 (32 nibbles, their dots) */
 #define DNSBL_NAME_MAX  33          /* a list's name ("zen"): 32 characters */
 
 /*
  * dnsbl_zone_check - is zone usable (LDH or '_' labels of 1..63 octets,
- * at most 188 octets, a trailing dot allowed)? Writes the normalised zone
+ * at most 189 octets, a trailing dot allowed)? Writes the normalised zone
  * (lower case, no trailing dot) to out (DNSBL_ZONE_MAX bytes). Returns 0,
  * or -1 with a reason in err. The reason never quotes the zone (it may
  * hold a key).
