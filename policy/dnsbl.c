@@ -160,6 +160,40 @@ static bool only_127(const uint8_t set[32])
 	return true;
 }
 
+/* set_size - members of an octet's set */
+static unsigned set_size(const uint8_t set[32])
+{
+	unsigned n = 0;
+
+	for (unsigned v = 0; v < 256; v++)
+		n += bit_has(set, v);
+	return n;
+}
+
+/*
+ * only_errors - does the pattern (first octet 127) match nothing but
+ * built-in error codes? There are 258 of those under 127/8, so only a
+ * pattern of at most that many codes needs looking at.
+ */
+static bool only_errors(const uint8_t oct[4][32])
+{
+	if (set_size(oct[1]) * set_size(oct[2]) * set_size(oct[3]) > 258)
+		return false;
+	for (unsigned b = 0; b < 256; b++) {
+		if (!bit_has(oct[1], b))
+			continue;
+		for (unsigned c = 0; c < 256; c++) {
+			if (!bit_has(oct[2], c))
+				continue;
+			for (unsigned d = 0; d < 256; d++)
+				if (bit_has(oct[3], d) &&
+				    !dnsbl_code_error(0x7f000000u | b << 16 | c << 8 | d, NULL))
+					return false;
+		}
+	}
+	return true;
+}
+
 /* parse_pattern - one dotted pattern pat[0..plen) into oct; 0 or -1 */
 static int parse_pattern(const char *pat, int plen, uint8_t oct[4][32], char *err, size_t errlen)
 {
@@ -194,6 +228,11 @@ static int parse_pattern(const char *pat, int plen, uint8_t oct[4][32], char *er
 	if (!only_127(oct[0])) {
 		errf(err, errlen, "filter %.*s is outside 127.0.0.0/8 (such answers are list errors, never listings)",
 		     plen, pat);
+		return -1;
+	}
+	if (only_errors(oct)) {
+		errf(err, errlen, "filter %.*s matches only error codes (127.255.255.x, 127.0.1.255, 127.0.0.1), "
+		     "which never count as listed", plen, pat);
 		return -1;
 	}
 	return 0;

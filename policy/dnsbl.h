@@ -4,8 +4,9 @@
  * for several targets, the start-up self-test, and an asynchronous check
  * of one list on a connection's resolver.
  *
- * Pure: no I/O, no logging, no libmilter, no allocation (every struct is
- * fixed-size; the lookups in flight are policy/lookups.h tickets). The
+ * Pure: no I/O, no logging, no libmilter, no memory of its own to free
+ * (every struct is fixed-size; the only heap use is the lookups' tickets,
+ * policy/lookups.h, and the answer parser's scratch). The
  * config declares the lists and the orchestrator turns each into a fact;
  * this module knows neither.
  *
@@ -73,7 +74,8 @@ const char *dnsbl_result_name(enum dnsbl_result);
  * bracketed list of numbers and ranges separated by ';' (Postfix):
  *   127.0.0.2   127.0.0.[2..11]   127.0.1.[2;3;4]   127.0.[0;1].[2..9;11]
  * The first octet must be 127: answers outside 127.0.0.0/8 are list
- * errors whatever the filter says. "any" counts every 127/8 answer that is
+ * errors whatever the filter says; a pattern that matches nothing but
+ * built-in error codes ("127.255.255.254") is refused too. "any" counts every 127/8 answer that is
  * not an error code, and cannot be combined with patterns. The built-in
  * error codes (see "unusable" above) are never counted, whatever the
  * filter says.

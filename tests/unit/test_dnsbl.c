@@ -143,6 +143,8 @@ static void filter_forms(void **state)
 	parse_ok(&c, "[127].0.0.[0..255]");
 	assert_true(dnsbl_codes_match(&c, code("127.0.0.200")));
 	parse_ok(&c, " ,127.0.0.2, ");
+	parse_ok(&c, "127.0.[0;1].[1;2;255]");       /* 127.0.0.2 and 127.0.1.2 can count */
+	parse_ok(&c, "127.[0..255].[0..255].[0..255]");
 
 	parse_ok(&c, "any");
 	assert_true(c.any);
@@ -187,6 +189,10 @@ static void filter_errors(void **state)
 	parse_err("127.0.0.", "missing octet");
 	parse_err("10.0.0.2", "filter 10.0.0.2 is outside 127.0.0.0/8");
 	parse_err("[126..127].0.0.2", "outside 127.0.0.0/8");
+	parse_err("127.255.255.254", "127.255.255.254 matches only error codes");
+	parse_err("127.255.255.[0..255]", "matches only error codes");
+	parse_err("127.0.0.2; 127.0.1.255", "127.0.1.255 matches only error codes");
+	parse_err("127.0.0.1", "127.0.0.1 matches only error codes");
 	parse_err("", "empty filter");
 	parse_err(" , ; ", "empty filter");
 	parse_err("any, 127.0.0.2", "'any' cannot be combined");
