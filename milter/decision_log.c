@@ -1,11 +1,13 @@
 /*
  * decision_log.c - render and write decision lines (see decision_log.h).
  *
- * Rendering goes into a caller's fixed buffer through a tiny bounded
- * builder; nothing is allocated, so logging works even when memory is
- * short (which is exactly when an error line matters).
+ * Rendering goes into a caller's buffer through a tiny bounded builder.
+ * decision_log() takes that buffer from the heap, and falls back to a
+ * short one on the stack when memory is short (which is exactly when an
+ * error line matters).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "milter/decision_log.h"
@@ -248,9 +250,16 @@ size_t decision_format(enum log_format fmt, const struct decision *d, char *buf,
 /* decision_log - format and write */
 void decision_log(enum log_format fmt, const struct decision *d)
 {
-	/* room for every field escaped at its worst (see DECISION_LINE_MAX) */
-	char line[DECISION_LINE_MAX];
+	/*
+	 * Room for every field escaped at its worst (DECISION_LINE_MAX, some
+	 * 200 KiB with the set facts) is too much for a connection thread's
+	 * stack: it comes from the heap, and when memory is short the line is
+	 * still written, cut at a size the stack can hold.
+	 */
+	char small[4096];
+	char *line = malloc(DECISION_LINE_MAX);
 
-	decision_format(fmt, d, line, sizeof line);
-	log_decision(line);
+	decision_format(fmt, d, line ? line : small, line ? DECISION_LINE_MAX : sizeof small);
+	log_decision(line ? line : small);
+	free(line);
 }
