@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <string.h>
 
@@ -52,4 +53,18 @@ void checks_fixture_load(const char *text)
 	assert_non_null(fx.res);
 	fx.ck = checks_new(fx.cfg, fx.res);
 	assert_non_null(fx.ck);
+}
+
+/* checks_fixture_envelope - see checks_fixture.h */
+void checks_fixture_envelope(const char *ip, const char *from, bool auth)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
+	checks_set_client(fx.ck, (struct sockaddr *)&sin);
+	checks_advance(fx.ck, CHECK_STAGE_CONNECT);
+	checks_set_helo(fx.ck, "client.example.net");
+	checks_advance(fx.ck, CHECK_STAGE_HELO);
+	checks_set_sender(fx.ck, from, auth);
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_MAIL), 0);
 }

@@ -8,11 +8,14 @@
  *                            nobody registered answer NXDOMAIN
  *   checks_fixture_load      fx.cfg from configuration text, a resolver and
  *                            a checks on them; fails the test on any error
+ *   checks_fixture_envelope  the client, HELO and MAIL FROM of a message
  *   checks_fixture_teardown  cmocka teardown: free what load made, reset
  *                            the fake DNS
  */
 #ifndef MXGUARD_TEST_CHECKS_FIXTURE_H
 #define MXGUARD_TEST_CHECKS_FIXTURE_H
+
+#include <stdbool.h>
 
 struct config;
 struct resolver;
@@ -34,5 +37,8 @@ int checks_fixture_teardown(void **state);
 
 /* checks_fixture_load - config from text, a resolver and checks on them; fails the test on error */
 void checks_fixture_load(const char *text);
+
+/* checks_fixture_envelope - connect from ip (IPv4), HELO client.example.net, MAIL FROM from; advanced to MAIL */
+void checks_fixture_envelope(const char *ip, const char *from, bool auth);
 
 #endif

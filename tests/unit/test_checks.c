@@ -47,18 +47,7 @@ static void load(const char *extra, const char *rules)
 }
 
 /* envelope - connect from ip, HELO, MAIL FROM; advance to MAIL */
-static void envelope(const char *ip, const char *from, bool auth)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-
-	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-	checks_set_client(fx.ck, (struct sockaddr *)&sin);
-	checks_advance(fx.ck, CHECK_STAGE_CONNECT);
-	checks_set_helo(fx.ck, "client.example.net");
-	checks_advance(fx.ck, CHECK_STAGE_HELO);
-	checks_set_sender(fx.ck, from, auth);
-	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_MAIL), 0);
-}
+#define envelope checks_fixture_envelope
 
 /* rcpt - one recipient and a decision at RCPT */
 static enum checks_status rcpt(struct verdict *v)

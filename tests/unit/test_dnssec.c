@@ -334,18 +334,11 @@ static const char rules[] =
 static enum action orchestrated(const char *extra, const char *sender, struct verdict *v)
 {
 	char text[2048];
-	struct sockaddr_in sin = { .sin_family = AF_INET };
 
 	snprintf(text, sizeof text, "trusted_networks = 10.1.0.0/16\nbogus_networks = " TEST_BOGUS_NETWORKS
 		 "\n%s\n%s", extra, rules);
 	checks_fixture_load(text);
-	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr), 1);
-	checks_set_client(fx.ck, (struct sockaddr *)&sin);
-	checks_advance(fx.ck, CHECK_STAGE_CONNECT);
-	checks_set_helo(fx.ck, "client.example.net");
-	checks_advance(fx.ck, CHECK_STAGE_HELO);
-	checks_set_sender(fx.ck, sender, false);
-	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_MAIL), 0);
+	checks_fixture_envelope("192.0.2.1", sender, false);
 	checks_set_rcpt(fx.ck, "<user@example.com>");
 	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_RCPT), 0);
 	assert_int_equal(checks_decide(fx.ck, v), CHECKS_DECIDED);
