@@ -100,22 +100,6 @@ void checks_set_explain(struct checks *ck)
 	ck->explain = true;
 }
 
-/* checks_explain - each started row's lines, in table order */
-void checks_explain(const struct checks *ck, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	for (size_t i = 0; i < check_table_len && n + 1 < len; i++) {
-		if (!check_table[i]->explain || !ck->row[i].state)
-			continue;
-		check_table[i]->explain(ck->row[i].state, buf + n, len - n);
-		n += strlen(buf + n);
-	}
-}
-
 /* checks_facts - read-only view */
 const struct facts *checks_facts(const struct checks *ck)
 {
@@ -261,8 +245,8 @@ bool checks_wants_body(const struct checks *ck)
 	return false;
 }
 
-/* skipped_client - trusted or (authenticated and skip_authenticated) */
-static const char *skipped_client(const struct checks *ck)
+/* checks_skipped_client - trusted or (authenticated and skip_authenticated) */
+const char *checks_skipped_client(const struct checks *ck)
 {
 	const struct facts *f = &ck->facts;
 
@@ -411,7 +395,7 @@ int checks_advance(struct checks *ck, enum check_stage stage)
 	for (size_t i = 0; i < check_table_len; i++)
 		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->stage_event)
 			check_table[i]->stage_event(ck->row[i].state, stage);
-	if (stage >= CHECK_STAGE_MAIL && skipped_client(ck)) {
+	if (stage >= CHECK_STAGE_MAIL && checks_skipped_client(ck)) {
 		skip_all(ck);
 		return 0;
 	}
@@ -525,7 +509,7 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 	memset(v, 0, sizeof *v);
 	if (ck->error[0])
 		return CHECKS_ERROR;
-	if (ck->stage >= CHECK_STAGE_MAIL && (who = skipped_client(ck)) != NULL) {
+	if (ck->stage >= CHECK_STAGE_MAIL && (who = checks_skipped_client(ck)) != NULL) {
 		skip_verdict(who, v);
 		return CHECKS_DECIDED;
 	}
@@ -571,48 +555,4 @@ void checks_settle(struct checks *ck)
 		resolver_wait(ck->res, NULL, NULL);
 	}
 	harvest(ck);
-}
-
-/* finished_state - a row's state for reporting: NULL unless it finished */
-static const void *finished_state(const struct checks *ck, size_t i)
-{
-	return ck->row[i].started && ck->row[i].harvested ? ck->row[i].state : NULL;
-}
-
-/* checks_result_headers - Authentication-Results from every row's part, then the rows' own headers */
-int checks_result_headers(const struct checks *ck, struct checks_hdr out[CHECKS_HDR_MAX])
-{
-	struct authres_hdr *ar;
-	int n = 0, rc;
-
-	if (skipped_client(ck) || !ck->cfg->authserv_id)
-		return 0;
-	ar = authres_begin(ck->cfg->authserv_id);
-	for (size_t i = 0; ar && i < check_table_len; i++)
-		if (check_table[i]->authres)
-			check_table[i]->authres(finished_state(ck, i), &ck->facts, ar);
-	out[0].name = "Authentication-Results";
-	if (authres_finish(ar, &out[0].value) < 0)
-		return -1;
-	n = 1;
-	for (size_t i = 0; i < check_table_len && n < CHECKS_HDR_MAX; i++) {
-		if (!check_table[i]->result_header)
-			continue;
-		rc = check_table[i]->result_header(finished_state(ck, i), ck->cfg, &ck->facts, &out[n]);
-		if (rc < 0) {
-			checks_result_headers_free(out, n);
-			return -1;
-		}
-		n += rc;
-	}
-	return n;
-}
-
-/* checks_result_headers_free - the values are ours */
-void checks_result_headers_free(struct checks_hdr *hdrs, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(hdrs[i].value);
-		hdrs[i].value = NULL;
-	}
 }

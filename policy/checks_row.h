@@ -111,6 +111,9 @@ struct checks {
 extern const struct check_row *const check_table[];
 extern const size_t check_table_len;
 
+/* checks_skipped_client - "trusted" or "authenticated" when the client skips every check, else NULL. */
+const char *checks_skipped_client(const struct checks *ck);
+
 /* checks_fail - record an internal error (the first one wins). */
 void checks_fail(struct checks *ck, const char *what);
 
