@@ -499,6 +499,15 @@ CONF
 		t_ok "pid file removed at exit (after dropping to user)"
 fi
 
+# --- the shipped config's commented example rules are valid when uncommented ---
+EX=$(t_tmpdir)
+awk '/^#rule /{p=1} p&&/^#/{sub(/^#/,""); print; next} {p=0}' conf/mxguard.conf |
+	sed "s|/etc/mxguard/|$EX/|g" >"$EX/examples.conf"
+for f in $(grep -o "file:$EX/[A-Za-z0-9_.-]*" "$EX/examples.conf" | sed 's/^file://'); do : >"$f"; done
+n=$(grep -c '^rule ' "$EX/examples.conf")
+out=$(./mxguard -n -c "$EX/examples.conf" 2>&1)
+t_expect_eq "$((n >= 5)):$out" "1:configuration OK" "the shipped config's $n commented example rules parse when uncommented"
+
 # --- the docs name every fact rules can test (the fact table is the source) ---
 facts=$(./mxguard check --facts | awk '/^[a-z]/ && !/text for people/ {print $1}')
 [[ $(wc -w <<<"$facts") -ge 14 ]] && t_ok "mxguard check --facts lists the facts" ||
