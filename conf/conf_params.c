@@ -117,7 +117,7 @@ int conf_param_index(const char *name)
 /* conf_param_suggest - see conf_params.h */
 const char *conf_param_suggest(const char *name)
 {
-	static const char *const extra[] = { "rule", "default" };
+	static const char *const extra[] = { "rule", "default", "dnsbl" };
 	const char *best = NULL;
 	unsigned bestd = 3;   /* suggest only close misspellings */
 
@@ -128,7 +128,7 @@ const char *conf_param_suggest(const char *name)
 			best = params[i].name;
 		}
 	}
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
 		unsigned d = conf_edit_distance(name, extra[i]);
 		if (d < bestd && d < 2) {
 			bestd = d;

@@ -22,6 +22,7 @@ struct parser {
 	const struct conf_line *l;
 	size_t i;                 /* next token */
 	const char *what;         /* "rule NAME" or "default", for messages */
+	const char *fact;         /* the fact of the test being parsed, as written (dnsbl.zen) */
 	int depth;
 };
 
@@ -79,9 +80,13 @@ static const char *fact_names(char *buf, size_t len)
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < FACT_COUNT && n < len; i++)
-		if (fact_table[i].kind != FACT_KIND_TEXT)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fact_table[i].name);
+	for (unsigned i = 0; i < FACT_COUNT && n < len; i++) {
+		char label[64];
+		const char *l = facts_label((enum fact_id)i, label, sizeof label);
+
+		if (l && fact_table[i].kind != FACT_KIND_TEXT)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", l);
+	}
 	return buf;
 }
 
@@ -113,16 +118,36 @@ static const char *closest(const char *word, const char *const *cand, size_t n)
 	return best;
 }
 
-/* closest_fact - the testable fact nearest a misspelt name, or NULL */
-static const char *closest_fact(const char *word)
-{
-	const char *names[FACT_COUNT];
-	size_t n = 0;
+/* Every fact name a rule or macro may use now: the table's, and "family.LIST" for each declared list. */
+struct fact_names {
+	char name[FACT_COUNT][64];
+	const char *ptr[FACT_COUNT];
+	size_t n;
+};
 
-	for (unsigned i = 0; i < FACT_COUNT; i++)
-		if (fact_table[i].kind != FACT_KIND_TEXT)
-			names[n++] = fact_table[i].name;
-	return closest(word, names, n);
+/* known_names - the names into *fn; text facts only when with_text */
+static void known_names(const struct config *cfg, bool with_text, struct fact_names *fn)
+{
+	struct facts probe = { .list_name = cfg->list_name };
+
+	fn->n = 0;
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const char *name = facts_name(&probe, (enum fact_id)i, fn->name[fn->n], sizeof fn->name[0]);
+
+		if (!name || (!with_text && fact_table[i].kind == FACT_KIND_TEXT))
+			continue;
+		if (name != fn->name[fn->n])
+			snprintf(fn->name[fn->n], sizeof fn->name[0], "%s", name);
+		fn->ptr[fn->n] = fn->name[fn->n];
+		fn->n++;
+	}
+}
+
+/* closest_fact - the testable fact nearest a misspelt name (declared lists included), or NULL */
+static const char *closest_fact(const struct config *cfg, const char *word, struct fact_names *fn)
+{
+	known_names(cfg, false, fn);
+	return closest(word, fn->ptr, fn->n);
 }
 
 /* fill_values - the items tok[0..n) of an enum or yes/no test into c->values */
@@ -146,7 +171,7 @@ static int fill_values(struct parser *ps, struct cond *c, const struct conf_toke
 			b = strcmp(t->text, "yes") == 0 ? 1 : strcmp(t->text, "no") == 0 ? 0 : -1;
 			if (b < 0)
 				return conf_error(ps->ctx, NULL, t->line, "%s: %s is yes or no, got \"%s\"",
-						  ps->what, fd->name, t->text);
+						  ps->what, ps->fact, t->text);
 			c->values |= 1u << b;
 			continue;
 		}
@@ -155,9 +180,9 @@ static int fill_values(struct parser *ps, struct cond *c, const struct conf_toke
 			hint = closest(t->text, fd->values + 1, fd->nvalues - 1);
 			if (hint)
 				return conf_error(ps->ctx, NULL, t->line, "%s: %s has no value \"%s\" (did you mean %s?)",
-						  ps->what, fd->name, t->text, hint);
+						  ps->what, ps->fact, t->text, hint);
 			return conf_error(ps->ctx, NULL, t->line, "%s: %s has no value \"%s\" (valid: %s)",
-					  ps->what, fd->name, t->text, value_names(c->fact, names, sizeof(names)));
+					  ps->what, ps->fact, t->text, value_names(c->fact, names, sizeof(names)));
 		}
 		c->values |= 1u << v;
 	}
@@ -172,7 +197,7 @@ static int fill_list(struct parser *ps, struct cond *c, const struct conf_token 
 	struct conf_token *copy = NULL;
 	int rc;
 
-	snprintf(what, sizeof(what), "%s: %s", ps->what, fd->name);
+	snprintf(what, sizeof(what), "%s: %s", ps->what, ps->fact);
 	if (fd->kind == FACT_KIND_ADDRESS || fd->kind == FACT_KIND_ADDRESS_SET)
 		return conf_netlist_parse(ps->ctx, what, tok, n, &c->nets);
 	if (fd->kind == FACT_KIND_MAILBOX) {
@@ -207,7 +232,7 @@ static int read_operand(struct parser *ps, enum fact_id f, size_t *from, size_t 
 		if (facts_is_set(f))
 			return conf_error(ps->ctx, NULL, op->line,
 					  "%s: %s is %s; write \"%s in {...}\" (true when any member matches) or \"%s not in {...}\"",
-					  ps->what, fd->name, facts_kind_name(fd->kind), fd->name, fd->name);
+					  ps->what, ps->fact, facts_kind_name(fd->kind), ps->fact, ps->fact);
 		*negate = op->type == TOK_NE;
 		ps->i++;
 		if (!conf_tok_is_value(peek(ps)))
@@ -224,7 +249,7 @@ static int read_operand(struct parser *ps, enum fact_id f, size_t *from, size_t 
 		return unexpected(ps, *negate ? "'in' after 'not'" : "'=', '!=' or 'in'");
 	if (fd->kind == FACT_KIND_BOOL)
 		return conf_error(ps->ctx, NULL, peek(ps)->line, "%s: %s is yes or no; use = or !=",
-				  ps->what, fd->name);
+				  ps->what, ps->fact);
 	ps->i++;
 	if (!peek(ps) || peek(ps)->type != TOK_LBRACE)
 		return unexpected(ps, "'{' after 'in'");
@@ -250,7 +275,7 @@ static int fill_test(struct parser *ps, struct cond *c, size_t from, size_t n)
 	for (size_t k = 0; k < n; k++)
 		if (tok[k].type == TOK_WORD && strncmp(tok[k].text, "file:", 5) == 0)
 			return conf_error(ps->ctx, NULL, tok[k].line, "%s: %s takes result names, not file: lists",
-					  ps->what, fd->name);
+					  ps->what, ps->fact);
 	return fill_values(ps, c, tok, n);
 }
 
@@ -274,7 +299,8 @@ static struct cond *cond_join(struct parser *ps, enum cond_op op, struct cond *l
 /* find_fact - the fact a test names; FACT_COUNT (error recorded) when it names none rules can test */
 static enum fact_id find_fact(struct parser *ps, const struct conf_token *t)
 {
-	enum fact_id f = facts_find(t->text);
+	struct fact_names fn;
+	enum fact_id f = facts_find(t->text, ps->ctx->cfg->list_name);
 	const char *hint;
 	char names[400];
 
@@ -285,7 +311,7 @@ static enum fact_id find_fact(struct parser *ps, const struct conf_token *t)
 	}
 	if (f != FACT_COUNT)
 		return f;
-	hint = closest_fact(t->text);
+	hint = closest_fact(ps->ctx->cfg, t->text, &fn);
 	if (hint)
 		conf_error(ps->ctx, NULL, t->line, "%s: unknown fact \"%s\" (did you mean %s?)", ps->what,
 			   t->text, hint);
@@ -311,6 +337,7 @@ static struct cond *parse_test(struct parser *ps)
 	f = find_fact(ps, t);
 	if (f == FACT_COUNT)
 		return NULL;
+	ps->fact = t->text;
 	ps->i++;
 	c = cond_new(COND_TEST);
 	if (!c) {
@@ -405,11 +432,12 @@ static struct cond *parse_or(struct parser *ps)
  * why; false when every macro is known or none is close (then
  * reply_check_template says which and lists them all)
  */
-static bool misspelt_macro(const char *text, char *why, size_t len)
+static bool misspelt_macro(const struct config *cfg, const char *text, char *why, size_t len)
 {
+	struct fact_names fn;
 	for (const char *p = text; (p = strstr(p, "%{")) != NULL; p += 2) {
-		const char *close = strchr(p + 2, '}'), *m, *best = NULL;
-		char name[64];
+		const char *close = strchr(p + 2, '}'), *m;
+		char name[64], label[64], best[64] = "";
 		unsigned bestd = 3;
 		size_t n;
 
@@ -419,17 +447,20 @@ static bool misspelt_macro(const char *text, char *why, size_t len)
 			return false;
 		memcpy(name, p + 2, n);
 		name[n] = '\0';
-		for (size_t i = 0; (m = reply_macro_at(i)) != NULL; i++) {
+		bool exact = false;
+
+		known_names(cfg, true, &fn);
+		for (size_t i = 0; i < fn.n + 2 && !exact; i++) {
+			m = i < 2 ? reply_macro_at(i, label, sizeof label) : fn.ptr[i - 2];   /* domain, rule, the facts */
 			unsigned d = conf_edit_distance(name, m);
 
-			if (d == 0)
-				break;
+			exact = d == 0;
 			if (d < bestd) {
 				bestd = d;
-				best = m;
+				snprintf(best, sizeof best, "%s", m);
 			}
 		}
-		if (m == NULL && best) {
+		if (!exact && best[0]) {
 			snprintf(why, len, "unknown macro %%{%s} in reply text (did you mean %s?)", name, best);
 			return true;
 		}
@@ -478,9 +509,9 @@ static int parse_action_tail(struct parser *ps, struct rule *r)
 		return unexpected(ps, t->type == TOK_WORD && !r->dry_run
 				  ? "end of line (reply text must be \"quoted\"; options: dry_run)"
 				  : "end of line");
-	if (reply_check_template(r->action, code, xcode, text, why, sizeof(why)) != 0) {
+	if (reply_check_template(r->action, code, xcode, text, ps->ctx->cfg->list_name, why, sizeof(why)) != 0) {
 		if (text)
-			misspelt_macro(text, why, sizeof(why));
+			misspelt_macro(ps->ctx->cfg, text, why, sizeof(why));
 		return conf_error(ps->ctx, NULL, line, "%s: %s", ps->what, why);
 	}
 	if (code)
@@ -516,7 +547,7 @@ static int check_rule_name(struct conf_ctx *ctx, const struct conf_token *t)
 int conf_rule_parse(struct conf_ctx *ctx, const struct conf_line *l)
 {
 	char what[RULE_NAME_MAX + 8];
-	struct parser ps = { ctx, l, 2, what, 0 };
+	struct parser ps = { .ctx = ctx, .l = l, .i = 2, .what = what };
 	struct rule r = { 0 };
 
 	if (l->count < 2)
@@ -550,7 +581,7 @@ fail:
 /* conf_default_parse - see conf_rules.h */
 int conf_default_parse(struct conf_ctx *ctx, const struct conf_line *l)
 {
-	struct parser ps = { ctx, l, 1, "default", 0 };
+	struct parser ps = { .ctx = ctx, .l = l, .i = 1, .what = "default" };
 	struct rule r = { 0 };
 	struct rule *d = &ctx->cfg->rules->deflt;
 

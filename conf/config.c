@@ -19,6 +19,7 @@
 #include "conf/conf_ctx.h"
 #include "conf/conf_lex.h"
 #include "conf/conf_params.h"
+#include "conf/conf_dnsbl.h"
 #include "conf/conf_rules.h"
 #include "conf/config.h"
 #include "policy/resolver.h"
@@ -51,6 +52,7 @@ static void config_free(struct config *c)
 	if (!c)
 		return;
 	conf_params_free(c);
+	free(c->dnsbl);
 	rules_free(c->rules);
 	free(c->path);
 	free(c);
@@ -70,6 +72,8 @@ static int parse_line(struct conf_ctx *ctx, const struct conf_line *l)
 		return conf_rule_parse(ctx, l);
 	if (strcmp(t->text, "default") == 0)
 		return conf_default_parse(ctx, l);
+	if (strcmp(t->text, "dnsbl") == 0)
+		return conf_dnsbl_parse(ctx, l);
 	if (conf_param_index(t->text) >= 0)
 		return conf_param_set(ctx, l);
 	hint = conf_param_suggest(t->text);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "policy/dnsbl.h"
+#include "policy/facts.h"
 #include "policy/rules.h"
 
 struct netlist;
@@ -64,8 +66,21 @@ struct config {
 	unsigned dkim_min_key_bits;    /* default 1024 */
 	enum dkim_verify dkim_verify;  /* default DKIM_VERIFY_RULES */
 
+	/* DNS blocklists: "dnsbl NAME ZONE [FILTER] TARGET[, TARGET...]" lines */
+	struct config_dnsbl *dnsbl;    /* ndnsbl of them (at most FACT_LISTS_MAX); NULL when none */
+	unsigned ndnsbl;
+	const char *list_name[FACT_LISTS_MAX]; /* dnsbl[i].spec.name, NULL past ndnsbl (struct facts.list_name) */
+
 	/* rules */
 	struct ruleset *rules;
+};
+
+/* One DNS blocklist: what to ask (policy/dnsbl.h) and about which facts. */
+struct config_dnsbl {
+	struct dnsbl_spec spec;        /* name, zone, return-code filter */
+	fact_mask targets;             /* FBIT of the facts it looks up: client_ip, helo, sender_domain,
+					* from_domain, mx_host, mx_addr, ns_host, ns_addr */
+	int line;
 };
 
 /*

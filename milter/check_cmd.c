@@ -105,14 +105,21 @@ static void show(const char *name, const char *value)
 static int list_facts(void)
 {
 	int w = 14;   /* the name column: as wide as the longest name */
+	char label[64];
 
-	for (unsigned i = 0; i < FACT_COUNT; i++)
-		if ((int)strlen(fact_table[i].name) > w)
-			w = (int)strlen(fact_table[i].name);
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const char *l = facts_label((enum fact_id)i, label, sizeof label);
+
+		if (l && (int)strlen(l) > w)
+			w = (int)strlen(l);
+	}
 	for (unsigned i = 0; i < FACT_COUNT; i++) {
 		const struct fact_def *d = &fact_table[i];
+		const char *l = facts_label((enum fact_id)i, label, sizeof label);
 
-		printf("%-*s %-18s %-8s %s%s\n", w, d->name, facts_kind_name(d->kind), check_stage_name(d->stage),
+		if (!l)
+			continue;   /* a list's facts: once, as dnsbl.LIST */
+		printf("%-*s %-18s %-8s %s%s\n", w, l, facts_kind_name(d->kind), check_stage_name(d->stage),
 		       d->about, d->flags & FACT_PER_RCPT ? " [per recipient: not on a message's log line]" : "");
 		if (d->kind == FACT_KIND_ENUM) {
 			printf("%-*s values:", w + 28, "");
@@ -129,8 +136,13 @@ static void show_facts(const struct facts *f)
 {
 	char buf[FACT_RENDER_MAX];
 
-	for (unsigned i = 0; i < FACT_COUNT; i++)
-		show(fact_table[i].name, facts_render(f, (enum fact_id)i, -1, buf, sizeof buf));
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		char namebuf[96];
+		const char *name = facts_name(f, (enum fact_id)i, namebuf, sizeof namebuf);
+
+		if (name)   /* a list not configured has no facts */
+			show(name, facts_render(f, (enum fact_id)i, -1, buf, sizeof buf));
+	}
 }
 
 /* show_verdict - rule, action, reply; returns the exit status for it */

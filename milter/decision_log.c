@@ -176,18 +176,19 @@ static void raw_field(struct out *o, enum log_format fmt, const char *key, const
 	puts_(o, v);
 }
 
-/* set_field - a set fact: a JSON array of its members, or text members joined by "," */
-static void set_field(struct out *o, enum log_format fmt, const struct facts *f, enum fact_id id)
+/* set_field - a set fact called name: a JSON array of its members, or text members joined by "," */
+static void set_field(struct out *o, enum log_format fmt, const struct facts *f, enum fact_id id,
+		      const char *name)
 {
 	char member[FACT_RENDER_MAX];
 	unsigned n = facts_set_count(f, id);
 
 	if (fmt != LOG_JSON) {
-		field(o, fmt, fact_table[id].name, facts_render(f, id, -1, member, sizeof member));
+		field(o, fmt, name, facts_render(f, id, -1, member, sizeof member));
 		return;
 	}
 	put(o, ",", 1);
-	json_string(o, fact_table[id].name);
+	json_string(o, name);
 	put(o, ":[", 2);
 	for (unsigned i = 0; i < n; i++) {
 		if (i > 0)
@@ -203,12 +204,16 @@ static void fact_fields(struct out *o, enum log_format fmt, const struct facts *
 	char buf[FACT_RENDER_MAX];
 
 	for (unsigned i = 0; i < FACT_COUNT; i++) {
-		if (fact_table[i].flags & FACT_PER_RCPT)
+		char namebuf[96];
+		const char *name = facts_name(f, (enum fact_id)i, namebuf, sizeof namebuf);
+
+		/* the recipient's facts are the refused recipient's line's; a list not configured has none */
+		if ((fact_table[i].flags & FACT_PER_RCPT) || !name)
 			continue;
 		if (facts_is_set((enum fact_id)i) && facts_known(f, (enum fact_id)i))
-			set_field(o, fmt, f, (enum fact_id)i);
+			set_field(o, fmt, f, (enum fact_id)i, name);
 		else
-			field(o, fmt, fact_table[i].name, facts_render(f, (enum fact_id)i, -1, buf, sizeof buf));
+			field(o, fmt, name, facts_render(f, (enum fact_id)i, -1, buf, sizeof buf));
 	}
 }
 

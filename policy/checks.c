@@ -77,6 +77,7 @@ struct checks *checks_new(const struct config *cfg, struct resolver *res)
 		return NULL;
 	ck->cfg = cfg;
 	ck->res = res;
+	ck->facts.list_name = cfg->list_name;
 	resolver_forget(res);
 	return ck;
 }
@@ -214,10 +215,25 @@ void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 			check_table[i]->body(ck->row[i].state, data, len);
 }
 
+/* with_inputs - needed plus the inputs of the rows it needs (inputs come from rows without inputs) */
+static fact_mask with_inputs(const struct checks *ck, fact_mask needed)
+{
+	for (size_t i = 0; i < check_table_len; i++)
+		if (check_table[i]->inputs && !ck->row[i].started && (needed & check_table[i]->facts))
+			needed |= check_table[i]->inputs(ck->cfg) & ~ck->facts.known;
+	return needed;
+}
+
+/* rule_facts - what the rules can still use, with the inputs of the rows that make it */
+static fact_mask rule_facts(const struct checks *ck)
+{
+	return with_inputs(ck, rules_needed_facts(ck->cfg->rules, &ck->facts));
+}
+
 /*
- * needed_facts - what the rules can still use, plus the facts of checks
- * that run for every message (dkim_verify = always: the
- * Authentication-Results header reports them even when no rule does).
+ * needed_facts - rule_facts, plus the facts of checks that run for every
+ * message (dkim_verify = always: the Authentication-Results header
+ * reports them even when no rule does).
  */
 static fact_mask needed_facts(const struct checks *ck)
 {
@@ -226,7 +242,7 @@ static fact_mask needed_facts(const struct checks *ck)
 	for (size_t i = 0; i < check_table_len; i++)
 		if (check_table[i]->always && check_table[i]->always(ck->cfg))
 			needed |= check_table[i]->facts;
-	return needed;
+	return with_inputs(ck, needed);
 }
 
 /* checks_wants_body - a body reader is running, or may still start */
@@ -306,9 +322,10 @@ static bool harvest(struct checks *ck)
 	return progress;
 }
 
-/* start_needed - start the rows allowed by now whose fact is needed */
+/* start_needed - start the rows allowed by now whose fact is needed; how many, or -1 */
 static int start_needed(struct checks *ck)
 {
+	int started = 0;
 	fact_mask needed = needed_facts(ck);
 	char err[sizeof library_error];
 
@@ -318,6 +335,9 @@ static int start_needed(struct checks *ck)
 
 		if (s->started || r->stage > ck->stage || !(needed & r->facts) ||
 		    (ck->facts.known & r->facts) == r->facts)
+			continue;
+		/* its inputs first: it starts at a later call, once the rows making them are done */
+		if (r->inputs && (ck->facts.known & r->inputs(ck->cfg)) != r->inputs(ck->cfg))
 			continue;
 		/* the daemon set the libraries up at start; a test or tool may not have */
 		if (checks_library_init(err, sizeof err) < 0) {
@@ -329,9 +349,10 @@ static int start_needed(struct checks *ck)
 			s->harvested = true;   /* never finish a check that did not start */
 			return -1;
 		}
+		started++;
 	}
 	harvest(ck);
-	return 0;
+	return started;
 }
 
 /* drop_unneeded - abandon running checks no rule can use any more; their facts stay unknown */
@@ -526,7 +547,7 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 		}
 		if (start_needed(ck) < 0 || ck->error[0])
 			return CHECKS_ERROR;
-		needed = rules_needed_facts(ck->cfg->rules, &ck->facts);
+		needed = rule_facts(ck);
 		running = running_needed(ck, needed);
 		if (!running) {
 			memset(v, 0, sizeof *v);
@@ -548,11 +569,15 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
  */
 void checks_settle(struct checks *ck)
 {
-	if (ck->res && !ck->error[0]) {
+	/* a few rounds: a row waiting for inputs (a blocklist on mx_host) starts when they come */
+	for (int round = 0; round < 4 && ck->res && !ck->error[0]; round++) {
 		harvest(ck);
 		while (!ck->error[0] && run_synchronous(ck, running_needed(ck, needed_facts(ck))))
 			;
 		resolver_wait(ck->res, NULL, NULL);
+		harvest(ck);
+		if (ck->error[0] || start_needed(ck) <= 0)
+			break;
 	}
 	harvest(ck);
 }

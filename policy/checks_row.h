@@ -12,6 +12,10 @@
  *   stage              the earliest stage it may start
  *   lib_init/lib_free  optional: once per process, before any thread /
  *                      at exit (checks_library_init runs every row's)
+ *   inputs(cfg)        optional: facts it reads, made by other rows (a
+ *                      DNS blocklist's targets): when its facts are needed
+ *                      they are needed too, and it starts once they are
+ *                      all known
  *   always(cfg)        optional: run even when no rule needs its facts
  *                      (dkim_verify = always: the header reports it)
  *   start(ck, &state)  begin; may finish at once (e.g. mx of "<>" is
@@ -62,6 +66,7 @@ struct check_row {
 	enum check_stage stage;
 	int (*lib_init)(char *err, size_t errlen);
 	void (*lib_free)(void);
+	fact_mask (*inputs)(const struct config *cfg);
 	bool (*always)(const struct config *cfg);
 	int (*start)(struct checks *ck, void **state);
 	bool (*done)(const void *state);
@@ -78,7 +83,7 @@ struct check_row {
 	void (*explain)(const void *state, char *buf, size_t len);
 };
 
-#define CHECKS_MAX_ROWS 8
+#define CHECKS_MAX_ROWS 24
 
 struct check_slot {
 	void *state;

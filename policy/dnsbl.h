@@ -52,14 +52,7 @@
 #include "policy/lookups.h"
 #include "policy/resolver.h"
 
-/* The values, once: V(ID, "name"); 0 is "unknown" (as every fact's enum in facts.h). */
-#define DNSBL_VALUES(V) \
-	V(DNSBL_LISTED, "listed") V(DNSBL_CLEAN, "clean") V(DNSBL_UNUSABLE, "unusable") \
-	V(DNSBL_TEMPERROR, "temperror") V(DNSBL_SKIPPED, "skipped")
-
-#define DNSBL_VALUE_ID(id, name) id,
-enum dnsbl_result { DNSBL_UNKNOWN = 0, DNSBL_VALUES(DNSBL_VALUE_ID) DNSBL_RESULT_COUNT };
-#undef DNSBL_VALUE_ID
+/* The values (DNSBL_VALUES, enum dnsbl_result) are the dnsbl facts' own: policy/facts.h. */
 
 /* dnsbl_result_name - "listed", "clean", ...; "unknown" for 0 and out of range. */
 const char *dnsbl_result_name(enum dnsbl_result);

@@ -20,33 +20,84 @@
 #define FACT(name, ctype, kind, stage, values, flags, about) \
 	static const char *const values_of_##name[] = { "unknown", values##_VALUES(FACT_VALUE_NAME) }; \
 	_Static_assert(kind != FACT_KIND_ENUM || sizeof(ctype) == sizeof(int), #name " is read as an int");
+#define FACTS(name, ctype, kind, stage, values, n, flags, about) FACT(name, ctype, kind, stage, values, flags, about)
 #include "policy/facts.def"
+#undef FACTS
 #undef FACT
 
 #define NVALUES(a) (sizeof(a) / sizeof((a)[0]))
+#define FACT_ROW(name, ctype, kind, stage, values, n, flags, about) \
+	{ #name, FID_##name, n, kind, CHECK_STAGE_##stage, \
+	  kind == FACT_KIND_ENUM ? values_of_##name : NULL, \
+	  kind == FACT_KIND_ENUM ? NVALUES(values_of_##name) : 0, \
+	  offsetof(struct facts, name), sizeof(ctype), flags, about }
 const struct fact_def fact_table[FACT_COUNT] = {
 #define FACT(name, ctype, kind, stage, values, flags, about) \
-	[FID_##name] = { #name, kind, CHECK_STAGE_##stage, \
-			 kind == FACT_KIND_ENUM ? values_of_##name : NULL, \
-			 kind == FACT_KIND_ENUM ? NVALUES(values_of_##name) : 0, \
-			 offsetof(struct facts, name), sizeof(ctype), flags, about },
+	[FID_##name] = FACT_ROW(name, ctype, kind, stage, values, 1, flags, about),
+/* every instance of a family has the family's row (a GNU range designator) */
+#define FACTS(name, ctype, kind, stage, values, n, flags, about) \
+	[FID_##name ... FID_##name##_last] = FACT_ROW(name, ctype, kind, stage, values, n, flags, about),
 #include "policy/facts.def"
+#undef FACTS
 #undef FACT
 };
 
-/* field - where fact id lives in f */
-static const void *field(const struct facts *f, enum fact_id id)
+/* facts_field - see facts.h */
+const void *facts_field(const struct facts *f, enum fact_id id)
 {
-	return (const char *)f + fact_table[id].offset;
+	const struct fact_def *d = &fact_table[id];
+
+	return (const char *)f + d->offset + (size_t)(id - d->first) * d->size;
 }
 
 /* facts_find - see facts.h */
-enum fact_id facts_find(const char *name)
+enum fact_id facts_find(const char *name, const char *const *list_name)
 {
-	for (unsigned i = 0; i < FACT_COUNT; i++)
-		if (strcmp(fact_table[i].name, name) == 0)
-			return (enum fact_id)i;
+	const char *dot = strchr(name, '.');
+
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const struct fact_def *d = &fact_table[i];
+
+		if (d->instances == 1) {
+			if (strcmp(d->name, name) == 0)
+				return (enum fact_id)i;
+			continue;
+		}
+		/* a family instance: "family.LIST", the list one of the configured ones */
+		if (!dot || (size_t)(dot - name) != strlen(d->name) || strncmp(d->name, name, (size_t)(dot - name)) ||
+		    !list_name || !list_name[i - d->first] || strcmp(list_name[i - d->first], dot + 1) != 0)
+			continue;
+		return (enum fact_id)i;
+	}
 	return FACT_COUNT;
+}
+
+/* facts_label - see facts.h */
+const char *facts_label(enum fact_id id, char *buf, size_t len)
+{
+	const struct fact_def *d = &fact_table[id];
+
+	if (d->instances == 1)
+		return d->name;
+	if (id != d->first)
+		return NULL;
+	snprintf(buf, len, "%s.LIST", d->name);
+	return buf;
+}
+
+/* facts_name - see facts.h */
+const char *facts_name(const struct facts *f, enum fact_id id, char *buf, size_t len)
+{
+	const struct fact_def *d = &fact_table[id];
+	const char *list;
+
+	if (d->instances == 1)
+		return d->name;
+	list = f->list_name ? f->list_name[id - d->first] : NULL;
+	if (!list)
+		return NULL;
+	snprintf(buf, len, "%s.%s", d->name, list);
+	return buf;
 }
 
 /* facts_kind_name - see facts.h */
@@ -84,7 +135,7 @@ unsigned facts_enum(const struct facts *f, enum fact_id id)
 
 	if (fact_table[id].kind != FACT_KIND_ENUM)
 		return 0;
-	memcpy(&v, field(f, id), sizeof v);
+	memcpy(&v, facts_field(f, id), sizeof v);
 	return v < 0 ? 0 : (unsigned)v;
 }
 
@@ -110,7 +161,7 @@ unsigned facts_set_count(const struct facts *f, enum fact_id id)
 
 	if (!facts_is_set(id))
 		return 1;
-	memcpy(&n, field(f, id), sizeof n);   /* count is the first member of both set types */
+	memcpy(&n, facts_field(f, id), sizeof n);   /* count is the first member of both set types */
 	return n;
 }
 
@@ -118,9 +169,9 @@ unsigned facts_set_count(const struct facts *f, enum fact_id id)
 bool facts_set_partial(const struct facts *f, enum fact_id id)
 {
 	if (fact_table[id].kind == FACT_KIND_DOMAIN_SET)
-		return ((const struct fact_domain_set *)field(f, id))->partial;
+		return ((const struct fact_domain_set *)facts_field(f, id))->partial;
 	if (fact_table[id].kind == FACT_KIND_ADDRESS_SET)
-		return ((const struct fact_address_set *)field(f, id))->partial;
+		return ((const struct fact_address_set *)facts_field(f, id))->partial;
 	return false;
 }
 
@@ -169,7 +220,7 @@ static void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t l
 static void member_text(const struct facts *f, enum fact_id id, unsigned i, char *buf, size_t len)
 {
 	const struct fact_def *d = &fact_table[id];
-	const void *p = field(f, id);
+	const void *p = facts_field(f, id);
 
 	switch (d->kind) {
 	case FACT_KIND_ENUM:
@@ -237,10 +288,10 @@ void facts_skip(struct facts *f, fact_mask mask)
 
 		if (!(mask & ((fact_mask)1 << i)))
 			continue;
-		memset((char *)f + d->offset, 0, d->size);
+		memset((char *)facts_field(f, (enum fact_id)i), 0, d->size);
 		if (d->kind == FACT_KIND_ENUM) {
 			skipped = (int)facts_value_parse((enum fact_id)i, "skipped");
-			memcpy((char *)f + d->offset, &skipped, sizeof skipped);
+			memcpy((char *)facts_field(f, (enum fact_id)i), &skipped, sizeof skipped);
 		}
 		f->known |= (fact_mask)1 << i;
 	}

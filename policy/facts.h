@@ -63,12 +63,25 @@ enum check_stage {
 	V(DKIMR_PASS, "pass") V(DKIMR_FAIL, "fail") V(DKIMR_NONE, "none") \
 	V(DKIMR_TEMPERROR, "temperror") V(DKIMR_PERMERROR, "permerror") V(DKIMR_SKIPPED, "skipped")
 
+/* dnsbl.NAME: a DNS blocklist's answer (policy/dnsbl.h) */
+#define DNSBL_VALUES(V) \
+	V(DNSBL_LISTED, "listed") V(DNSBL_CLEAN, "clean") V(DNSBL_UNUSABLE, "unusable") \
+	V(DNSBL_TEMPERROR, "temperror") V(DNSBL_SKIPPED, "skipped")
+
 #define FACT_VALUE_ID(id, name) id,
 enum mx_result { MX_UNKNOWN = 0, MX_VALUES(FACT_VALUE_ID) MX_RESULT_COUNT };
 enum ns_result { NSR_UNKNOWN = 0, NS_VALUES(FACT_VALUE_ID) NSR_RESULT_COUNT };
 enum mx_dnssec_result { MXD_UNKNOWN = 0, MX_DNSSEC_VALUES(FACT_VALUE_ID) MXD_RESULT_COUNT };
 enum spf_result { SPFR_UNKNOWN = 0, SPF_VALUES(FACT_VALUE_ID) SPFR_RESULT_COUNT };
 enum dkim_result { DKIMR_UNKNOWN = 0, DKIM_VALUES(FACT_VALUE_ID) DKIMR_RESULT_COUNT };
+enum dnsbl_result { DNSBL_UNKNOWN = 0, DNSBL_VALUES(FACT_VALUE_ID) DNSBL_RESULT_COUNT };
+
+/*
+ * Fact families: one row of facts.def (FACTS) that the configuration
+ * gives several instances, each with its own name (dnsbl.zen, dnsbl.dbl):
+ * at most FACT_LISTS_MAX of them, each its own fact id.
+ */
+#define FACT_LISTS_MAX 8
 
 #define FACT_NAME_MAX   256   /* a domain in presentation form, NUL included */
 #define FACT_ADDR_MAX   520   /* a reverse-path: 256 octets per RFC 5321, with room to see overlong ones */
@@ -104,7 +117,9 @@ struct fact_address_set {
 /* Fact ids: FID_mx, ...; FACT_COUNT of them, in table order. */
 enum fact_id {
 #define FACT(name, ctype, kind, stage, values, flags, about) FID_##name,
+#define FACTS(name, ctype, kind, stage, values, n, flags, about) FID_##name, FID_##name##_last = FID_##name + (n) - 1,
 #include "policy/facts.def"
+#undef FACTS
 #undef FACT
 	FACT_COUNT
 };
@@ -124,10 +139,21 @@ _Static_assert(FACT_COUNT <= 64, "fact_mask holds one bit per fact");
 
 struct facts {
 	fact_mask known;   /* FBIT(x) set: x has its value */
+	/*
+	 * The configured lists' names, by index (NULL: not in use): the
+	 * instances of every family are per list (dnsbl.zen, dnsbl_detail.zen).
+	 * Points into the configuration snapshot the message holds.
+	 */
+	const char *const *list_name;
 #define FACT(name, ctype, kind, stage, values, flags, about) ctype name;
+#define FACTS(name, ctype, kind, stage, values, n, flags, about) ctype name[n];
 #include "policy/facts.def"
+#undef FACTS
 #undef FACT
 };
+
+/* FBIT_OF - the bit of fact id (FBIT takes a name) */
+#define FBIT_OF(id) ((fact_mask)1 << (id))
 
 /* How a fact is tested by rules and printed. */
 enum fact_kind {
@@ -144,20 +170,41 @@ enum fact_kind {
 #define FACT_PER_RCPT 1u     /* about the current recipient (see facts.def) */
 
 struct fact_def {
-	const char *name;
+	const char *name;            /* a family's instances add ".NAME" */
+	enum fact_id first;          /* the family's first id (its own id for a plain fact) */
+	unsigned instances;          /* 1 for a plain fact */
 	enum fact_kind kind;
 	enum check_stage stage;
 	const char *const *values;   /* FACT_KIND_ENUM: values[0] = "unknown" .. values[nvalues-1] */
 	unsigned nvalues;
-	size_t offset, size;         /* the field in struct facts */
+	size_t offset, size;         /* the field in struct facts (of the first instance) */
 	unsigned flags;
 	const char *about;
 };
 
 extern const struct fact_def fact_table[FACT_COUNT];
 
-/* facts_find - the id of the fact called name; FACT_COUNT when there is none. */
-enum fact_id facts_find(const char *name);
+/*
+ * facts_find - the id of the fact called name ("mx", or "dnsbl.zen" for an
+ * instance of a family, its list looked up in list_name, which may be NULL);
+ * FACT_COUNT when there is none.
+ */
+enum fact_id facts_find(const char *name, const char *const *list_name);
+
+/*
+ * facts_name - the name of fact id in f: its row's name, or "family.NAME"
+ * for an instance (into buf); NULL for an instance no configuration uses.
+ */
+const char *facts_name(const struct facts *f, enum fact_id id, char *buf, size_t len);
+
+/*
+ * facts_label - fact id as help texts list it: its name, "dnsbl.LIST"
+ * for a family's first id (into buf), NULL for the family's other ids.
+ */
+const char *facts_label(enum fact_id id, char *buf, size_t len);
+
+/* facts_field - where fact id's value lives in f. */
+const void *facts_field(const struct facts *f, enum fact_id id);
 
 /* facts_kind_name - "enumeration", "yes/no", "address", ... for messages. */
 const char *facts_kind_name(enum fact_kind);

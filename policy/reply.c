@@ -19,11 +19,16 @@ static const char *const extra_macros[] = { "domain", "rule" };
 #define NEXTRA (sizeof(extra_macros) / sizeof(extra_macros[0]))
 
 /* reply_macro_at - see reply.h */
-const char *reply_macro_at(size_t i)
+const char *reply_macro_at(size_t i, char *buf, size_t len)
 {
+	const char *l;
+
 	if (i < NEXTRA)
 		return extra_macros[i];
-	return i - NEXTRA < FACT_COUNT ? fact_table[i - NEXTRA].name : NULL;
+	if (i - NEXTRA >= FACT_COUNT)
+		return NULL;
+	l = facts_label((enum fact_id)(i - NEXTRA), buf, len);
+	return l ? l : "";
 }
 
 /* reply_macro_names - see reply.h */
@@ -36,13 +41,18 @@ const char *reply_macro_names(char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < NEXTRA && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", extra_macros[i]);
-	for (unsigned i = 0; i < FACT_COUNT && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, ", %s", fact_table[i].name);
+	for (unsigned i = 0; i < FACT_COUNT && n < len; i++) {
+		char label[64];
+		const char *l = facts_label((enum fact_id)i, label, sizeof label);
+
+		if (l)
+			n += (size_t)snprintf(buf + n, len - n, ", %s", l);
+	}
 	return buf;
 }
 
 /* A macro: one of extra_macros (index) or a fact (NEXTRA + fact id); -1 when unknown. */
-static int macro_find(const char *name, size_t len)
+static int macro_find(const char *name, size_t len, const char *const *list_name)
 {
 	char want[64];
 
@@ -53,8 +63,8 @@ static int macro_find(const char *name, size_t len)
 	for (size_t i = 0; i < NEXTRA; i++)
 		if (strcmp(extra_macros[i], want) == 0)
 			return (int)i;
-	if (facts_find(want) != FACT_COUNT)
-		return (int)(NEXTRA + facts_find(want));
+	if (facts_find(want, list_name) != FACT_COUNT)
+		return (int)(NEXTRA + facts_find(want, list_name));
 	return -1;
 }
 
@@ -66,7 +76,7 @@ static const char *fact_macro(const struct facts *f, enum fact_id id, char *buf,
 	if (!facts_known(f, id))
 		return k == FACT_KIND_ENUM || k == FACT_KIND_BOOL ? "unknown" : "";
 	if (k == FACT_KIND_MAILBOX) {
-		const char *p = (const char *)f + fact_table[id].offset;
+		const char *p = facts_field(f, id);
 
 		if (!p[0])
 			return "<>";
@@ -120,7 +130,7 @@ static void expand(const char *tmpl, const struct verdict *v, const struct facts
 			continue;
 		}
 		if (p[0] == '%' && p[1] == '{' && (close = strchr(p + 2, '}')) != NULL &&
-		    (m = macro_find(p + 2, (size_t)(close - (p + 2)))) >= 0) {
+		    (m = macro_find(p + 2, (size_t)(close - (p + 2)), f->list_name)) >= 0) {
 			char buf[FACT_RENDER_MAX];
 			const char *val = macro_value(m, v, f, buf, sizeof buf);
 			for (size_t i = 0; val[i] && !o->cut; i++)
@@ -271,7 +281,7 @@ static int check_xcode(char cls, const char *x, char *err, size_t errlen)
 }
 
 /* check_text - printable ASCII, only known macros */
-static int check_text(const char *text, char *err, size_t errlen)
+static int check_text(const char *text, const char *const *list_name, char *err, size_t errlen)
 {
 	if (!*text) {
 		snprintf(err, errlen, "reply text is empty");
@@ -295,7 +305,7 @@ static int check_text(const char *text, char *err, size_t errlen)
 				snprintf(err, errlen, "unterminated %%{ in reply text");
 				return -1;
 			}
-			if (macro_find(p + 2, (size_t)(close - (p + 2))) < 0) {
+			if (macro_find(p + 2, (size_t)(close - (p + 2)), list_name) < 0) {
 				char names[FACT_COUNT * 24 + 32];
 
 				snprintf(err, errlen, "unknown macro %%{%.*s} in reply text (known: %s)",
@@ -311,7 +321,7 @@ static int check_text(const char *text, char *err, size_t errlen)
 
 /* reply_check_template - see reply.h */
 int reply_check_template(enum action a, const char *code, const char *xcode,
-			 const char *text, char *err, size_t errlen)
+			 const char *text, const char *const *list_name, char *err, size_t errlen)
 {
 	char cls = a == ACTION_REJECT ? '5' : a == ACTION_TEMPFAIL ? '4' : 0;
 
@@ -331,7 +341,7 @@ int reply_check_template(enum action a, const char *code, const char *xcode,
 		return -1;
 	if (xcode && check_xcode(cls, xcode, err, errlen) != 0)
 		return -1;
-	if (text && check_text(text, err, errlen) != 0)
+	if (text && check_text(text, list_name, err, errlen) != 0)
 		return -1;
 	return 0;
 }

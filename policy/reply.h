@@ -68,14 +68,19 @@ const char *reply_escape(const char *text, char *buf, size_t buflen);
  * reply_check_template - validate an operator's reply at load time:
  * code "4xx"/"5xx" matching the action (reject 5, tempfail 4), enhanced
  * code "C.S.D" (RFC 3463: C the same class digit, S and D 1-3 digits),
- * text printable ASCII with only known %{macros}. code/xcode/text may be
+ * text printable ASCII with only known %{macros} (a list's facts by the
+ * configured list_name, which may be NULL). code/xcode/text may be
  * NULL (not given). Returns 0, or -1 with a reason in err.
  */
 int reply_check_template(enum action a, const char *code, const char *xcode,
-			 const char *text, char *err, size_t errlen);
+			 const char *text, const char *const *list_name, char *err, size_t errlen);
 
-/* reply_macro_at - the name of macro i (domain, rule, then every fact), NULL past the last. */
-const char *reply_macro_at(size_t i);
+/*
+ * reply_macro_at - the name of macro i (domain, rule, then every fact;
+ * a family once, as "dnsbl.LIST", into buf), "" for a family's other
+ * ids, NULL past the last.
+ */
+const char *reply_macro_at(size_t i, char *buf, size_t len);
 
 /* reply_macro_names - "domain, rule, client_ip, ..." into buf, for help messages; returns buf. */
 const char *reply_macro_names(char *buf, size_t len);

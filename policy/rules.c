@@ -62,7 +62,7 @@ static enum tv test_enum(unsigned set, unsigned value)
 static bool test_member(const struct cond *c, const struct facts *f, unsigned i)
 {
 	const struct fact_def *d = &fact_table[c->fact];
-	const char *p = (const char *)f + d->offset;
+	const char *p = facts_field(f, c->fact);
 
 	switch (d->kind) {
 	case FACT_KIND_BOOL:

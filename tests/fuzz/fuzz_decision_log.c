@@ -136,7 +136,7 @@ static void worst_case(void)
 	f.known = FACT_MASK_ALL;
 	/* every text of every fact in the table at its longest: a new fact is covered too */
 	for (unsigned i = 0; i < FACT_COUNT; i++) {
-		char *p = (char *)&f + fact_table[i].offset;
+		char *p = (char *)facts_field(&f, (enum fact_id)i);
 
 		switch (fact_table[i].kind) {
 		case FACT_KIND_DOMAIN:
@@ -209,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_str(&in, f.dkim_detail, sizeof(f.dkim_detail));
 	/* every set of names in the table gets a few members from the input */
 	for (unsigned i = 0; i < FACT_COUNT; i++) {
-		struct fact_domain_set *set = (struct fact_domain_set *)((char *)&f + fact_table[i].offset);
+		struct fact_domain_set *set = (struct fact_domain_set *)facts_field(&f, (enum fact_id)i);
 
 		if (fact_table[i].kind != FACT_KIND_DOMAIN_SET)
 			continue;

@@ -231,6 +231,26 @@ expect_session "mx_dnssec: an answer without AD is insecure: refused at RCPT (th
 	'mx_dnssec=insecure .*rule=not-secure action=reject reply="550 5.7.1 valid.test: the MX answer for valid.test was not authenticated \(no AD\)"' \
 	ip=192.0.2.1 helo=client.test rcpt="<user@example.com>" from="<d2@valid.test>" expect_rcpt=replycode
 
+# --- DNS blocklists: dnsbl.LIST facts ------------------------------------------
+use_rules dnsbl
+expect_session "dnsbl: a listed client is refused at RCPT, the reply names the list, not its zone" \
+	'dnsbl.zen=listed .*dnsbl_detail.zen="zen: 192.0.2.2 listed 127.0.0.2" .*rule=in-zen action=reject reply="550 5.7.1 your address is listed: zen: 192.0.2.2 listed 127.0.0.2"' \
+	ip=192.0.2.2 helo=client.test rcpt="<user@example.com>" from="<b1@valid.test>" expect_rcpt=replycode
+expect_session "dnsbl: a listed MX host (the MX check runs for the list) is refused" \
+	'mx_host=mx.dblhost.test .*dnsbl.dbl=listed .*rule=in-dbl action=reject reply="550 5.7.1 dblmx.test is listed: dbl: mx.dblhost.test listed 127.0.1.2"' \
+	ip=192.0.2.9 helo=client.test rcpt="<user@example.com>" from="<b2@dblmx.test>" expect_rcpt=replycode
+expect_session "dnsbl: clean client and domain: accepted" \
+	'dnsbl.zen=clean .*dnsbl.dbl=clean .*rule=default action=accept' \
+	ip=192.0.2.9 helo=client.test rcpt="<user@example.com>" from="<b3@valid.test>"
+expect_session "dnsbl: the list refuses us (127.255.255.254): unusable, tempfailed, never listed" \
+	'dnsbl.zen=unusable .*rule=lists-down action=tempfail' \
+	ip=192.0.2.3 helo=client.test rcpt="<user@example.com>" from="<b4@valid.test>" expect_rcpt=replycode
+expect_session "dnsbl: the list does not answer: temperror within the deadline, tempfailed" \
+	'dnsbl.zen=temperror .*rule=lists-down action=tempfail' \
+	ip=192.0.2.4 helo=client.test rcpt="<user@example.com>" from="<b5@valid.test>" expect_rcpt=replycode
+t_expect_nomatch "$(grep -E 'sender=<b[0-9]@' "$MXG_LOG")" 'zen\.test|dbl\.test' \
+	"dnsbl: no decision line shows a list's zone"
+
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
 expect_session "quarantine rule quarantines at end of message" \

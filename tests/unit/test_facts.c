@@ -35,6 +35,8 @@ static size_t expected_size(enum fact_kind k)
 	return 0;
 }
 
+static struct facts probe;
+
 static void test_rows_well_formed(void **state)
 {
 	(void)state;
@@ -45,9 +47,13 @@ static void test_rows_well_formed(void **state)
 		assert_non_null(d->name);
 		for (const char *p = d->name; *p; p++)
 			assert_true(islower((unsigned char)*p) || *p == '_' || isdigit((unsigned char)*p));
-		assert_int_equal(facts_find(d->name), i);
+		assert_true(d->first <= i && i < d->first + d->instances);
+		if (d->instances == 1)
+			assert_int_equal(facts_find(d->name, NULL), i);
+		else
+			assert_int_equal(facts_find(d->name, NULL), FACT_COUNT);   /* a family is named per list */
 		assert_int_equal(d->size, expected_size(d->kind));
-		assert_true(d->offset + d->size <= sizeof(struct facts));
+		assert_true(d->offset + (i - d->first + 1) * d->size <= sizeof(struct facts));
 		assert_true(d->stage >= CHECK_STAGE_CONNECT && d->stage <= CHECK_STAGE_EOM);
 		assert_true(d->about && strlen(d->about) > 10);
 		if (d->kind == FACT_KIND_ENUM) {
@@ -59,11 +65,14 @@ static void test_rows_well_formed(void **state)
 			assert_null(d->values);
 			assert_int_equal(d->nvalues, 0);
 		}
-		for (unsigned j = 0; j < i; j++)
-			assert_true(fact_table[j].offset + fact_table[j].size <= d->offset ||
-				    d->offset + d->size <= fact_table[j].offset);
+		/* no two facts (nor two instances of a family) share storage */
+		for (unsigned j = 0; j < i; j++) {
+			const char *pi = facts_field(&probe, (enum fact_id)i), *pj = facts_field(&probe, (enum fact_id)j);
+
+			assert_true(pj + fact_table[j].size <= pi || pi + d->size <= pj);
+		}
 	}
-	assert_int_equal(facts_find("no_such_fact"), FACT_COUNT);
+	assert_int_equal(facts_find("no_such_fact", NULL), FACT_COUNT);
 }
 
 static void test_enum_values(void **state)

@@ -136,11 +136,15 @@ static void test_parse_shapes(void **state)
 static const char *table_list(char *buf, size_t len, bool rules_only)
 {
 	size_t n = 0;
+	char label[64];
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < FACT_COUNT; i++)
-		if (!rules_only || fact_table[i].kind != FACT_KIND_TEXT)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fact_table[i].name);
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		const char *l = facts_label((enum fact_id)i, label, sizeof label);
+
+		if (l && (!rules_only || fact_table[i].kind != FACT_KIND_TEXT))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", l);
+	}
 	return buf;
 }
 
