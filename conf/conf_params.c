@@ -83,6 +83,7 @@ static const struct conf_param params[] = {
 	P("dns_timeout",        PT_DURATION, dns_timeout_ms,     "8s", .min = 100, .max = 25000),
 	P("dns_try_timeout",    PT_DURATION, dns_try_timeout_ms, "1s", .min = 50, .max = 10000),
 	P("dns_trust_ad",       PT_BOOL,     dns_trust_ad,       "no", .min = 0),
+	P("dnsbl_selftest",     PT_BOOL,     dnsbl_selftest,     "no", .min = 0),
 	P("max_mx_targets",     PT_UINT,     max_mx_targets,     "10", .min = 1, .max = 100),
 	P("bogus_networks",     PT_NETLIST,  bogus_networks,     NULL, .defnet = netlist_bogus_default),
 	P("trusted_networks",   PT_NETLIST,  trusted_networks,   "127.0.0.0/8, ::1", .min = 0),

@@ -70,6 +70,7 @@ struct config {
 	struct config_dnsbl *dnsbl;    /* ndnsbl of them (at most FACT_LISTS_MAX); NULL when none */
 	unsigned ndnsbl;
 	const char *list_name[FACT_LISTS_MAX]; /* dnsbl[i].spec.name, NULL past ndnsbl (struct facts.list_name) */
+	bool dnsbl_selftest;           /* at start-up, ask each list its RFC 5782 test entries; default false */
 
 	/* rules */
 	struct ruleset *rules;

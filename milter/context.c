@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "milter/context.h"
 #include "milter/decision_log.h"
 #include "milter/log.h"
 #include "milter/snapshot.h"
+#include "policy/dnsbl.h"
 #include "policy/resolver.h"
 
 static atomic_uint active;
@@ -150,6 +152,26 @@ long msg_elapsed_ms(const struct msg *m)
 }
 
 /* msg_log - one decision line */
+/*
+ * warn_unusable - a DNS blocklist that answers "we refuse you" (or is
+ * misconfigured: a wrong zone, a public resolver, a rate limit) is said
+ * in the log, once per list per UNUSABLE_EVERY seconds, whichever thread
+ * sees it: every decision line also shows it as dnsbl.LIST=unusable.
+ */
+#define UNUSABLE_EVERY 600
+static void warn_unusable(const struct msg *m)
+{
+	static struct dnsbl_ratelimit limit[FACT_LISTS_MAX];
+	const struct facts *f = checks_facts(m->ck);
+
+	for (unsigned i = 0; i < m->cfg->ndnsbl; i++)
+		if (facts_known(f, (enum fact_id)(FID_dnsbl + i)) && f->dnsbl[i] == DNSBL_UNUSABLE &&
+		    dnsbl_ratelimit_due(&limit[i], time(NULL), UNUSABLE_EVERY))
+			log_warn("dnsbl %s: the list refuses our queries or is misconfigured (%s): check its zone, "
+				 "and that dns_servers is a resolver the list accepts (said once per %d s)",
+				 m->cfg->list_name[i], f->dnsbl_detail[i], UNUSABLE_EVERY);
+}
+
 void msg_log(struct msg *m, const struct verdict *v, const char *reply, const char *rcpt,
 	     const char *stage, const char *error)
 {
@@ -167,6 +189,7 @@ void msg_log(struct msg *m, const struct verdict *v, const char *reply, const ch
 	d.elapsed_ms = msg_elapsed_ms(m);
 	d.error = error;
 	decision_log(m->cfg->log_format, &d);
+	warn_unusable(m);
 	if (rcpt)
 		m->rcpt_lines++;
 	else

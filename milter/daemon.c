@@ -30,6 +30,7 @@
 #include "milter/snapshot.h"
 #include "milter/socket.h"
 #include "policy/checks.h"
+#include "policy/dnsbl.h"
 #include "policy/resolver.h"
 
 /* How long SIGTERM waits for open MTA connections to finish (new ones get 421). */
@@ -145,6 +146,48 @@ static void drain(const struct daemon_state *d)
 		log_warn("exiting with %u connection(s) still open", n);
 }
 
+/*
+ * selftest_lists - dnsbl_selftest: ask every list its RFC 5782 test
+ * entries (2.0.0.127 listed, 1.0.0.127 not; "test"/"invalid" for a list
+ * of domains) and log one that does not answer as a blocklist should
+ * (wrong zone, a resolver the list refuses). It only logs: mail goes on
+ * either way, and the list's answers say "unusable" in every decision.
+ */
+static void selftest_lists(const struct config *cfg)
+{
+	struct resolver_options ro;
+	struct resolver *res;
+	struct timespec deadline;
+	char why[256];
+
+	config_resolver_options(cfg, &ro);
+	res = resolver_new(&ro, why, sizeof why);
+	if (!res) {
+		log_warn("dnsbl self-test: no resolver: %s", why);
+		return;
+	}
+	for (unsigned i = 0; i < cfg->ndnsbl; i++) {
+		const struct config_dnsbl *b = &cfg->dnsbl[i];
+		bool domains = !(b->targets & (FBIT(client_ip) | FBIT(mx_addr) | FBIT(ns_addr)));
+
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += cfg->dns_timeout_ms / 1000 + 1;
+		resolver_set_deadline(res, &deadline);
+		switch (dnsbl_selftest_run(&b->spec, domains, res, why, sizeof why)) {
+		case DNSBL_SELFTEST_OK:
+			log_info("dnsbl %s: self-test passed", b->spec.name);
+			break;
+		case DNSBL_SELFTEST_FAILED:
+			log_warn("dnsbl %s: self-test failed: %s", b->spec.name, why);
+			break;
+		case DNSBL_SELFTEST_UNTESTED:
+			log_warn("dnsbl %s: self-test could not run: %s", b->spec.name, why);
+			break;
+		}
+	}
+	resolver_free(res);
+}
+
 /* start_up - everything that may fail before serving; 0 or -1 (already reported) */
 static int start_up(struct daemon_state *d, struct config *cfg)
 {
@@ -229,6 +272,8 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	}
 	log_info("mxguard %s started: listening on %s, configuration %s", MXGUARD_VERSION,
 		 d.socket, conf_path);
+	if (cfg->dnsbl_selftest)
+		selftest_lists(cfg);
 	sig = signals_run(reload, &d);
 	stopped_by_itself = atomic_load(&d.milter_ended);
 	if (stopped_by_itself) {

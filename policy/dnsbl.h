@@ -235,6 +235,14 @@ enum dnsbl_selftest dnsbl_selftest_judge(const struct dnsbl_spec *s,
 					 enum dns_status st2, const unsigned char *ans2, int len2,
 					 char *why, size_t whylen);
 
+/*
+ * dnsbl_selftest_run - ask list s its two test entries on res (whose
+ * deadline the caller sets) and judge the answers as above. Cancels what
+ * res still has out before it returns.
+ */
+enum dnsbl_selftest dnsbl_selftest_run(const struct dnsbl_spec *s, bool domain_list, struct resolver *res,
+				       char *why, size_t whylen);
+
 /* ---- "log once per interval", shared by threads ------------------------- */
 
 struct dnsbl_ratelimit {

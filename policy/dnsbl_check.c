@@ -195,3 +195,45 @@ void dnsbl_check_abandon(struct dnsbl_check *c)
 		}
 	finish(c);
 }
+
+/* ---- the start-up self-test, on a resolver ------------------------------- */
+
+/* One probe's answer, kept until both are in. */
+struct probe {
+	bool done;
+	enum dns_status st;
+	unsigned char ans[512];
+	int len;
+};
+
+/* probe_cb - keep the answer (cut at 512 octets: an A answer of a test entry is small) */
+static void probe_cb(void *arg, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct probe *p = arg;
+
+	p->done = true;
+	p->st = st;
+	p->len = ans && len > 0 ? (len > (int)sizeof p->ans ? (int)sizeof p->ans : len) : 0;
+	if (p->len)
+		memcpy(p->ans, ans, (size_t)p->len);
+}
+
+/* dnsbl_selftest_run - see dnsbl.h */
+enum dnsbl_selftest dnsbl_selftest_run(const struct dnsbl_spec *s, bool domain_list, struct resolver *res,
+				       char *why, size_t whylen)
+{
+	struct probe p[2] = { { 0 }, { 0 } };
+	char name[DNSBL_QNAME_MAX];
+
+	for (int i = 0; i < 2; i++) {
+		if (dnsbl_selftest_name(s, domain_list, i == 0, name, sizeof name) < 0 ||
+		    resolver_query(res, name, ns_t_a, probe_cb, &p[i]) < 0) {
+			p[i].done = true;
+			p[i].st = DNS_ERROR;
+		}
+	}
+	resolver_wait(res, NULL, NULL);   /* every answer, or the caller's deadline */
+	resolver_cancel_all(res);         /* what is still out ends here, while p lives */
+	return dnsbl_selftest_judge(s, p[0].st, p[0].len ? p[0].ans : NULL, p[0].len,
+				    p[1].st, p[1].len ? p[1].ans : NULL, p[1].len, why, whylen);
+}

@@ -245,11 +245,36 @@ expect_session "dnsbl: clean client and domain: accepted" \
 expect_session "dnsbl: the list refuses us (127.255.255.254): unusable, tempfailed, never listed" \
 	'dnsbl.zen=unusable .*rule=lists-down action=tempfail' \
 	ip=192.0.2.3 helo=client.test rcpt="<user@example.com>" from="<b4@valid.test>" expect_rcpt=replycode
+expect_session "dnsbl: ... again: still unusable" \
+	'dnsbl.zen=unusable .*rule=lists-down action=tempfail' \
+	ip=192.0.2.3 helo=client.test rcpt="<user@example.com>" from="<b6@valid.test>" expect_rcpt=replycode
+t_expect_eq "$(grep -c 'dnsbl zen: the list refuses our queries or is misconfigured (zen: answer 127.255.255.254 for 192.0.2.3 is a list error' "$MXG_LOG")" 1 \
+	"dnsbl: an unusable list is said in the log once per interval, not per message"
 expect_session "dnsbl: the list does not answer: temperror within the deadline, tempfailed" \
 	'dnsbl.zen=temperror .*rule=lists-down action=tempfail' \
 	ip=192.0.2.4 helo=client.test rcpt="<user@example.com>" from="<b5@valid.test>" expect_rcpt=replycode
 t_expect_nomatch "$(grep -E 'sender=<b[0-9]@' "$MXG_LOG")" 'zen\.test|dbl\.test' \
 	"dnsbl: no decision line shows a list's zone"
+
+# the start-up self-test (dnsbl_selftest = yes): a second daemon, stopped at once
+SAVED=("$MXG_PID" "$MXG_LOG" "$MXG_PORT")
+STPORT=$(t_free_port)
+{
+	printf 'socket = inet:%s@127.0.0.1\ndns_servers = 127.0.0.1:%s\ndns_timeout = 2s\n' "$STPORT" "$DNS_PORT"
+	printf 'dnsbl_selftest = yes\ndnsbl zen zen.test client_ip\ndnsbl dbl dbl.test 127.0.1.[2..99] mx_host\n'
+	printf 'dnsbl broken nowhere.test client_ip\n'
+} >"$WORK/selftest.conf"
+if t_mxguard_start "$WORK/selftest.conf" "$STPORT"; then
+	t_wait_grep -F 'dnsbl broken: self-test' "$MXG_LOG" 10 >/dev/null
+	t_expect_match "$(cat "$MXG_LOG")" 'dnsbl zen: self-test passed' "dnsbl self-test: an address list that answers as RFC 5782 says passes"
+	t_expect_match "$(cat "$MXG_LOG")" 'dnsbl dbl: self-test passed' "dnsbl self-test: a domain list (test/invalid) passes"
+	t_expect_match "$(cat "$MXG_LOG")" 'dnsbl broken: self-test failed: broken: ' "dnsbl self-test: a list without its test entry is logged as failed"
+	t_expect_nomatch "$(cat "$MXG_LOG")" 'nowhere\.test|zen\.test' "dnsbl self-test: the log never shows a zone"
+	t_stop "$MXG_PID"
+else
+	t_fail "dnsbl self-test: the daemon starts"
+fi
+MXG_PID=${SAVED[0]} MXG_LOG=${SAVED[1]} MXG_PORT=${SAVED[2]}
 
 # --- end-of-message actions: quarantine-discard --------------------------------
 use_rules quarantine-discard
