@@ -65,6 +65,13 @@ static void hostile_facts(struct facts *f, unsigned k)
 	snprintf(f->from_domain, sizeof(f->from_domain), "example.net");
 	snprintf(f->rcpt, sizeof(f->rcpt), "postmaster@example.com");
 	snprintf(f->rcpt_domain, sizeof(f->rcpt_domain), "example.com");
+	/* every other result fact of the table (ns, mx_dnssec, the lists' dnsbl.LIST, ...) has a value too */
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		int v = (int)(1 + (k + i) % (fact_table[i].nvalues - 1));
+
+		if (fact_table[i].kind == FACT_KIND_ENUM && facts_enum(f, (enum fact_id)i) == 0)
+			memcpy((char *)facts_field(f, (enum fact_id)i), &v, sizeof v);
+	}
 }
 
 /* check_reply - what the milter would send for a decided verdict */
@@ -104,6 +111,7 @@ static void exercise(const struct config *c)
 	(void)rules_needed_facts(c->rules, &f);
 	for (unsigned k = 0; k < 16; k++) {
 		hostile_facts(&f, k);
+		f.list_name = c->list_name;
 		/* with every fact known, some rule or the default must decide */
 		FUZZ_CHECK(rules_eval(c->rules, &f, &v));
 		FUZZ_CHECK(v.action != ACTION_NONE);
