@@ -1,8 +1,9 @@
 /*
- * checks_mx.c - the mx and mx_addr rows of the check table: adapt
- * policy/mx.h. The mx row decides at the first usable exchange; the
- * mx_addr row runs the same check until every address is in, and starts
- * only when a rule needs the addresses.
+ * checks_mx.c - the mx, mx_host and mx_addr rows of the check table:
+ * adapt policy/mx.h. The mx row decides at the first usable exchange;
+ * the mx_host row is done at the MX answer; the mx_addr row runs the same
+ * check until every address is in. Each starts only when its facts are
+ * needed; the resolver asks their shared queries once per message.
  *
  * State: one heap struct mx_check per message, owned by the
  * orchestrator's slot and freed by mx_release (after mx_check_abandon,
@@ -16,12 +17,13 @@
 #include "policy/mx.h"
 
 /* start_common - the null sender, literals and bad domains finish at once, without DNS */
-static int start_common(struct checks *ck, void **state, bool all_addresses)
+static int start_common(struct checks *ck, void **state, bool all_addresses, bool hosts_only)
 {
 	struct mx_options opt = {
 		.bogus = ck->cfg->bogus_networks,
 		.max_targets = ck->cfg->max_mx_targets,
-		.all_addresses = all_addresses || ck->explain,
+		.all_addresses = !hosts_only && (all_addresses || ck->explain),
+		.hosts_only = hosts_only,
 	};
 	struct mx_check *c;
 
@@ -42,7 +44,7 @@ static int start_common(struct checks *ck, void **state, bool all_addresses)
 /* mx_start - decides at the first usable exchange */
 static int mx_start(struct checks *ck, void **state)
 {
-	return start_common(ck, state, false);
+	return start_common(ck, state, false, false);
 }
 
 /*
@@ -52,7 +54,17 @@ static int mx_start(struct checks *ck, void **state)
  */
 static int mx_addr_start(struct checks *ck, void **state)
 {
-	return start_common(ck, state, true);
+	return start_common(ck, state, true, false);
+}
+
+/*
+ * mx_host_start - the MX query alone (shared with the other rows): the
+ * exchanges are known at its answer, so a blocklist on mx_host asks
+ * without waiting for their addresses
+ */
+static int mx_host_start(struct checks *ck, void **state)
+{
+	return start_common(ck, state, false, true);
 }
 
 /* mx_done - finished? */
@@ -72,7 +84,12 @@ static void mx_finish(void *state, struct facts *f)
 	}
 	f->mx = MX_TEMPERROR;
 	snprintf(f->mx_detail, sizeof f->mx_detail, "no DNS answer in time");
-	mx_check_hosts(c, &f->mx_host);
+}
+
+/* mx_host_finish - the exchanges; partial when the MX answer did not come */
+static void mx_host_finish(void *state, struct facts *f)
+{
+	mx_check_hosts(state, &f->mx_host);
 }
 
 /* mx_addr_finish - every address; partial (rules on it stay undecided) when some never came */
@@ -103,7 +120,7 @@ static void mx_release(void *state)
 
 const struct check_row check_row_mx = {
 	.name = "mx",
-	.facts = FBIT(mx) | FBIT(mx_detail) | FBIT(mx_host),
+	.facts = FBIT(mx) | FBIT(mx_detail),
 	.stage = CHECK_STAGE_MAIL,
 	.start = mx_start,
 	.done = mx_done,
@@ -120,5 +137,15 @@ const struct check_row check_row_mx_addr = {
 	.start = mx_addr_start,
 	.done = mx_done,
 	.finish = mx_addr_finish,
+	.release = mx_release,
+};
+
+const struct check_row check_row_mx_host = {
+	.name = "mx_host",
+	.facts = FBIT(mx_host),
+	.stage = CHECK_STAGE_MAIL,
+	.start = mx_host_start,
+	.done = mx_done,
+	.finish = mx_host_finish,
 	.release = mx_release,
 };

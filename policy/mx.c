@@ -287,6 +287,7 @@ static void on_mx_records(struct mx_check *c, const unsigned char *ans, int len)
 	c->mx_total = (unsigned)total;
 	if (nnull > 0 && (size_t)nnull == total) {
 		free(mx);
+		c->mx_answered = true;
 		finish(c, MX_NULLMX, "%s has a null MX (RFC 7505)", c->domain);
 		return;
 	}
@@ -295,6 +296,11 @@ static void on_mx_records(struct mx_check *c, const unsigned char *ans, int len)
 		if (mx[i].host[0] != '\0')
 			add_target(c, &mx[i]);
 	free(mx);
+	c->mx_answered = true;
+	if (c->opt.hosts_only) {
+		c->decided = c->done = true;    /* the exchanges are what was asked for */
+		return;
+	}
 	for (unsigned i = 0; i < c->ntargets; i++)
 		if (!c->target[i].unusable)
 			lookup_addrs(c, i);
@@ -310,17 +316,24 @@ static void on_mx(struct mx_check *c, enum dns_status st, const unsigned char *a
 		on_mx_records(c, ans, len);
 		break;
 	case DNS_NXDOMAIN:
+		c->mx_answered = true;
 		finish(c, MX_NXDOMAIN, "%s does not exist (NXDOMAIN)", c->domain);
 		break;
 	case DNS_NODATA:
+		c->mx_answered = true;
 		c->implicit = true;
 		c->ntargets = 1;
 		memcpy(c->target[0].host, c->domain, sizeof(c->domain));
+		if (c->opt.hosts_only) {
+			c->decided = c->done = true;
+			break;
+		}
 		lookup_addrs(c, 0);
 		if (c->q.outstanding == 0)
 			finalize(c);
 		break;
 	case DNS_BADNAME:
+		c->mx_answered = true;
 		finish(c, MX_INVALID, "%s cannot be looked up", c->domain);
 		break;
 	default:
@@ -409,8 +422,7 @@ void mx_check_facts(const struct mx_check *c, struct facts *f)
 		return;
 	f->mx = c->result;
 	memcpy(f->mx_detail, c->detail, sizeof(f->mx_detail));
-	mx_check_hosts(c, &f->mx_host);
-	f->known |= FBIT(mx) | FBIT(mx_detail) | FBIT(mx_host);
+	f->known |= FBIT(mx) | FBIT(mx_detail);
 }
 
 /* mx_check_hosts - the exchanges judged so far (the domain itself for an implicit MX) */
@@ -419,6 +431,9 @@ void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts)
 	memset(hosts, 0, sizeof *hosts);
 	for (unsigned i = 0; i < c->ntargets && hosts->count < FACT_SET_NAMES; i++)
 		snprintf(hosts->name[hosts->count++], sizeof hosts->name[0], "%s", c->target[i].host);
+	/* no MX answer (a failure, the deadline): exchanges may be missing; a check that needed no DNS has none */
+	hosts->partial = !c->mx_answered && c->result != MX_SKIPPED && c->result != MX_LITERAL &&
+			 c->result != MX_INVALID;
 }
 
 /* mx_check_explain - see mx.h */

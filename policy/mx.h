@@ -63,6 +63,7 @@ struct mx_options {
 	const struct netlist *bogus;  /* addresses that do not count; NULL: none are bogus */
 	unsigned max_targets;         /* exchanges to resolve; 0 = MX_TARGETS_DEFAULT, capped at MX_TARGETS_MAX */
 	bool all_addresses;           /* done only once every address lookup is back (mx_addr) */
+	bool hosts_only;              /* done at the MX answer, no address lookups (mx_host) */
 };
 
 
@@ -91,6 +92,7 @@ struct mx_check {
 
 	/* Private. */
 	bool decided;                  /* result and detail are final */
+	bool mx_answered;              /* the MX lookup got an answer (the exchanges are known) */
 	bool done;                     /* decided, and (all_addresses) every lookup is back */
 	bool implicit;                 /* judging the domain's own addresses */
 	bool null_ignored;             /* a "." was among other MX records */
@@ -130,8 +132,9 @@ void mx_check_facts(const struct mx_check *c, struct facts *f);
 /*
  * mx_check_hosts - the exchanges judged so far, most preferred first, at
  * most max_targets of them (no trailing dot, as published):
- * the domain itself for an implicit MX; none for a null MX, NXDOMAIN, a
- * failed MX lookup, literals and bad domains. Readable before done.
+ * the domain itself for an implicit MX; none for a null MX, NXDOMAIN,
+ * literals and bad domains; none and partial when the MX lookup failed
+ * (or has not answered yet).
  */
 void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts);
 

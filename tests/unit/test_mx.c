@@ -38,6 +38,7 @@ static int setup(void **state)
 	opts.bogus = bogus;
 	opts.max_targets = 10;
 	opts.all_addresses = false;
+	opts.hosts_only = false;
 	return res && bogus ? 0 : -1;
 }
 
@@ -74,8 +75,8 @@ static const char *hosts(void)
 	struct facts f;
 
 	memset(&f, 0, sizeof(f));
-	mx_check_facts(&chk, &f);
-	assert_true(facts_known(&f, FID_mx_host));
+	mx_check_hosts(&chk, &f.mx_host);
+	f.known = FBIT(mx_host);
 	return facts_render(&f, FID_mx_host, -1, buf, sizeof buf);
 }
 
@@ -167,6 +168,16 @@ static void mx_lookup_fails(void **state)
 	assert_int_equal(run("sf.example"), MX_TEMPERROR);
 	assert_string_equal(chk.detail, "MX lookup for sf.example failed: servfail");
 	assert_string_equal(hosts(), "");
+	{
+		struct fact_domain_set h;
+
+		mx_check_hosts(&chk, &h);
+		assert_true(h.partial);          /* no MX answer: an exchange may be missing, never "not listed" */
+		add("nope.example", MX, DNS_NXDOMAIN, NULL);
+		assert_int_equal(run("nope.example"), MX_NXDOMAIN);
+		mx_check_hosts(&chk, &h);
+		assert_false(h.partial);         /* NXDOMAIN is an answer: no exchanges, for sure */
+	}
 	/* unknown names time out in the fake */
 	assert_int_equal(run("unknown.example"), MX_TEMPERROR);
 	detail_has("timeout");
@@ -252,7 +263,7 @@ static void many_mx_bounded(void **state)
 		struct facts f;
 
 		memset(&f, 0, sizeof(f));
-		mx_check_facts(&chk, &f);
+		mx_check_hosts(&chk, &f.mx_host);
 		assert_int_equal(f.mx_host.count, MX_TARGETS_MAX);   /* the hard cap, and the set holds it all */
 		assert_string_equal(f.mx_host.name[MX_TARGETS_MAX - 1], "mx32.example.org");
 	}
@@ -469,6 +480,25 @@ static void default_bogus_special_purpose(void **state)
 	assert_int_equal(run("example.org"), MX_VALID);
 }
 
+/* hosts_only: done at the MX answer, no address asked (the mx_host row) */
+static void hosts_only_at_the_mx_answer(void **state)
+{
+	(void)state;
+	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
+	opts.hosts_only = true;
+	mx_check_abandon(&chk);
+	mx_check_start(&chk, res, "example.org", &opts);
+	assert_true(resolver_wait(res, mx_check_done, &chk));
+	assert_string_equal(hosts(), "mx1.example.org,mx2.example.org");
+	assert_int_equal(fake_dns_total(), 1);
+	add("implicit.example", MX, DNS_NODATA, NULL);
+	mx_check_abandon(&chk);
+	mx_check_start(&chk, res, "implicit.example", &opts);
+	assert_true(resolver_wait(res, mx_check_done, &chk));
+	assert_string_equal(hosts(), "implicit.example");
+	assert_int_equal(fake_dns_total(), 2);
+}
+
 /* an IPv4-mapped IPv6 address is judged as the IPv4 address it carries */
 static void mapped_v4_is_bogus(void **state)
 {
@@ -636,6 +666,7 @@ int main(void)
 		T(exchange_is_ip_or_localhost),
 		T(all_addresses),
 		T(mapped_v4_is_bogus),
+		T(hosts_only_at_the_mx_answer),
 		T(default_bogus_special_purpose),
 		T(appended_origin_named),
 		T(many_mx_bounded),
