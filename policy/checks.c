@@ -557,8 +557,20 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 	}
 }
 
+/* any_row_done - resolver_wait predicate: a started check has finished and waits to be harvested */
+static bool any_row_done(void *arg)
+{
+	const struct checks *ck = arg;
+
+	for (size_t i = 0; i < check_table_len; i++)
+		if (ck->row[i].started && !ck->row[i].harvested && check_table[i]->done(ck->row[i].state))
+			return true;
+	return false;
+}
+
 /*
- * checks_settle - finish what is in flight; nothing new.
+ * checks_settle - finish what is in flight, and the checks that were
+ * only waiting for its answers; decide nothing.
  *
  * A started synchronous check (SPF) counts as in flight: it runs here,
  * while the other lookups are out on the same resolver, and not at the
@@ -569,15 +581,22 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
  */
 void checks_settle(struct checks *ck)
 {
-	/* a few rounds: a row waiting for inputs (a blocklist on mx_host) starts when they come */
-	for (int round = 0; round < 4 && ck->res && !ck->error[0]; round++) {
+	if (ck->res && !ck->error[0]) {
 		harvest(ck);
 		while (!ck->error[0] && run_synchronous(ck, running_needed(ck, needed_facts(ck))))
 			;
-		resolver_wait(ck->res, NULL, NULL);
-		harvest(ck);
-		if (ck->error[0] || start_needed(ck) <= 0)
-			break;
+		/*
+		 * Step from one finished check to the next rather than waiting for
+		 * all at once: a row waiting for inputs (a blocklist on mx_host)
+		 * starts as soon as they are known, alongside what is still out.
+		 */
+		while (!ck->error[0]) {
+			bool progress = resolver_wait(ck->res, any_row_done, ck);
+
+			harvest(ck);
+			if (ck->error[0] || (start_needed(ck) <= 0 && !progress))
+				break;
+		}
 	}
 	harvest(ck);
 }

@@ -130,7 +130,8 @@ int checks_advance(struct checks *, enum check_stage stage);
 
 /*
  * checks_settle - drive the lookups already in flight until none is
- * left or the deadline passes; start nothing new, decide nothing. For a
+ * left or the deadline passes, starting the checks that only waited for
+ * their answers (a blocklist on mx_host); decide nothing. For a
  * caller that will only ask for a decision at a later stage: answers
  * are not read while nobody drives the resolver, so a pause between two
  * stages longer than dns_timeout would otherwise cost every lookup that
