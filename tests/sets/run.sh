@@ -9,7 +9,9 @@
 # Rule sets (tests/sets/rules/): enforce.conf (a DROP-style CIDR file
 # drop.txt on mx_addr, a provider zone on mx_host, refused networks on
 # ns_addr, ns = temperror tempfailed), dry-run.conf (the same with the
-# drop-mx rule in dry run). They are written next to the daemon's
+# drop-mx rule in dry run), dnsbl.conf (DNS blocklists served by testdns:
+# zen on client_ip, an RHSBL dbl on sender_domain, mx_host and ns_host,
+# sbl on mx_addr and ns_addr; dns_timeout 2s). They are written next to the daemon's
 # configuration with their list file (file:drop.txt), and use_rules NAME
 # makes one of them the daemon's configuration with a SIGHUP.
 #
@@ -20,7 +22,15 @@
 # have done; drop.txt rewritten and reloaded under a steady stream of
 # messages (parallel swaks clients, IPv4 and IPv6) loses none of them,
 # accepts before and refuses after; a broken drop.txt on SIGHUP keeps the
-# old list and the log names FILE:LINE. At the end: the sink holds every
+# old list and the log names FILE:LINE. DNS blocklists (dnsbl.LIST): a
+# client listed by reversed octets (IPv4) and by 32 nibbles (IPv6) is
+# refused at RCPT with a reply showing %{dnsbl_detail.LIST}; a clean one
+# is delivered; a listed sender domain, MX host, one of two name servers,
+# one of three MX addresses and an IPv6 name server address are refused
+# (IPv4 and IPv6 clients); 127.255.255.254 is unusable and a list that
+# never answers ($FAULT drop) is temperror within dns_timeout, both
+# tempfailed (451) and never delivered; no decision line, SMTP reply or
+# log line shows a list's zone. At the end: the sink holds every
 # accepted message and none of the refused ones.
 # Prints "sets: N passed, M failed"; everything started is stopped by PID.
 set -uo pipefail
@@ -55,8 +65,11 @@ put() {
 }
 
 put "$DROP" <"$HERE/rules/drop.txt"
-for r in enforce dry-run; do
-	mxconf_write "$CDIR/$r.conf" "$MPORT" "dns_timeout = 3s" "dns_try_timeout = 500ms" \
+# dnsbl.conf's deadline is short: its list that never answers costs it
+for r in enforce dry-run dnsbl; do
+	tmo=3s
+	[[ $r == dnsbl ]] && tmo=2s
+	mxconf_write "$CDIR/$r.conf" "$MPORT" "dns_timeout = $tmo" "dns_try_timeout = 500ms" \
 		"trusted_networks = 10.99.0.0/16" "authserv_id = mx.sets.test" <"$HERE/rules/$r.conf" ||
 		t_abort "write rule set $r"
 	out=$(./mxguard -n -c "$CDIR/$r.conf" 2>&1)
@@ -125,12 +138,14 @@ set_re() {
 
 # send ID IP SENDER - one message to ID@rcpt.test from client IP; sets RC
 # (swaks exit: 0 sent, 24 refused at RCPT, 26 after the dot), REPLY (the
-# first refusal or the final 250 line), QID (Postfix's queue id, accepted)
+# first refusal or the final 250 line), QID (Postfix's queue id, accepted),
+# SERVER_SAID (every line the server sent)
 send() {
 	local out
 	out=$(swaks --server "127.0.0.1:$PF_PORT" --helo client.sets.test --xclient-addr "$(xc "$2")" \
 		--from "$3" --to "$1@$PF_RCPT_DOMAIN" --timeout 60 2>&1 </dev/null)
 	RC=$?
+	SERVER_SAID=$(grep -E '^<' <<<"$out")
 	REPLY=$(sed -nE 's/^<~?\*\* //p' <<<"$out" | head -n 1)
 	[[ -n $REPLY ]] || REPLY=$(sed -nE 's/^<[-~] +(250 .*queued as.*)/\1/p' <<<"$out" | tail -n 1)
 	QID=$(sed -nE 's/^250 .*queued as ([0-9A-Za-z]+).*/\1/p' <<<"$REPLY")
@@ -368,7 +383,96 @@ expect_case "after the broken reload: an unlisted sender is still accepted" "$V4
 	0 accepted "$VALID_ADDR" "$ACCEPT_TAIL"
 if t_alive "$MXG_PID"; then t_ok "mxguard still running"; else t_fail "mxguard died"; fi
 
-# --- 7. what reached the sink ---------------------------------------------------
+# --- 7. DNS blocklists: dnsbl.LIST facts ---------------------------------------
+# dnsbl.conf: zen on client_ip, dbl on sender_domain/mx_host/ns_host, sbl
+# on mx_addr/ns_addr, all served by testdns under *.bl.test (zones.txt).
+use_rules dnsbl
+zen_reply() { echo "550 5.7.1 your address is listed: $1"; }
+dbl_reply() { echo "550 5.7.1 $1 is listed: $2"; }
+sbl_reply() { echo "550 5.7.1 $1 is served from a listed network: $2"; }
+zendown_reply() { echo "451 4.7.1 cannot check your address now ($1)"; }
+# bl_expect ARGS... - expect_case ARGS, keeping what the server said
+BL_SAID=()
+bl_expect() {
+	expect_case "$@"
+	BL_SAID+=("$SERVER_SAID")
+}
+# bl_case DESC IP DOMAIN RULE ACTION REPLY FACTS_RE - refused at RCPT by RULE
+bl_case() {
+	bl_expect "$1" "$2" "$3" 24 "$6" "$7" "$(refused_tail "m$((N + 1))" "$4" "$5" "$6")"
+}
+# bl_facts ZEN DBL SBL [LIST DETAIL] - an ERE for the three lists' facts:
+# their values (EREs), then the details; LIST's detail is DETAIL exactly
+bl_facts() {
+	local z=$1 d=$2 s=$3 l=${4-} det=${5-} zd dd sd any='("[^"]*"|-)'
+	zd=$any dd=$any sd=$any
+	case $l in
+	zen) zd="\"$(lit "$det")\"" ;;
+	dbl) dd="\"$(lit "$det")\"" ;;
+	sbl) sd="\"$(lit "$det")\"" ;;
+	esac
+	echo "dnsbl\\.zen=$z dnsbl\\.dbl=$d dnsbl\\.sbl=$s dnsbl_detail\\.zen=$zd dnsbl_detail\\.dbl=$dd dnsbl_detail\\.sbl=$sd"
+}
+
+# client_ip: listed as reversed octets and as 32 reversed nibbles; clean
+bl_case "dnsbl zen, client 192.0.2.40: listed (reversed octets), refused at RCPT" 192.0.2.40 valid.test \
+	in-zen reject "$(zen_reply "zen: 192.0.2.40 listed 127.0.0.4")" \
+	"$(bl_facts listed clean clean zen "zen: 192.0.2.40 listed 127.0.0.4")"
+bl_case "dnsbl zen, client 2001:db8::40: listed (32 nibbles), refused at RCPT" 2001:db8::40 valid.test \
+	in-zen reject "$(zen_reply "zen: 2001:db8::40 listed 127.0.0.3")" \
+	"$(bl_facts listed clean clean zen "zen: 2001:db8::40 listed 127.0.0.3")"
+for ip in "$V4" "$V6"; do
+	bl_expect "dnsbl, client $ip: no list has the client, the domain or its hosts: delivered" "$ip" valid.test \
+		0 accepted "$(bl_facts clean clean clean zen "zen: $ip not listed")" "$ACCEPT_TAIL"
+done
+
+# RHSBL and address lists on the sender's domain, MX and name servers
+for ip in "$V4" "$V6"; do
+	bl_case "dnsbl dbl, client $ip: the sender domain is listed" "$ip" dblsender.test \
+		in-dbl reject "$(dbl_reply dblsender.test "dbl: dblsender.test listed 127.0.1.2")" \
+		"$(bl_facts clean listed clean dbl "dbl: dblsender.test listed 127.0.1.2")"
+	bl_case "dnsbl dbl, client $ip: the MX host is listed" "$ip" dblmx.test \
+		in-dbl reject "$(dbl_reply dblmx.test "dbl: mx.dblhost.test listed 127.0.1.3")" \
+		"mx_host=mx\\.dblhost\\.test .*$(bl_facts clean listed clean dbl "dbl: mx.dblhost.test listed 127.0.1.3")"
+	bl_case "dnsbl dbl, client $ip: one of two name servers (ns_host) is listed" "$ip" dblns.test \
+		in-dbl reject "$(dbl_reply dblns.test "dbl: ns.listed-dns.test listed 127.0.1.4")" \
+		"$(bl_facts clean listed clean dbl "dbl: ns.listed-dns.test listed 127.0.1.4")"
+	bl_case "dnsbl sbl, client $ip: one of three MX addresses (mx_addr) is listed" "$ip" sblmx.test \
+		in-sbl reject "$(sbl_reply sblmx.test "sbl: 192.0.2.82 listed 127.0.0.2")" \
+		"mx_addr=$(set_re 192.0.2.81 2001:db8::81 192.0.2.82) .*$(bl_facts clean clean listed sbl "sbl: 192.0.2.82 listed 127.0.0.2")"
+	bl_case "dnsbl sbl, client $ip: one of two name server addresses (ns_addr, IPv6) is listed" "$ip" sblns.test \
+		in-sbl reject "$(sbl_reply sblns.test "sbl: 2001:db8::92 listed 127.0.0.2")" \
+		"$(bl_facts clean clean listed sbl "sbl: 2001:db8::92 listed 127.0.0.2")"
+done
+
+# error codes: the list refuses us (127.255.255.254) or does not answer
+# (the other lists may not have been asked yet: zen-down decides first)
+UNUSABLE_DETAIL='zen: answer 127.255.255.254 for 192.0.2.41 is a list error: the list refused the query (typo in the zone, a public or shared resolver, or over the rate limit)'
+bl_case "dnsbl zen, client 192.0.2.41: 127.255.255.254 is unusable: tempfailed, never listed" 192.0.2.41 valid.test \
+	zen-down tempfail "$(zendown_reply "$UNUSABLE_DETAIL")" \
+	"$(bl_facts unusable '[a-z-]+' '[a-z-]+' zen "$UNUSABLE_DETAIL")"
+for ip in 192.0.2.42 2001:db8::42; do
+	T0=$(date +%s%N)
+	bl_case "dnsbl zen, client $ip: the list does not answer: temperror, tempfailed" "$ip" valid.test \
+		zen-down tempfail "$(zendown_reply "zen: lookup of $ip failed: timeout")" \
+		"$(bl_facts temperror '[a-z-]+' '[a-z-]+' zen "zen: lookup of $ip failed: timeout")"
+	ms=$((($(date +%s%N) - T0) / 1000000))
+	el=$(grep -F "sender=<m$N@valid.test> " "$MXG_LOG" | sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p')
+	# the query was asked at connect, elapsed_ms counts from MAIL FROM
+	if [[ -n $el ]] && ((el <= 4000)); then
+		t_ok "dnsbl zen, client $ip: decided within the 2 s dns_timeout (elapsed_ms=$el, the client waited $ms ms)"
+	else
+		t_fail "dnsbl zen, client $ip: decided within the 2 s dns_timeout" "elapsed_ms=$el, the client waited $ms ms"
+	fi
+done
+
+# the zones never show: not in a decision line, a reply, or the log
+ZONES_RE='(zen|dbl|sbl)\.bl\.test'
+t_expect_nomatch "$(grep -F "sender=<" "$MXG_LOG")" "$ZONES_RE" "dnsbl: no decision line shows a list's zone"
+t_expect_nomatch "${BL_SAID[*]}" "$ZONES_RE" "dnsbl: nothing the server said in ${#BL_SAID[@]} sessions shows a list's zone"
+t_expect_nomatch "$(cat "$MXG_LOG")" "$ZONES_RE" "dnsbl: the daemon's log never shows a list's zone"
+
+# --- 8. what reached the sink ---------------------------------------------------
 # sink_has ID - the sink received the message for ID@rcpt.test
 sink_has() {
 	grep -lqsF "X-Rcpt-Args: <$1@$PF_RCPT_DOMAIN>" "$PF_SINK_DIR"/msg-* 2>/dev/null
