@@ -13,9 +13,14 @@
 # kinds), unverified (bogus = SERVFAIL), skipped, the query and answer AD
 # bits on the wire, and a configuration whose resolver is not loopback
 # (unverified, no lookup made for it: it is never contacted).
+# End to end: a private Postfix (tests/lib/postfix.sh) with the real
+# mxguard as its milter, resolving through the same unbound; swaks with
+# XCLIENT from an IPv4 and an IPv6 client: good.sec.test accepted
+# (mx_dnssec=secure), plain.sec.test refused at RCPT with the exact 550
+# (mx_dnssec=insecure), the decision lines and the sink checked.
 # The whole tier runs in a network namespace of its own (unshare -n, only
 # loopback up) when it can: not a packet can leave the machine.
-# Needs unbound, ldnsutils, nsd, dig (contrib/install-deps.sh).
+# Needs unbound, ldnsutils, nsd, dig, postfix, swaks (contrib/install-deps.sh).
 # Prints "dnssec: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -279,5 +284,89 @@ t_expect_match "$(fact mx_dnssec_detail)" "resolver 192\.0\.2\.53 is not loopbac
 t_expect_nomatch "$(grep -iE 'error|fail' "$d/unbound.log" | grep -v 'validation failure' | grep -v 'bad\.sec\.test')" . \
 	"unbound logged no error but the bogus record"
 t_expect_match "$(grep -i 'validation failure' "$d/unbound.log")" "bad\.sec\.test" "unbound: validation failure for the bogus record"
+
+# --- end to end: Postfix, mxguard and XCLIENT ---------------------------------
+# A private Postfix (tests/lib/postfix.sh) in this same namespace, its
+# smtpd_milters the real mxguard resolving through the unbound above;
+# swaks presents IPv4 and IPv6 clients with XCLIENT (metadata only).
+. tests/lib/postfix.sh
+. tests/lib/mxconf.sh
+for tool in swaks postconf smtp-sink; do
+	command -v "$tool" >/dev/null || t_abort "$tool is installed (make deps)"
+done
+MPORT=$(t_free_port)
+mxconf_write "$d/e2e.conf" "$MPORT" "dns_servers = 127.0.0.1:$UB_PORT" "dns_timeout = 5s" <<'EOF' ||
+rule not-secure mx_dnssec != secure reject 550 5.7.1 "%{domain}: %{mx_dnssec_detail}"
+default accept
+EOF
+	t_abort "write the end-to-end configuration"
+out=$(./mxguard -n -c "$d/e2e.conf" 2>&1)
+t_expect_eq "$?:$out" "0:configuration OK" "mxguard -n accepts the end-to-end configuration"
+t_mxguard_start "$d/e2e.conf" "$MPORT" || t_abort "mxguard starts" "$(cat "$MXG_LOG" 2>/dev/null)"
+pf_setup "$d/pf" "inet:127.0.0.1:$MPORT"
+# XCLIENT ADDR=IPV6:... needs IPv6 in Postfix (it still listens on 127.0.0.1 only)
+postconf -c "$PF_CONF" -e inet_protocols=all || t_abort "postconf inet_protocols"
+pf_touch_conf
+pf_start || t_abort "postfix starts in the tier's namespace" "$(tail -n 20 "$PF_LOG")"
+t_ok "Postfix and mxguard are up (loopback only)"
+
+# lit STRING - STRING as an ERE matching itself
+lit() {
+	# shellcheck disable=SC2016 # the $ is one of the characters escaped
+	sed -E 's/[][\.*^$(){}+?|]/\\&/g' <<<"$1"
+}
+# send ID IP SENDER - one message; RC (swaks exit), REPLY (the refusal or
+# the final 250 line)
+send() {
+	local out xa=$2
+	[[ $xa == *:* ]] && xa="IPV6:$xa"
+	out=$(swaks --server "127.0.0.1:$PF_PORT" --helo client.sec.test --xclient-addr "$xa" \
+		--from "$3" --to "$1@$PF_RCPT_DOMAIN" --timeout 60 2>&1 </dev/null)
+	RC=$?
+	REPLY=$(sed -nE 's/^<~?\*\* //p' <<<"$out" | head -n 1)
+	[[ -n $REPLY ]] || REPLY=$(sed -nE 's/^<[-~] +(250 .*queued as.*)/\1/p' <<<"$out" | tail -n 1)
+}
+# e2e DESC IP DOMAIN WANT DNSSEC TAIL - one message from eN@DOMAIN at IP:
+# WANT "accepted" or the exact refusal (swaks exit 24, at RCPT); the one
+# decision line says mx_dnssec=DNSSEC and ends in TAIL and elapsed_ms
+N=0
+e2e() {
+	local desc=$1 ip=$2 dom=$3 want=$4 sec=$5 tail=$6 id line
+	N=$((N + 1))
+	id=e$N
+	send "$id" "$ip" "$id@$dom"
+	if [[ $want == accepted ]]; then
+		t_expect_match "$RC $REPLY" '^0 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$' "$desc: accepted (250)"
+	else
+		t_expect_eq "$RC $REPLY" "24 $want" "$desc: refused with the rule's reply"
+	fi
+	line=$(t_wait_grep -F "sender=<$id@$dom> " "$MXG_LOG" 10)
+	if [[ $(grep -c . <<<"$line") -ne 1 ]]; then
+		t_fail "$desc: one decision line" "$line"
+		return 0
+	fi
+	t_expect_match "$line" \
+		"^queue_id=[-0-9A-Za-z]+ client_ip=$(lit "$ip") helo=client\.sec\.test sender=<$id@$(lit "$dom")> .*(^| )mx_dnssec=$sec( .*)? $(lit "$tail") elapsed_ms=[0-9]+\$" \
+		"$desc: decision line (mx_dnssec=$sec)"
+}
+ACCEPT_TAIL="rule=default action=accept reply=- dry_run=no stage=eom"
+PLAIN_DETAIL="the MX answer for plain.sec.test was not authenticated (no AD)"
+PLAIN_REPLY="550 5.7.1 plain.sec.test: $PLAIN_DETAIL"
+chk a@plain.sec.test
+t_expect_eq "$(fact mx_dnssec_detail)" "$PLAIN_DETAIL" "plain.sec.test's detail in mxguard check, as the reply carries it"
+for ip in 192.0.2.7 2001:db8::7; do
+	e2e "good.sec.test from $ip" "$ip" good.sec.test accepted secure "$ACCEPT_TAIL"
+	e2e "plain.sec.test from $ip" "$ip" plain.sec.test "$PLAIN_REPLY" insecure \
+		"rcpt=<e$((N + 1))@$PF_RCPT_DOMAIN> rule=not-secure action=reject reply=\"$PLAIN_REPLY\" dry_run=no stage=rcpt"
+done
+pf_sink_wait 2 10
+t_expect_eq "$(pf_sink_count)" 2 "the sink got the two secure messages, nothing else"
+# sink_has ID - the sink received the message for ID@rcpt.test
+sink_has() {
+	grep -lqsF "X-Rcpt-Args: <$1@$PF_RCPT_DOMAIN>" "$PF_SINK_DIR"/msg-* 2>/dev/null
+}
+t_expect_eq "$(for id in e1 e2 e3 e4; do sink_has "$id" && echo "$id"; done | tr '\n' ' ')" "e1 e3 " \
+	"delivered: good.sec.test's two, neither of plain.sec.test's"
+t_expect_match "$(t_alive "$MXG_PID" && echo alive)" alive "mxguard survived the end-to-end part"
 
 t_summary dnssec
