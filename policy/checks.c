@@ -9,7 +9,6 @@
  * inside resolver callbacks, so a rule never sees a half-written fact.
  */
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,37 +34,6 @@ const char *check_stage_name(enum check_stage s)
 	};
 
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "none";
-}
-
-static pthread_once_t library_once = PTHREAD_ONCE_INIT;
-static char library_error[300];   /* "" when every row's library is up */
-
-/* library_init_rows - every row's process-wide set-up, once; the first failure is kept */
-static void library_init_rows(void)
-{
-	for (size_t i = 0; i < check_table_len && !library_error[0]; i++)
-		if (check_table[i]->lib_init &&
-		    check_table[i]->lib_init(library_error, sizeof library_error) < 0 && !library_error[0])
-			snprintf(library_error, sizeof library_error, "cannot set up the %s check",
-				 check_table[i]->name);
-}
-
-/* checks_library_init - set up what the rows share, once per process (idempotent, thread-safe) */
-int checks_library_init(char *err, size_t errlen)
-{
-	pthread_once(&library_once, library_init_rows);
-	if (!library_error[0])
-		return 0;
-	snprintf(err, errlen, "%s", library_error);
-	return -1;
-}
-
-/* checks_library_free - at exit, after the last message */
-void checks_library_free(void)
-{
-	for (size_t i = check_table_len; i-- > 0;)
-		if (check_table[i]->lib_free)
-			check_table[i]->lib_free();
 }
 
 /* checks_new - zeroed state; facts all unknown; answers kept for an earlier message dropped */
@@ -327,7 +295,7 @@ static int start_needed(struct checks *ck)
 {
 	int started = 0;
 	fact_mask needed = needed_facts(ck);
-	char err[sizeof library_error];
+	char err[320];
 
 	for (size_t i = 0; i < check_table_len; i++) {
 		const struct check_row *r = check_table[i];

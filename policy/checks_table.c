@@ -5,7 +5,9 @@
  * means one extern and one line here. The order is the order in which
  * checks start and report in Authentication-Results.
  */
+#include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "policy/checks_row.h"
 
@@ -32,3 +34,35 @@ const size_t check_table_len = sizeof check_table / sizeof check_table[0];
 
 _Static_assert(sizeof check_table / sizeof check_table[0] <= CHECKS_MAX_ROWS,
 	       "raise CHECKS_MAX_ROWS in checks_row.h");
+
+/* Process-wide set-up of the rows: checks_library_init (checks.h) runs every row's lib_init once. */
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static char library_error[300];   /* "" when every row's library is up */
+
+/* library_init_rows - every row's process-wide set-up, once; the first failure is kept */
+static void library_init_rows(void)
+{
+	for (size_t i = 0; i < check_table_len && !library_error[0]; i++)
+		if (check_table[i]->lib_init &&
+		    check_table[i]->lib_init(library_error, sizeof library_error) < 0 && !library_error[0])
+			snprintf(library_error, sizeof library_error, "cannot set up the %s check",
+				 check_table[i]->name);
+}
+
+/* checks_library_init - set up what the rows share, once per process (idempotent, thread-safe) */
+int checks_library_init(char *err, size_t errlen)
+{
+	pthread_once(&library_once, library_init_rows);
+	if (!library_error[0])
+		return 0;
+	snprintf(err, errlen, "%s", library_error);
+	return -1;
+}
+
+/* checks_library_free - at exit, after the last message */
+void checks_library_free(void)
+{
+	for (size_t i = check_table_len; i-- > 0;)
+		if (check_table[i]->lib_free)
+			check_table[i]->lib_free();
+}
