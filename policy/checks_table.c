@@ -4,6 +4,11 @@
  * Each row lives next to its adapters (checks_mx.c, ...). Adding a check
  * means one extern and one line here. The order is the order in which
  * checks start and report in Authentication-Results.
+ *
+ * It also owns the rows' once-per-process library set-up
+ * (checks_library_init/free): each row's lib_init runs once, before the
+ * first milter thread, because that is a property of the table, not of
+ * any one message's run in checks.c.
  */
 #include <pthread.h>
 #include <stddef.h>
