@@ -52,6 +52,13 @@ static const struct choice log_formats[] = { { "text", LOG_TEXT }, { "json", LOG
 static const struct choice dkim_verifies[] = {
 	{ "rules", DKIM_VERIFY_RULES }, { "always", DKIM_VERIFY_ALWAYS }, { NULL, 0 },
 };
+static const struct choice dmarc_discoveries[] = {
+	{ "treewalk", DMARC_DISCOVERY_TREEWALK }, { "psl", DMARC_DISCOVERY_PSL }, { NULL, 0 },
+};
+static const struct choice quarantine_modes[] = {
+	{ "hold", QUARANTINE_HOLD }, { "header", QUARANTINE_HEADER }, { "subject", QUARANTINE_SUBJECT },
+	{ NULL, 0 },
+};
 static const struct choice stages[] = { { "mail", STAGE_MAIL }, { "rcpt", STAGE_RCPT }, { NULL, 0 } };
 static const struct choice on_errors[] = {
 	{ "tempfail", ACTION_TEMPFAIL }, { "accept", ACTION_ACCEPT }, { NULL, 0 },
@@ -93,12 +100,17 @@ static const struct conf_param params[] = {
 	P("add_received_spf",   PT_BOOL,     add_received_spf,   "no", .min = 0),
 	P("dkim_min_key_bits",  PT_UINT,     dkim_min_key_bits,  "1024", .min = 512, .max = 16384),
 	P("dkim_verify",        PT_ENUM,     dkim_verify,        "rules", .choices = dkim_verifies),
+	P("dmarc_discovery",    PT_ENUM,     dmarc_discovery,    "treewalk", .choices = dmarc_discoveries),
+	P("quarantine_action",  PT_ENUM,     quarantine_action,  "hold", .choices = quarantine_modes),
+	P("quarantine_header",  PT_STRING,   quarantine_header,  "X-Spam", .check = conf_check_header_name),
+	P("quarantine_subject_tag", PT_STRING, quarantine_subject_tag, "[SPAM]", .check = conf_check_subject_tag),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 
 _Static_assert(sizeof(params) / sizeof(params[0]) <= CONF_MAX_PARAMS, "raise CONF_MAX_PARAMS");
 _Static_assert(sizeof(enum log_format) == sizeof(int) && sizeof(enum reject_stage) == sizeof(int) &&
-	       sizeof(enum action) == sizeof(int) && sizeof(enum dkim_verify) == sizeof(int), "enum fields are stored as int");
+	       sizeof(enum action) == sizeof(int) && sizeof(enum dkim_verify) == sizeof(int) &&
+	       sizeof(enum dmarc_discovery_mode) == sizeof(int) && sizeof(enum quarantine_mode) == sizeof(int), "enum fields are stored as int");
 
 /* field - address of a parameter's field in cfg */
 static void *field(struct config *cfg, const struct conf_param *p)

@@ -187,6 +187,38 @@ int conf_check_name(const char *in, char **out, char *why, size_t whylen)
 	return 0;
 }
 
+/* conf_check_header_name - see conf_values.h; the field the quarantine action adds */
+int conf_check_header_name(const char *in, char **out, char *why, size_t whylen)
+{
+	size_t n = strlen(in);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)in[i] <= 0x20 || (unsigned char)in[i] >= 0x7f || in[i] == ':')
+			n = 0;
+	if (n == 0 || n > 64) {
+		snprintf(why, whylen, "\"%.40s\" is not a header field name", in);
+		return -1;
+	}
+	*out = strdup(in);
+	return 0;
+}
+
+/* conf_check_subject_tag - see conf_values.h; spaces allowed, controls and 8-bit not */
+int conf_check_subject_tag(const char *in, char **out, char *why, size_t whylen)
+{
+	size_t n = strlen(in);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f)
+			n = 0;
+	if (n == 0 || n > 64) {
+		snprintf(why, whylen, "a Subject tag must be 1 to 64 printable ASCII characters");
+		return -1;
+	}
+	*out = strdup(in);
+	return 0;
+}
+
 /* conf_check_path - an absolute path without control characters */
 int conf_check_path(const char *in, char **out, char *why, size_t whylen)
 {

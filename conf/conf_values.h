@@ -27,6 +27,12 @@ int conf_check_servers(const char *in, char **out, char *why, size_t whylen);
 /* conf_check_name - a user or group name (or numeric id); not looked up here. */
 int conf_check_name(const char *in, char **out, char *why, size_t whylen);
 
+/* conf_check_header_name - an RFC 5322 field name (printable ASCII but ":", 1..64). */
+int conf_check_header_name(const char *in, char **out, char *why, size_t whylen);
+
+/* conf_check_subject_tag - a Subject prefix: printable ASCII, 1..64 characters. */
+int conf_check_subject_tag(const char *in, char **out, char *why, size_t whylen);
+
 /* conf_check_path - an absolute path without control characters. */
 int conf_check_path(const char *in, char **out, char *why, size_t whylen);
 

@@ -27,6 +27,10 @@ enum log_format { LOG_TEXT = 1, LOG_JSON };
 enum log_target { LOG_TARGET_SYSLOG = 1, LOG_TARGET_STDERR };
 /* when DKIM is verified: only when a rule needs it, or for every message's headers too */
 enum dkim_verify { DKIM_VERIFY_RULES = 1, DKIM_VERIFY_ALWAYS };
+/* how DMARC finds policy records and Organizational Domains: RFC 9989's DNS tree walk or RFC 7489's PSL */
+enum dmarc_discovery_mode { DMARC_DISCOVERY_TREEWALK = 1, DMARC_DISCOVERY_PSL };
+/* what the quarantine action does: Postfix's hold queue, or deliver with a header (and a Subject tag) */
+enum quarantine_mode { QUARANTINE_HOLD = 1, QUARANTINE_HEADER, QUARANTINE_SUBJECT };
 
 struct config {
 	/* identity */
@@ -65,6 +69,12 @@ struct config {
 	bool add_received_spf;         /* default false */
 	unsigned dkim_min_key_bits;    /* default 1024 */
 	enum dkim_verify dkim_verify;  /* default DKIM_VERIFY_RULES */
+	enum dmarc_discovery_mode dmarc_discovery; /* default DMARC_DISCOVERY_TREEWALK */
+
+	/* the quarantine action */
+	enum quarantine_mode quarantine_action; /* default QUARANTINE_HOLD */
+	char *quarantine_header;       /* header name for header/subject, default "X-Spam" */
+	char *quarantine_subject_tag;  /* Subject prefix for subject, default "[SPAM]" */
 
 	/* DNS blocklists: "dnsbl NAME ZONE [FILTER] TARGET[, TARGET...]" lines */
 	struct config_dnsbl *dnsbl;    /* ndnsbl of them (at most FACT_LISTS_MAX); NULL when none */

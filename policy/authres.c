@@ -2,10 +2,11 @@
  * authres.c - Authentication-Results / Received-SPF text and forged A-R
  * detection. See authres.h for what goes into the headers.
  *
- * Everything is built in a growing heap buffer (struct hbuf) word by
- * word, so folding is decided in one place. Each string from outside
- * (sender, helo, signature tags, details) passes through one of the
- * quoting helpers before it becomes a word; none copies a control byte.
+ * Everything is built in a growing heap buffer (struct hbuf,
+ * policy/authres_text.h) word by word, so folding is decided in one
+ * place. Each string from outside (sender, helo, signature tags,
+ * details) passes through one of the quoting helpers before it becomes
+ * a word; none copies a control byte.
  */
 
 /* system */
@@ -18,286 +19,10 @@
 
 /* project */
 #include "policy/authres.h"
+#include "policy/authres_text.h"
 
-#define FOLD_AT   78          /* RFC 5322 §2.1.1 "SHOULD" line length */
 #define AR_NAME   "Authentication-Results: "
 #define RSPF_NAME "Received-SPF: "
-
-/* A growing output buffer that knows its current column. */
-struct hbuf {
-	char *s;
-	size_t len, cap;
-	size_t col;        /* characters on the current line so far */
-	bool line_empty;   /* nothing but the fold's tab on this line yet */
-	bool oom;
-};
-
-/* hb_init - start a header value; col counts the header name before it. */
-static void hb_init(struct hbuf *hb, size_t name_len)
-{
-	memset(hb, 0, sizeof *hb);
-	hb->col = name_len;
-	hb->line_empty = true;
-}
-
-/* hb_put - append n raw bytes. */
-static void hb_put(struct hbuf *hb, const char *p, size_t n)
-{
-	if (hb->oom)
-		return;
-	if (hb->len + n + 1 > hb->cap) {
-		size_t cap = hb->cap ? hb->cap : 256;
-		char *s;
-
-		while (hb->len + n + 1 > cap)
-			cap *= 2;
-		s = realloc(hb->s, cap);
-		if (s == NULL) {
-			hb->oom = true;
-			return;
-		}
-		hb->s = s;
-		hb->cap = cap;
-	}
-	memcpy(hb->s + hb->len, p, n);
-	hb->len += n;
-	hb->s[hb->len] = '\0';
-	hb->col += n;
-}
-
-/* hb_fold - continue on a new line. */
-static void hb_fold(struct hbuf *hb)
-{
-	hb_put(hb, "\n\t", 2);
-	hb->col = 1;
-	hb->line_empty = true;
-}
-
-/* hb_word - add one unbreakable word, after a space or a fold. */
-static void hb_word(struct hbuf *hb, const char *w)
-{
-	size_t n = strlen(w);
-
-	if (n == 0)
-		return;
-	if (!hb->line_empty) {
-		/* one column kept for a ";" glued on later */
-		if (hb->col + 1 + n + 1 > FOLD_AT)
-			hb_fold(hb);
-		else
-			hb_put(hb, " ", 1);
-	}
-	hb_put(hb, w, n);
-	hb->line_empty = false;
-}
-
-/* hb_glue - append to the last word without a space (e.g. ";"). */
-static void hb_glue(struct hbuf *hb, const char *w)
-{
-	hb_put(hb, w, strlen(w));
-	hb->line_empty = false;
-}
-
-/* hb_finish - hand the string over, or free it on failure. */
-static int hb_finish(struct hbuf *hb, char **out)
-{
-	if (hb->oom || hb->s == NULL) {
-		free(hb->s);
-		*out = NULL;
-		return -1;
-	}
-	*out = hb->s;
-	return 0;
-}
-
-/* is_tspecial - RFC 2045 tspecials, which a token may not contain. */
-static bool is_tspecial(int c)
-{
-	return c != '\0' && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
-}
-
-/* is_token - non-empty, printable ASCII without space or tspecials. */
-static bool is_token(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c <= 0x20 || c >= 0x7f || is_tspecial(c))
-			return false;
-	}
-	return true;
-}
-
-/* is_atext - RFC 5322 atext. */
-static bool is_atext(int c)
-{
-	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* is_dot_atom - RFC 5322 dot-atom-text over [s, s+n). */
-static bool is_dot_atom(const char *s, size_t n)
-{
-	bool prev_dot = true;
-
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (prev_dot)
-				return false;
-			prev_dot = true;
-		} else if (is_atext(c)) {
-			prev_dot = false;
-		} else {
-			return false;
-		}
-	}
-	return !prev_dot;
-}
-
-/* is_domain - a plausible domain name in A-label form (LDH, '_', dots). */
-static bool is_domain(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 255 || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(isalnum(c) || c == '-' || c == '_' || c == '.'))
-			return false;
-		if (c == '.' && s[i + 1] == '.')
-			return false;
-	}
-	return true;
-}
-
-/* cat_quoted - append s[0..n) as a quoted-string; controls and 8-bit become '?'. */
-static void cat_quoted(char *dst, const char *s, size_t n)
-{
-	char *d = dst + strlen(dst);
-
-	*d++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f)
-			c = '?';
-		if (c == '"' || c == '\\')
-			*d++ = '\\';
-		*d++ = (char)c;
-	}
-	*d++ = '"';
-	*d = '\0';
-}
-
-/* make_word - prefix + value as a token when it is one, else quoted. Caller frees. */
-static char *make_word(const char *prefix, const char *value)
-{
-	size_t n = strlen(value);
-	char *w = malloc(strlen(prefix) + 2 * n + 3);
-
-	if (w == NULL)
-		return NULL;
-	strcpy(w, prefix);
-	if (is_token(value))
-		strcat(w, value);
-	else
-		cat_quoted(w, value, n);
-	return w;
-}
-
-/* add_word - make_word and hb_word in one, recording out-of-memory. */
-static void add_word(struct hbuf *hb, const char *prefix, const char *value)
-{
-	char *w = make_word(prefix, value);
-
-	if (w == NULL) {
-		hb->oom = true;
-		return;
-	}
-	hb_word(hb, w);
-	free(w);
-}
-
-/*
- * add_comment - "(text)" split into words so it can fold. Parentheses
- * and backslashes are escaped, controls and 8-bit bytes become spaces or
- * '?', so the comment cannot end early or break the line.
- */
-static void add_comment(struct hbuf *hb, const char *text)
-{
-	size_t n = strlen(text);
-	char *c = malloc(2 * n + 3), *d, *word, *save = NULL;
-	bool first = true;
-
-	if (c == NULL) {
-		hb->oom = true;
-		return;
-	}
-	d = c;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			ch = ' ';
-		else if (ch >= 0x80)
-			ch = '?';
-		if (ch == '(' || ch == ')' || ch == '\\')
-			*d++ = '\\';
-		*d++ = (char)ch;
-	}
-	*d = '\0';
-	for (word = strtok_r(c, " ", &save); word != NULL; word = strtok_r(NULL, " ", &save)) {
-		char buf[FOLD_AT + 4];
-		const char *next = save != NULL && *save != '\0' ? save : NULL;
-		bool last = next == NULL || strspn(next, " ") == strlen(next);
-
-		/* a very long word is emitted whole; it simply makes a long line */
-		if (strlen(word) > FOLD_AT) {
-			hb_word(hb, first ? "(" : word);
-			if (first)
-				hb_glue(hb, word);
-			if (last)
-				hb_glue(hb, ")");
-		} else {
-			snprintf(buf, sizeof buf, "%s%s%s", first ? "(" : "", word, last ? ")" : "");
-			hb_word(hb, buf);
-		}
-		first = false;
-	}
-	free(c);
-}
-
-/* add_address - "prefix local@domain", quoting the local part when it is not a dot-atom. */
-static void add_address(struct hbuf *hb, const char *prefix, const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-	size_t llen;
-	char *w;
-
-	if (at == NULL || !is_domain(at + 1))
-		return;
-	llen = (size_t)(at - addr);
-	w = malloc(strlen(prefix) + 2 * llen + strlen(at) + 3);
-	if (w == NULL) {
-		hb->oom = true;
-		return;
-	}
-	strcpy(w, prefix);
-	if (is_dot_atom(addr, llen))
-		strncat(w, addr, llen);
-	else if (llen > 0)
-		cat_quoted(w, addr, llen);
-	strcat(w, at);
-	hb_word(hb, w);
-	free(w);
-}
 
 /* spf_reportable - a result worth a header line. */
 static bool spf_reportable(const struct facts *f, enum fact_id id, enum spf_result r)
@@ -310,7 +35,7 @@ static void mailfrom_identity(const struct facts *f, char *out, size_t outlen)
 {
 	if (f->sender[0] != '\0')
 		snprintf(out, outlen, "%s", f->sender);
-	else if (is_domain(f->helo))
+	else if (hb_is_domain(f->helo))
 		snprintf(out, outlen, "postmaster@%s", f->helo);
 	else
 		out[0] = '\0';
@@ -331,11 +56,11 @@ void authres_spf(struct authres_hdr *ar, const struct facts *f)
 		return;
 	hb_glue(&ar->hb, ";");
 	hb_fold(&ar->hb);
-	add_word(&ar->hb, "spf=", facts_spf_name(f->spf));
+	hb_add_word(&ar->hb, "spf=", facts_spf_name(f->spf));
 	if (f->spf_detail[0] != '\0')
-		add_comment(&ar->hb, f->spf_detail);
+		hb_add_comment(&ar->hb, f->spf_detail);
 	mailfrom_identity(f, ident, sizeof ident);
-	add_address(&ar->hb, "smtp.mailfrom=", ident);
+	hb_add_address(&ar->hb, "smtp.mailfrom=", ident);
 	ar->results++;
 }
 
@@ -346,9 +71,9 @@ void authres_helo_spf(struct authres_hdr *ar, const struct facts *f)
 		return;
 	hb_glue(&ar->hb, ";");
 	hb_fold(&ar->hb);
-	add_word(&ar->hb, "spf=", facts_spf_name(f->helo_spf));
+	hb_add_word(&ar->hb, "spf=", facts_spf_name(f->helo_spf));
 	if (f->helo[0] != '\0')
-		add_word(&ar->hb, "smtp.helo=", f->helo);
+		hb_add_word(&ar->hb, "smtp.helo=", f->helo);
 	ar->results++;
 }
 
@@ -359,7 +84,7 @@ static void add_sig(struct hbuf *hb, const struct dkimv_sig *s)
 
 	hb_glue(hb, ";");
 	hb_fold(hb);
-	add_word(hb, "dkim=", facts_dkim_name(s->result));
+	hb_add_word(hb, "dkim=", facts_dkim_name(s->result));
 	if (s->result == DKIMR_PASS && s->key_bits > 0)
 		snprintf(why, sizeof why, "%u-bit key", s->key_bits);
 	else if (s->result == DKIMR_PASS && strncmp(s->algorithm, "ed25519", 7) == 0)
@@ -367,15 +92,15 @@ static void add_sig(struct hbuf *hb, const struct dkimv_sig *s)
 	else
 		snprintf(why, sizeof why, "%s", s->reason);
 	if (why[0] != '\0')
-		add_comment(hb, why);
-	if (is_domain(s->domain))
-		add_word(hb, "header.d=", s->domain);
+		hb_add_comment(hb, why);
+	if (hb_is_domain(s->domain))
+		hb_add_word(hb, "header.d=", s->domain);
 	if (s->selector[0] != '\0')
-		add_word(hb, "header.s=", s->selector);
+		hb_add_word(hb, "header.s=", s->selector);
 	if (s->algorithm[0] != '\0')
-		add_word(hb, "header.a=", s->algorithm);
+		hb_add_word(hb, "header.a=", s->algorithm);
 	if (s->b[0] != '\0')
-		add_word(hb, "header.b=", s->b);
+		hb_add_word(hb, "header.b=", s->b);
 }
 
 /* authres_dkim - see authres.h. */
@@ -386,13 +111,34 @@ void authres_dkim(struct authres_hdr *ar, const struct facts *f, const struct dk
 	if (sigs == NULL || n == 0) {
 		hb_glue(&ar->hb, ";");
 		hb_fold(&ar->hb);
-		add_word(&ar->hb, "dkim=", facts_dkim_name(f->dkim));
+		hb_add_word(&ar->hb, "dkim=", facts_dkim_name(f->dkim));
 		ar->results++;
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		add_sig(&ar->hb, &sigs[i]);
 	ar->results += (int)n;
+}
+
+/* authres_dmarc - see authres.h. */
+void authres_dmarc(struct authres_hdr *ar, const struct facts *f, enum dmarc_req published, const char *dis)
+{
+	char why[64];
+
+	if (!facts_known(f, FID_dmarc) || f->dmarc == DMARCR_UNKNOWN || f->dmarc == DMARCR_SKIPPED)
+		return;
+	hb_glue(&ar->hb, ";");
+	hb_fold(&ar->hb);
+	hb_add_word(&ar->hb, "dmarc=", facts_value_name(FID_dmarc, f->dmarc));
+	if (published != DMARC_POLICY_ABSENT) {
+		snprintf(why, sizeof why, "p=%s dis=%s", dmarc_req_name(published), dis ? dis : "none");
+		hb_add_comment(&ar->hb, why);
+	}
+	if (f->from_header == FROMH_SINGLE && hb_is_domain(f->from_domain))
+		hb_add_word(&ar->hb, "header.from=", f->from_domain);
+	if (published != DMARC_POLICY_ABSENT)
+		hb_add_word(&ar->hb, "policy.dmarc=", facts_value_name(FID_dmarc_policy, f->dmarc_policy));
+	ar->results++;
 }
 
 /* authres_mx - see authres.h. */
@@ -414,7 +160,7 @@ struct authres_hdr *authres_begin(const char *authserv_id)
 	if (authserv_id == NULL || authserv_id[0] == '\0' || (ar = calloc(1, sizeof *ar)) == NULL)
 		return NULL;
 	hb_init(&ar->hb, strlen(AR_NAME));
-	add_word(&ar->hb, "", authserv_id);
+	hb_add_word(&ar->hb, "", authserv_id);
 	return ar;
 }
 
@@ -474,10 +220,10 @@ static void add_kv(struct hbuf *hb, const char *key, const char *value)
 		return;
 	}
 	sprintf(w, "%s=", key);
-	if (is_dot_atom(value, n))
+	if (hb_is_dot_atom(value, n))
 		strcat(w, value);
 	else
-		cat_quoted(w, value, n);
+		hb_cat_quoted(w, value, n);
 	strcat(w, ";");
 	hb_word(hb, w);
 	free(w);
@@ -520,7 +266,7 @@ int authres_received_spf(const char *authserv_id, const struct facts *f, char **
 		rspf_phrase(r, ident[0] != '\0' ? ident : "unknown", ip, phrase, sizeof phrase);
 		snprintf(text, sizeof text, "%s: %s", authserv_id, phrase);
 	}
-	add_comment(&hb, text);
+	hb_add_comment(&hb, text);
 	if (f->client_ip.text[0] != '\0')
 		add_kv(&hb, "client-ip", f->client_ip.text);
 	if (mailfrom && ident[0] != '\0')
@@ -579,7 +325,7 @@ bool authres_claims_id(const char *value, const char *authserv_id)
 		for (; *p != '\0'; p++) {
 			unsigned char c = (unsigned char)*p;
 
-			if (c <= 0x20 || c == 0x7f || is_tspecial(c))
+			if (c <= 0x20 || c == 0x7f || hb_is_tspecial(c))
 				break;
 			if (n + 1 >= sizeof id)
 				return false;

@@ -156,14 +156,16 @@ void checks_set_sender(struct checks *ck, const char *mail_from, bool authentica
 	ck->facts.known |= FACT_SENDER;
 }
 
-/* checks_header - the first From: names the author domain; rows may read every header */
+/* checks_header - the first From: names the author domain (and how many there are); rows may read every header */
 bool checks_header(struct checks *ck, const char *name, const char *value)
 {
 	if (!value)
 		value = "";
-	if (!ck->seen_from && strcasecmp(name, "From") == 0) {
-		ck->seen_from = true;
-		check_parse_from(&ck->facts, value);
+	if (strcasecmp(name, "From") == 0 && ck->from_fields++ == 0)
+		ck->from_parse = check_parse_from(&ck->facts, value);
+	if (!ck->seen_list_id && strcasecmp(name, "List-Id") == 0) {
+		ck->seen_list_id = true;
+		check_parse_list_id(&ck->facts, value);
 	}
 	for (size_t i = 0; i < check_table_len; i++)
 		if (ck->row[i].state && !ck->row[i].harvested && check_table[i]->header)
@@ -183,13 +185,26 @@ void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 			check_table[i]->body(ck->row[i].state, data, len);
 }
 
-/* with_inputs - needed plus the inputs of the rows it needs (inputs come from rows without inputs) */
+/*
+ * with_inputs - needed plus the inputs of the rows it needs before they
+ * start, and what they use while they run (inputs and uses come from
+ * rows that have neither)
+ */
 static fact_mask with_inputs(const struct checks *ck, fact_mask needed)
 {
-	for (size_t i = 0; i < check_table_len; i++)
-		if (check_table[i]->inputs && !ck->row[i].started && (needed & check_table[i]->facts))
-			needed |= check_table[i]->inputs(ck->cfg) & ~ck->facts.known;
-	return needed;
+	fact_mask more = 0;
+
+	for (size_t i = 0; i < check_table_len; i++) {
+		const struct check_row *r = check_table[i];
+
+		if (!(needed & r->facts))
+			continue;
+		if (r->inputs && !ck->row[i].started)
+			more |= r->inputs(ck->cfg);
+		if (r->uses && !ck->row[i].harvested)
+			more |= r->uses;
+	}
+	return needed | (more & ~ck->facts.known);
 }
 
 /* rule_facts - what the rules can still use, with the inputs of the rows that make it */
@@ -272,22 +287,30 @@ static void finish_row(struct checks *ck, size_t i)
 	ck->row[i].harvested = true;
 }
 
-/* harvest - copy every finished check's result into the facts, once */
+/* harvest - copy every finished check's result into the facts, once; rows that read them go on */
 static bool harvest(struct checks *ck)
 {
-	bool progress = false;
+	bool any = false, progress;
 
 	if (ck->res)
 		resolver_poll(ck->res);
-	for (size_t i = 0; i < check_table_len; i++) {
-		struct check_slot *s = &ck->row[i];
+	do {
+		progress = false;
+		for (size_t i = 0; i < check_table_len; i++) {
+			struct check_slot *s = &ck->row[i];
 
-		if (!s->started || s->harvested || !check_table[i]->done(s->state))
-			continue;
-		finish_row(ck, i);
-		progress = true;
-	}
-	return progress;
+			if (!s->started || s->harvested || !check_table[i]->done(s->state))
+				continue;
+			finish_row(ck, i);
+			progress = true;
+		}
+		/* a row that reads other rows' facts as they finish may be done now too */
+		for (size_t i = 0; progress && i < check_table_len; i++)
+			if (ck->row[i].started && !ck->row[i].harvested && check_table[i]->progress)
+				check_table[i]->progress(ck->row[i].state);
+		any = any || progress;
+	} while (progress);
+	return any;
 }
 
 /* start_needed - start the rows allowed by now whose fact is needed; how many, or -1 */
@@ -369,8 +392,12 @@ int checks_advance(struct checks *ck, enum check_stage stage)
 		if (!(ck->facts.known & FACT_CLIENT))
 			checks_set_client(ck, NULL);
 	}
-	if (stage >= CHECK_STAGE_HEADERS && !(ck->facts.known & FACT_FROM))
-		ck->facts.known |= FACT_FROM;   /* no From: header: from_domain "" */
+	if (stage >= CHECK_STAGE_HEADERS && !(ck->facts.known & FACT_HEADERS)) {
+		/* no From: header: from_domain "" */
+		ck->facts.from_header = ck->from_fields == 0 ? FROMH_NONE :
+					ck->from_fields > 1 ? FROMH_MULTIPLE : (enum from_header_result)ck->from_parse;
+		ck->facts.known |= FACT_HEADERS;
+	}
 	/* the envelope's budget from MAIL FROM; the message data gets its own */
 	if ((stage >= CHECK_STAGE_MAIL && !ck->have_deadline) ||
 	    (stage >= CHECK_STAGE_HEADERS && !ck->data_deadline)) {

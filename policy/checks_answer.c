@@ -69,16 +69,39 @@ static bool incomplete_verdict(struct checks *ck, struct verdict *v)
 	return true;
 }
 
+/* note_final - what was decided, for the headers' report of it (checks_disposition) */
+static void note_final(struct checks *ck, const struct verdict *v)
+{
+	ck->final_known = true;
+	ck->final_action = v->action;
+	ck->final_dry_run = v->dry_run;
+}
+
+/* checks_disposition - see checks_row.h */
+const char *checks_disposition(const struct checks *ck)
+{
+	if (!ck->final_known || ck->final_dry_run)
+		return "none";
+	switch (ck->final_action) {
+	case ACTION_QUARANTINE: return "quarantine";
+	case ACTION_REJECT: return "reject";
+	case ACTION_DISCARD: return "discard";
+	default: return "none";
+	}
+}
+
 /* checks_final_answer - see checks.h */
 enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, struct reply *r)
 {
 	switch (checks_decide(ck, v)) {
 	case CHECKS_DECIDED:
 		reply_format(v, &ck->facts, r);
+		note_final(ck, v);
 		return CHECKS_FINAL;
 	case CHECKS_UNDECIDED:
 		if (incomplete_verdict(ck, v)) {
 			reply_format(v, &ck->facts, r);
+			note_final(ck, v);
 			return CHECKS_FINAL;
 		}
 		checks_fail(ck, "no rule could decide at end of message");

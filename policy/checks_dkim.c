@@ -16,8 +16,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conf/config.h"
+#include "policy/address.h"
 #include "policy/checks_row.h"
 #include "policy/dkim.h"
 
@@ -47,6 +49,12 @@ static void dkim_lib_free(void)
 {
 	dkimv_lib_free(lib);
 	lib = NULL;
+}
+
+/* checks_orgdomain - see checks_row.h: the PSL the DKIM library loaded, shared with DMARC's psl mode */
+const struct orgdomain *checks_orgdomain(void)
+{
+	return lib ? dkimv_lib_orgdomain(lib) : NULL;
 }
 
 /* dkim_always - dkim_verify = always: Authentication-Results reports DKIM for every message */
@@ -113,11 +121,38 @@ static bool dkim_done(const void *state)
 	return s->at_eom && (s->missed_headers || dkimv_keys_pending(s->v) == 0);
 }
 
+/* pass_domains - dkim_domain: the d= of each passing signature, lower case, once each */
+static void pass_domains(const struct dkim_state *s, struct facts *f)
+{
+	size_t n = 0;
+	const struct dkimv_sig *sig = dkimv_results(s->v, &n);
+	struct fact_domain_set *set = &f->dkim_domain;
+
+	memset(set, 0, sizeof *set);
+	for (size_t i = 0; i < n; i++) {
+		char d[FACT_NAME_MAX];
+		bool dup = false;
+
+		if (sig[i].result != DKIMR_PASS || address_domain(sig[i].domain, d, sizeof d, NULL, 0) < 0)
+			continue;
+		for (unsigned k = 0; k < set->count && !dup; k++)
+			dup = strcmp(set->name[k], d) == 0;
+		if (dup)
+			continue;
+		if (set->count >= FACT_SET_NAMES) {
+			set->partial = true;
+			break;
+		}
+		memcpy(set->name[set->count++], d, sizeof d);
+	}
+}
+
 /* dkim_finish - verify; keys still missing (deadline passed) give temperror */
 static void dkim_finish(void *state, struct facts *f)
 {
 	struct dkim_state *s = state;
 
+	memset(&f->dkim_domain, 0, sizeof f->dkim_domain);
 	if (s->missed_headers || !s->at_eom) {
 		f->dkim = DKIMR_TEMPERROR;
 		f->dkim_aligned = false;
@@ -126,6 +161,7 @@ static void dkim_finish(void *state, struct facts *f)
 		return;
 	}
 	(void)dkimv_eom(s->v, f);
+	pass_domains(s, f);
 }
 
 /* dkim_authres - one resinfo per signature (state NULL: the summary result only) */
@@ -151,7 +187,7 @@ static void dkim_release(void *state)
 
 const struct check_row check_row_dkim = {
 	.name = "dkim",
-	.facts = FBIT(dkim) | FBIT(dkim_aligned) | FBIT(dkim_detail),
+	.facts = FBIT(dkim) | FBIT(dkim_aligned) | FBIT(dkim_detail) | FBIT(dkim_domain),
 	.stage = CHECK_STAGE_RCPT,
 	.lib_init = dkim_lib_init,
 	.lib_free = dkim_lib_free,

@@ -137,7 +137,7 @@ static int mailbox_domain(char *box, char *out, size_t outlen)
 }
 
 /* check_parse_from - the one author domain of a From: value, or "" */
-void check_parse_from(struct facts *f, const char *value)
+int check_parse_from(struct facts *f, const char *value)
 {
 	char buf[FROM_MAX], dom[FACT_NAME_MAX];
 	char *start;
@@ -145,7 +145,7 @@ void check_parse_from(struct facts *f, const char *value)
 
 	f->from_domain[0] = '\0';
 	if (strlen(value) >= sizeof buf)
-		return;
+		return FROMH_INVALID;
 	strcpy(buf, value);
 	drop_comments(buf);
 	start = buf;
@@ -167,17 +167,53 @@ void check_parse_from(struct facts *f, const char *value)
 		if (end || (!quoted && !angle && (*p == ',' || *p == ';'))) {
 			*p = '\0';
 			if (*trim(start)) {
-				if (mailbox_domain(start, dom, sizeof dom) < 0 ||
-				    (any && strcmp(dom, f->from_domain) != 0)) {
+				if (mailbox_domain(start, dom, sizeof dom) < 0) {
 					f->from_domain[0] = '\0';
-					return;
+					return FROMH_INVALID;
+				}
+				if (any && strcmp(dom, f->from_domain) != 0) {
+					f->from_domain[0] = '\0';
+					return FROMH_MULTI_DOMAIN;
 				}
 				snprintf(f->from_domain, sizeof f->from_domain, "%s", dom);
 				any = true;
 			}
 			if (end)
-				return;
+				return any ? FROMH_SINGLE : FROMH_INVALID;
 			start = p + 1;
 		}
 	}
+}
+
+/*
+ * check_parse_list_id - RFC 2919: the list-id is between < and >
+ * (anything before is a phrase); a value without brackets gives its
+ * last word. Kept lower case, printable ASCII only; "" when nothing
+ * usable is left.
+ */
+void check_parse_list_id(struct facts *f, const char *value)
+{
+	const char *lt = strrchr(value, '<'), *b, *e;
+	size_t n = 0;
+
+	if (lt) {
+		b = lt + 1;
+		e = strchr(b, '>');
+		if (!e)
+			e = b + strlen(b);
+	} else {
+		e = value + strlen(value);
+		while (e > value && (unsigned char)e[-1] <= 0x20)
+			e--;
+		b = e;
+		while (b > value && (unsigned char)b[-1] > 0x20)
+			b--;
+	}
+	for (; b < e && n + 1 < sizeof f->list_id; b++) {
+		unsigned char c = (unsigned char)*b;
+
+		if (c > 0x20 && c < 0x7f)
+			f->list_id[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	f->list_id[n] = '\0';
 }

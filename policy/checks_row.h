@@ -16,6 +16,10 @@
  *                      DNS blocklist's targets): when its facts are needed
  *                      they are needed too, and it starts once they are
  *                      all known
+ *   uses               optional: facts it reads when it finishes, made by
+ *                      other rows (DMARC reads spf and dkim): needed
+ *                      with it while it runs, but it starts without them
+ *                      and its done() waits for them itself
  *   always(cfg)        optional: run even when no rule needs its facts
  *                      (dkim_verify = always: the header reports it)
  *   start(ck, &state)  begin; may finish at once (e.g. mx of "<>" is
@@ -30,6 +34,9 @@
  *   release(state)     free; lookups are already cancelled.
  *   header/body/stage_event  optional: message data for checks that read
  *                      it (DKIM), and stage changes after start.
+ *   progress(state)    optional: another row finished and its facts were
+ *                      written: a row with .uses may go on (start lookups,
+ *                      evaluate)
  *   run(state)         optional: for a check that evaluates synchronously
  *                      (libspf2 drives the resolver itself): do it now.
  *                      Called when a decision waits for the facts; done()
@@ -67,6 +74,7 @@ struct check_row {
 	int (*lib_init)(char *err, size_t errlen);
 	void (*lib_free)(void);
 	fact_mask (*inputs)(const struct config *cfg);
+	fact_mask uses;
 	bool (*always)(const struct config *cfg);
 	int (*start)(struct checks *ck, void **state);
 	bool (*done)(const void *state);
@@ -76,6 +84,7 @@ struct check_row {
 	void (*header)(void *state, const char *name, const char *value);
 	void (*body)(void *state, const unsigned char *data, size_t len);
 	void (*stage_event)(void *state, enum check_stage stage);
+	void (*progress)(void *state);
 	void (*run)(void *state);
 	void (*authres)(const void *state, const struct facts *f, struct authres_hdr *ar);
 	int (*result_header)(const void *state, const struct config *cfg, const struct facts *f,
@@ -97,7 +106,12 @@ struct checks {
 	struct facts facts;
 	enum check_stage stage;
 	struct address sender;          /* MAIL FROM as address_parse() saw it */
-	bool seen_from;
+	unsigned from_fields;           /* From: header fields seen */
+	int from_parse;                 /* check_parse_from() of the first one */
+	bool seen_list_id;
+	bool final_known;               /* checks_final_answer decided: */
+	enum action final_action;       /*   the verdict's action */
+	bool final_dry_run;             /*   and whether it was a dry run */
 	bool explain;                   /* checks_set_explain: wait for every answer, for explain() */
 	bool have_deadline;
 	bool data_deadline;             /* the end-of-headers budget was given */
@@ -126,7 +140,19 @@ void checks_fail(struct checks *ck, const char *what);
 void check_parse_sender(struct facts *f, struct address *a, const char *mail_from);
 /* check_parse_rcpt - fill rcpt/rcpt_domain from RCPT TO. */
 void check_parse_rcpt(struct facts *f, const char *rcpt);
-/* check_parse_from - fill from_domain from a From: header value ("" when unusable). */
-void check_parse_from(struct facts *f, const char *value);
+/*
+ * check_parse_from - fill from_domain from a From: header value ("" when
+ * unusable). Returns FROMH_SINGLE (one domain), FROMH_MULTI_DOMAIN or
+ * FROMH_INVALID, for the from_header fact.
+ */
+int check_parse_from(struct facts *f, const char *value);
+/* check_parse_list_id - fill list_id from a List-Id: header value (RFC 2919). */
+void check_parse_list_id(struct facts *f, const char *value);
+
+/* checks_disposition - what was done with a delivered message, for A-R: "none" or "quarantine". */
+const char *checks_disposition(const struct checks *ck);
+
+/* checks_orgdomain - the process's Public Suffix List (loaded by the dkim row's lib_init); NULL before. */
+const struct orgdomain *checks_orgdomain(void);
 
 #endif

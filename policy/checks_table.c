@@ -17,7 +17,7 @@
 #include "policy/checks_row.h"
 
 extern const struct check_row check_row_mx, check_row_mx_host, check_row_mx_addr, check_row_dnssec, check_row_ns,
-	check_row_ns_addr, check_row_spf, check_row_helo_spf, check_row_dkim,
+	check_row_ns_addr, check_row_spf, check_row_helo_spf, check_row_dkim, check_row_dmarc,
 	check_row_dnsbl_0, check_row_dnsbl_1, check_row_dnsbl_2, check_row_dnsbl_3,
 	check_row_dnsbl_4, check_row_dnsbl_5, check_row_dnsbl_6, check_row_dnsbl_7;
 
@@ -34,6 +34,8 @@ const struct check_row *const check_table[] = {
 	&check_row_spf,
 	&check_row_helo_spf,
 	&check_row_dkim,
+	/* reads spf and dkim as they finish (.uses) */
+	&check_row_dmarc,
 };
 const size_t check_table_len = sizeof check_table / sizeof check_table[0];
 

@@ -63,6 +63,25 @@ enum check_stage {
 	V(DKIMR_PASS, "pass") V(DKIMR_FAIL, "fail") V(DKIMR_NONE, "none") \
 	V(DKIMR_TEMPERROR, "temperror") V(DKIMR_PERMERROR, "permerror") V(DKIMR_SKIPPED, "skipped")
 
+/* dmarc (RFC 9989 §9.2 result names) and the policy that applies (policy/dmarc.h) */
+#define DMARC_VALUES(V) \
+	V(DMARCR_PASS, "pass") V(DMARCR_FAIL, "fail") V(DMARCR_NONE, "none") \
+	V(DMARCR_TEMPERROR, "temperror") V(DMARCR_PERMERROR, "permerror") V(DMARCR_SKIPPED, "skipped")
+#define DMARC_POLICY_VALUES(V) \
+	V(DMARCP_NONE, "none") V(DMARCP_QUARANTINE, "quarantine") V(DMARCP_REJECT, "reject")
+/*
+ * from_header: does the message have exactly one author domain (RFC 5322
+ * §3.6: one From field; RFC 9989 §5.3.1: one domain in it)?
+ *   single        one From field, its mailboxes all in one domain
+ *   none          no From field
+ *   multiple      two or more From fields (the first one's domain is from_domain)
+ *   multi_domain  one From field with mailboxes in different domains
+ *   invalid       one From field without a usable address
+ */
+#define FROM_HEADER_VALUES(V) \
+	V(FROMH_SINGLE, "single") V(FROMH_NONE, "none") V(FROMH_MULTIPLE, "multiple") \
+	V(FROMH_MULTI_DOMAIN, "multi_domain") V(FROMH_INVALID, "invalid")
+
 /* dnsbl.NAME: a DNS blocklist's answer (policy/dnsbl.h) */
 #define DNSBL_VALUES(V) \
 	V(DNSBL_LISTED, "listed") V(DNSBL_CLEAN, "clean") V(DNSBL_UNUSABLE, "unusable") \
@@ -75,6 +94,9 @@ enum mx_dnssec_result { MXD_UNKNOWN = 0, MX_DNSSEC_VALUES(FACT_VALUE_ID) MXD_RES
 enum spf_result { SPFR_UNKNOWN = 0, SPF_VALUES(FACT_VALUE_ID) SPFR_RESULT_COUNT };
 enum dkim_result { DKIMR_UNKNOWN = 0, DKIM_VALUES(FACT_VALUE_ID) DKIMR_RESULT_COUNT };
 enum dnsbl_result { DNSBL_UNKNOWN = 0, DNSBL_VALUES(FACT_VALUE_ID) DNSBL_RESULT_COUNT };
+enum dmarc_result { DMARCR_UNKNOWN = 0, DMARC_VALUES(FACT_VALUE_ID) DMARCR_RESULT_COUNT };
+enum dmarc_policy_value { DMARCP_UNKNOWN = 0, DMARC_POLICY_VALUES(FACT_VALUE_ID) DMARCP_RESULT_COUNT };
+enum from_header_result { FROMH_UNKNOWN = 0, FROM_HEADER_VALUES(FACT_VALUE_ID) FROMH_RESULT_COUNT };
 
 /*
  * Fact families: one row of facts.def (FACTS) that the configuration
@@ -136,6 +158,8 @@ _Static_assert(FACT_COUNT <= 64, "fact_mask holds one bit per fact");
 #define FACT_SENDER (FBIT(sender) | FBIT(sender_domain) | FBIT(authenticated))
 #define FACT_RCPT   (FBIT(rcpt) | FBIT(rcpt_domain))
 #define FACT_FROM   FBIT(from_domain)
+/* ... and everything the orchestrator reads from the headers, known at end of headers */
+#define FACT_HEADERS (FBIT(from_domain) | FBIT(from_header) | FBIT(list_id))
 
 struct facts {
 	fact_mask known;   /* FBIT(x) set: x has its value */
