@@ -21,10 +21,47 @@
 #include "policy/dkim.h"
 #include "policy/dkim_impl.h"
 #include "policy/dkim_keys.h"
+#include "policy/dkim_tags.h"
 #include "policy/orgdomain.h"
 #include "policy/resolver.h"
 
 #define DEFAULT_MIN_KEY_BITS 1024
+
+/*
+ * prescreen - libopendkim's hook between parsing the signatures and
+ * doing anything with them (inside dkim_eoh, before header hashing and
+ * any key lookup). A signature whose d= or s= cannot name a key
+ * (dkim_tags.h) is ignored from here on, so libopendkim never asks for
+ * its key and prefetch_keys skips it; it is remembered with its reason
+ * and dkimv_collect reports it as permerror. Signatures libopendkim
+ * already found malformed keep its own reason.
+ */
+static DKIM_CBSTAT prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+	struct dkimv *v = dkim_get_user_context(dkim);
+
+	if (v == NULL || nsigs <= 0 || v->tag_errors != NULL)
+		return DKIM_CBSTAT_CONTINUE;
+	v->tag_errors = calloc((size_t)nsigs, sizeof *v->tag_errors);
+	if (v->tag_errors == NULL) {
+		v->failed = true;
+		return DKIM_CBSTAT_ERROR;
+	}
+	for (int i = 0; i < nsigs; i++) {
+		const char *why;
+
+		if (dkim_sig_geterror(sigs[i]) != DKIM_SIGERROR_UNKNOWN)
+			continue;
+		why = dkimt_check((const char *)dkim_sig_getselector(sigs[i]),
+				  (const char *)dkim_sig_getdomain(sigs[i]));
+		if (why == NULL)
+			continue;
+		dkim_sig_ignore(sigs[i]);
+		v->tag_errors[v->ntag_errors].sig = sigs[i];
+		v->tag_errors[v->ntag_errors++].why = why;
+	}
+	return DKIM_CBSTAT_CONTINUE;
+}
 
 /* dkimv_lib_new - see dkim.h. */
 struct dkimv_lib *dkimv_lib_new(const struct dkimv_lib_options *opt, char *err, size_t errlen)
@@ -68,6 +105,11 @@ struct dkimv_lib *dkimv_lib_new(const struct dkimv_lib_options *opt, char *err, 
 		return NULL;
 	}
 	dkimk_install_hooks(l->lib);
+	if (dkim_set_prescreen(l->lib, prescreen) != DKIM_STAT_OK) {
+		snprintf(err, errlen, "dkim_set_prescreen failed");
+		dkimv_lib_free(l);
+		return NULL;
+	}
 	l->max_sigs = opt->max_signatures ? opt->max_signatures : DKIMV_DEFAULT_MAX_SIGS;
 	l->ed25519 = dkim_libfeature(l->lib, DKIM_FEATURE_ED25519);
 	return l;
@@ -119,6 +161,8 @@ struct dkimv *dkimv_new(struct dkimv_lib *l, struct resolver *res, unsigned min_
 		free(v);
 		return NULL;
 	}
+	/* the prescreen hook is per library: this is how it finds the message */
+	(void)dkim_set_user_context(v->dkim, v);
 	return v;
 }
 
@@ -131,6 +175,7 @@ void dkimv_free(struct dkimv *v)
 		dkim_free(v->dkim);
 	dkimk_free(v->keys);
 	free(v->sigs);
+	free(v->tag_errors);
 	free(v);
 }
 
@@ -224,7 +269,9 @@ static int prefetch_keys(struct dkimv *v)
 			dkim_sig_ignore(list[i]);
 			continue;
 		}
-		if (dkim_sig_geterror(list[i]) != DKIM_SIGERROR_UNKNOWN)
+		/* ignored: refused for its d= or s= by prescreen, no key wanted */
+		if (dkim_sig_geterror(list[i]) != DKIM_SIGERROR_UNKNOWN ||
+		    (dkim_sig_getflags(list[i]) & DKIM_SIGFLAG_IGNORE) != 0)
 			continue;
 		s = (const char *)dkim_sig_getselector(list[i]);
 		d = (const char *)dkim_sig_getdomain(list[i]);
@@ -249,6 +296,12 @@ int dkimv_eoh(struct dkimv *v)
 	dkimk_activate(v->keys);
 	st = dkim_eoh(v->dkim);
 	dkimk_activate(NULL);
+	if (v->failed) {
+		/* prescreen ran out of memory */
+		note_error(v, "end of headers");
+		return -1;
+	}
+	/* NOSIG also when prescreen refused every signature: collect reports them */
 	if (st == DKIM_STAT_OK)
 		return prefetch_keys(v);
 	if (st == DKIM_STAT_NOSIG)

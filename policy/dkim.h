@@ -42,7 +42,11 @@
  *              unsupported algorithm, several key records, RSA key
  *              shorter than min_key_bits (RFC 8301: not valid; a
  *              permanent property of the signer, not a forgery, so not
- *              "fail")
+ *              "fail"); a d= that is not a domain name or an s= that is
+ *              not a selector (policy/dkim_tags.h), decided at end of
+ *              headers before any key lookup - no DNS query is ever sent
+ *              for such a signature (libopendkim would ask for
+ *              "s._domainkey.legitimate.com(.attacker.com" and pass it)
  * The message's fact is the best over all signatures, in this order:
  *   pass > temperror > fail > permerror > none.
  * temperror ranks above fail because a signature whose key could not be

@@ -21,6 +21,12 @@ struct dkimv_lib {
 	bool ed25519;
 };
 
+/* A signature refused for its d= or s= before any key lookup (dkim.c's prescreen). */
+struct dkimv_tag_error {
+	const DKIM_SIGINFO *sig;
+	const char *why;             /* static, from dkimt_check */
+};
+
 struct dkimv {
 	struct dkimv_lib *lib;
 	DKIM *dkim;
@@ -34,6 +40,8 @@ struct dkimv {
 	bool failed;                 /* internal error: the answer is temperror */
 	struct dkimv_sig *sigs;
 	size_t nsigs;
+	struct dkimv_tag_error *tag_errors;   /* by prescreen; reported as permerror by dkimv_collect */
+	size_t ntag_errors;
 	char error[DKIMV_REASON_MAX];
 };
 

@@ -15,6 +15,7 @@
 /* project */
 #include "policy/dkim_keys.h"
 #include "policy/dkim_reply.h"
+#include "policy/dkim_tags.h"
 
 #define QNAME_MAX 300      /* selector + "._domainkey." + domain, room to spare */
 
@@ -111,7 +112,12 @@ static void query_cb(void *arg, enum dns_status status, const unsigned char *ans
 	}
 }
 
-/* start - add a query record for name and send it. NULL when out of memory. */
+/*
+ * start - add a query record for name and send it. A name that is not a
+ * DNS name (dkimt_key_name_ok) is never sent: the record is answered
+ * here as a bad name, which libopendkim reads as "no key". NULL when out
+ * of memory.
+ */
 static struct keyq *start(struct dkimk *k, const char *name)
 {
 	struct keyq *q = calloc(1, sizeof *q);
@@ -122,7 +128,10 @@ static struct keyq *start(struct dkimk *k, const char *name)
 	q->owner = k;
 	q->next = k->queries;
 	k->queries = q;
-	if (resolver_query(k->res, name, ns_t_txt, query_cb, q) == 0) {
+	if (!dkimt_key_name_ok(name)) {
+		q->done = true;
+		q->status = DNS_BADNAME;
+	} else if (resolver_query(k->res, name, ns_t_txt, query_cb, q) == 0) {
 		k->pending++;
 	} else {
 		q->done = true;
@@ -165,7 +174,7 @@ int dkimk_prefetch(struct dkimk *k, const char *selector, const char *domain)
 {
 	char name[QNAME_MAX];
 
-	if (!key_name(selector, domain, name, sizeof name))
+	if (!key_name(selector, domain, name, sizeof name) || !dkimt_key_name_ok(name))
 		return -1;
 	if (find(k, name) != NULL)
 		return 0;

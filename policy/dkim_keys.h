@@ -8,7 +8,10 @@
  * (inside dkim_eom) asks for that name through its query_start hook, the
  * hook finds the query already answered or in flight, and waitreply drives
  * the resolver until it completes. A name nobody prefetched is queried on
- * the spot.
+ * the spot. A name that is not a DNS name (policy/dkim_tags.h) is never
+ * sent: the hook answers it "no such name" itself (libopendkim: no key,
+ * permanent). The verifier already keeps such signatures away from
+ * libopendkim's key lookup; this is the second line.
  *
  * libopendkim's DNS hooks are per library (per process), not per message,
  * and carry no message context; the table in use is therefore named per
@@ -51,9 +54,9 @@ void dkimk_free(struct dkimk *);
 
 /*
  * dkimk_prefetch - start the key query for selector/domain unless one is
- * already there. Returns 0, or -1 when out of memory or the name is too
- * long to be a DNS name (libopendkim will then find no prefetched query
- * and ask on its own).
+ * already there. Returns 0, or -1 when out of memory or the key name is
+ * not a DNS name (dkimt_key_name_ok; libopendkim will then find no
+ * prefetched query and ask on its own).
  */
 int dkimk_prefetch(struct dkimk *, const char *selector, const char *domain);
 

@@ -94,6 +94,15 @@ static void classify_error(struct dkimv_sig *s, int err, int bh)
 	}
 }
 
+/* tag_error_of - why prescreen refused sig (its d= or s=), or NULL. */
+static const char *tag_error_of(const struct dkimv *v, const DKIM_SIGINFO *sig)
+{
+	for (size_t i = 0; i < v->ntag_errors; i++)
+		if (v->tag_errors[i].sig == sig)
+			return v->tag_errors[i].why;
+	return NULL;
+}
+
 /* classify - one signature's result, including our own key-length rule. */
 static void classify(const struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig *s)
 {
@@ -102,6 +111,7 @@ static void classify(const struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig 
 	unsigned int bits = 0;
 	dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
 	enum dns_status st;
+	const char *tag_why = tag_error_of(v, sig);
 
 	copy_clean(s->domain, sizeof s->domain, dkim_sig_getdomain(sig));
 	copy_clean(s->selector, sizeof s->selector, dkim_sig_getselector(sig));
@@ -112,6 +122,11 @@ static void classify(const struct dkimv *v, DKIM_SIGINFO *sig, struct dkimv_sig 
 	    dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
 		s->key_bits = bits;
 
+	/* refused for its d= or s= before anything was asked */
+	if (tag_why != NULL) {
+		set_result(s, DKIMR_PERMERROR, tag_why);
+		return;
+	}
 	/* a key lookup that failed for a passing reason is temperror, whatever libopendkim made of it */
 	if (dkimk_status(v->keys, (const char *)dkim_sig_getselector(sig),
 			 (const char *)dkim_sig_getdomain(sig), &st) && dns_status_temporary(st)) {
@@ -161,10 +176,13 @@ int dkimv_collect(struct dkimv *v)
 	if (v->sigs == NULL)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		if ((dkim_sig_getflags(list[i]) & DKIM_SIGFLAG_IGNORE) != 0)
+		bool refused = tag_error_of(v, list[i]) != NULL;
+
+		/* ignored: beyond max_signatures (not reported), or refused for d=/s= (reported) */
+		if ((dkim_sig_getflags(list[i]) & DKIM_SIGFLAG_IGNORE) != 0 && !refused)
 			continue;
 		classify(v, list[i], &v->sigs[v->nsigs]);
-		if (v->unusable)
+		if (v->unusable && !refused)
 			set_result(&v->sigs[v->nsigs], DKIMR_PERMERROR, v->error);
 		v->nsigs++;
 	}
