@@ -17,6 +17,7 @@
 #include "milter/callbacks.h"
 #include "milter/context.h"
 #include "milter/log.h"
+#include "milter/quarantine.h"
 #include "milter/snapshot.h"
 #include "policy/checks.h"
 #include "policy/reply.h"
@@ -306,6 +307,9 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 		v = spaced;
 	}
 	note_forged(m, checks_header(m->ck, n, v));
+	/* kept for a quarantine that tags the Subject */
+	if (!m->subject && strcasecmp(n, "Subject") == 0 && !(m->subject = strdup(v)))
+		m->oom = true;
 	free(spaced);
 	return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
@@ -393,11 +397,15 @@ static sfsistat final_action(SMFICTX *ctx, struct msg *m, const struct verdict *
 	case ACTION_DISCARD:
 		msg_log(m, v, NULL, NULL, "eom", NULL);
 		return SMFIS_DISCARD;
-	case ACTION_QUARANTINE:
-		if (smfi_quarantine(ctx, (char *)r->text) != MI_SUCCESS)
-			return internal_error(ctx, m, NULL, "eom", "smfi_quarantine failed");
+	case ACTION_QUARANTINE: {
+		const char *why = NULL;
+		const struct conn *c = get_conn(ctx);
+
+		if (quarantine_apply(ctx, m->cfg, m->subject, r->text, c && c->leadspc, &why) < 0)
+			return internal_error(ctx, m, NULL, "eom", why);
 		msg_log(m, v, r->line, NULL, "eom", NULL);
 		return SMFIS_CONTINUE;
+	}
 	case ACTION_ACCEPT:
 	case ACTION_NONE:
 		break;

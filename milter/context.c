@@ -137,6 +137,7 @@ void msg_end(struct conn *c, const char *stage)
 		msg_log(m, NULL, NULL, NULL, stage, NULL);
 	checks_free(m->ck);
 	config_unref(m->cfg);
+	free(m->subject);
 	free(m);
 	c->msg = NULL;
 }

@@ -36,6 +36,7 @@ struct msg {
 	unsigned nforged;              /* entries used in forged[] */
 	unsigned forged[16];           /* 1-based indexes of A-R headers claiming our authserv_id */
 	unsigned rcpt_lines;           /* lines written for refused recipients */
+	char *subject;                 /* owned: the first Subject value, NULL when none (quarantine_action = subject) */
 };
 
 struct conn {

@@ -70,7 +70,7 @@ auth_sign "$f" "$f" "$W/rsa1024.private" rsa1024 other.test --canon relaxed/simp
 dkim_case dkim-two "$f" "$PASS_LOG" \
 	"; dkim=pass \(2048-bit key\) $D header\.s=rsa2048 " \
 	"; dkim=pass \(1024-bit key\) header\.d=other\.test header\.s=rsa1024 " \
-	"^([^;]*;){2} dkim=[^;]*; dkim=[^;]*$"
+	"^([^;]*;){2} dkim=[^;]*; dkim=[^;]*; dmarc=none header\.from=[^;]*$"
 
 signed dkim-good-and-missing rsa2048.private rsa2048 dkim.test; f=$F
 auth_sign "$f" "$f" "$W/rsa1024.private" nokey other.test
@@ -114,7 +114,7 @@ el=$((($(date +%s%N) - t0) / 1000000))
 auth_assert "dkim-key-timeout: bounded by dns_timeout 2s (${el} ms)" test "$el" -lt 6000
 
 auth_msg "$W/dkim-unsigned.eml" dkim-unsigned alice@dkim.test
-dkim_case dkim-unsigned "$W/dkim-unsigned.eml" "dkim=none dkim_aligned=no .*$ACCEPT" '; dkim=none$'
+dkim_case dkim-unsigned "$W/dkim-unsigned.eml" "dkim=none dkim_aligned=no .*$ACCEPT" '; dkim=none; dmarc=none header\.from=dkim\.test$'
 
 # SPF fail with a broken signature: nothing rescues it (550 at end of data)
 signed dkim-broken-spf-fail rsa2048.private rsa2048 dkim.test; f=$F

@@ -75,9 +75,9 @@ rspf_case rspf-softfail 192.0.2.200 softfail.test softfail
 rspf_case rspf-none 192.0.2.5 nospf.test none
 
 auth_msg "$W/perm-enforced.eml" perm-enforced alice@perm.test
-auth_case perm-enforced 192.0.2.5 perm-enforced@perm.test "$W/perm-enforced.eml" 24 \
+auth_case perm-enforced 192.0.2.5 perm-enforced@perm.test "$W/perm-enforced.eml" 26 \
 	'^550 5\.7\.24 SPF record of perm\.test is broken$' \
-	'spf=permerror .*rule=spf-permerror action=reject reply="550 5\.7\.24 SPF record of perm\.test is broken" dry_run=no stage=rcpt'
+	'spf=permerror .*rule=spf-permerror action=reject reply="550 5\.7\.24 SPF record of perm\.test is broken" dry_run=no stage=eom'
 
 auth_msg "$W/dkim-enforced.eml" dkim-enforced alice@dkim.test
 auth_sign "$W/dkim-enforced.eml" "$W/dkim-enforced.eml" "$W/rsa2048.private" rsa2048 dkim.test

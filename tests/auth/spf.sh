@@ -25,7 +25,7 @@ SPF_FAIL_LOG='rule=spf-fail action=reject reply="550 5\.7\.23 SPF check failed f
 TEMP_REPLY='^451 4\.7\.24 cannot check SPF for '
 # perm_log DOMAIN - the dry-run line of the spf-permerror rule
 perm_log() {
-	echo "rule=spf-permerror action=reject reply=\"550 5\.7\.24 SPF record of ${1//./\\.} is broken\" dry_run=yes stage=rcpt"
+	echo "rule=spf-permerror action=reject reply=\"550 5\.7\.24 SPF record of ${1//./\\.} is broken\" dry_run=yes stage=eom"
 }
 
 # --- the results --------------------------------------------------------------
@@ -94,7 +94,7 @@ spf_case spf-ipv6-fail IPV6:2001:db8:6::1 v6.test 26 '^550 5\.7\.23 SPF check fa
 auth_msg "$W/bounce-pass.eml" bounce-pass mailer-daemon@helo.senders.test
 AUTH_HELO=helo.senders.test auth_case bounce-pass 192.0.2.5 "" "$W/bounce-pass.eml" 0 "$ACC" \
 	"helo=helo\.senders\.test sender=<> .*mx=skipped .*spf=pass .*$ACCEPT" \
-	'^mx\.auth\.test; spf=pass \([^;]*\) smtp\.mailfrom=postmaster@helo\.senders\.test; dkim=none$'
+	'^mx\.auth\.test; spf=pass \([^;]*\) smtp\.mailfrom=postmaster@helo\.senders\.test; dkim=none; dmarc=none header\.from=helo\.senders\.test$'
 auth_msg "$W/bounce-fail.eml" bounce-fail mailer-daemon@helo.senders.test
 AUTH_HELO=helo.senders.test auth_case bounce-fail 192.0.2.200 "" "$W/bounce-fail.eml" 26 \
 	'^550 5\.7\.23 SPF check failed for helo\.senders\.test$' \

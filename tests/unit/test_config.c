@@ -424,7 +424,8 @@ static void test_shipped_conf(void **state)
 	(void)state;
 	static const char *const names[] = {
 		"null-mx", "no-domain", "no-route", "bad-sender", "mx-temperror",
-		"spf-temperror", "spf-fail", "spf-permerror",
+		"spf-temperror", "from-several", "from-domains", "dmarc-temperror", "dmarc-reject",
+		"dmarc-quarantine", "spf-fail", "spf-permerror",
 	};
 	struct config *c = config_load("conf/mxguard.conf", err, sizeof(err));
 
@@ -435,6 +436,11 @@ static void test_shipped_conf(void **state)
 	assert_false(c->dry_run);
 	/* no shipped rule needs dkim for most messages: verified for Authentication-Results */
 	assert_int_equal(c->dkim_verify, DKIM_VERIFY_ALWAYS);
+	/* DMARC by RFC 9989's tree walk; quarantine is the hold queue unless the operator says otherwise */
+	assert_int_equal(c->dmarc_discovery, DMARC_DISCOVERY_TREEWALK);
+	assert_int_equal(c->quarantine_action, QUARANTINE_HOLD);
+	assert_string_equal(c->quarantine_header, "X-Spam");
+	assert_string_equal(c->quarantine_subject_tag, "[SPAM]");
 	assert_int_equal(rules_count(c->rules), sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_string_equal(rules_at(c->rules, i)->name, names[i]);

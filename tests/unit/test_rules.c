@@ -703,16 +703,61 @@ static void test_shipped_rules(void **state)
 		assert_false(v.dry_run);
 	}
 
-	/* a good MX: SPF decides next; dkim is only wanted if SPF fails */
+	/* a good MX: SPF temperror still decides at MAIL FROM */
 	f = stage_mail(MX_VALID);
 	undecided(c, &f);
-	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(spf) | FBIT(dkim) | FBIT(dkim_aligned));
 	f.known |= FACT_SPF;
-	f.spf = SPFR_PASS;
-	decide(c, &f, "default", ACTION_ACCEPT);
-	assert_int_equal(rules_needed_facts(c->rules, &f), 0);
 	f.spf = SPFR_TEMPERROR;
 	decide(c, &f, "spf-temperror", ACTION_TEMPFAIL);
+	/* an SPF pass waits for the headers and DMARC: nothing about DKIM is asked for itself */
+	f.spf = SPFR_PASS;
+	undecided(c, &f);
+	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(from_header) | FBIT(dmarc) | FBIT(dmarc_policy));
+
+	/* the headers: one author domain, or refused */
+	f.known |= FACT_HEADERS;
+	f.from_header = FROMH_MULTIPLE;
+	assert_true(rules_eval(c->rules, &f, &v));
+	assert_string_equal(v.rule_name, "from-several");
+	assert_string_equal(v.reply->code, "550");
+	assert_string_equal(v.reply->xcode, "5.7.1");
+	f.from_header = FROMH_MULTI_DOMAIN;
+	decide(c, &f, "from-domains", ACTION_REJECT);
+	/* no From:, or an unusable one, is not refused by itself: DMARC says permerror */
+	f.from_header = FROMH_NONE;
+	undecided(c, &f);
+	f.from_header = FROMH_SINGLE;
+	undecided(c, &f);
+
+	/* DMARC: temperror tempfails, the owner's reject and quarantine are applied */
+	f.known |= FBIT(dmarc) | FBIT(dmarc_policy) | FBIT(dmarc_domain) | FBIT(dmarc_detail);
+	f.dmarc = DMARCR_TEMPERROR;
+	f.dmarc_policy = DMARCP_NONE;
+	assert_true(rules_eval(c->rules, &f, &v));
+	assert_string_equal(v.rule_name, "dmarc-temperror");
+	assert_string_equal(v.reply->xcode, "4.4.3");
+	f.dmarc = DMARCR_FAIL;
+	f.dmarc_policy = DMARCP_REJECT;
+	assert_true(rules_eval(c->rules, &f, &v));
+	assert_string_equal(v.rule_name, "dmarc-reject");
+	assert_string_equal(v.reply->code, "550");
+	assert_string_equal(v.reply->xcode, "5.7.1");
+	assert_non_null(strstr(v.reply->text, "DMARC"));
+	f.dmarc_policy = DMARCP_QUARANTINE;
+	decide(c, &f, "dmarc-quarantine", ACTION_QUARANTINE);
+	/* p=none (or t=y lowered quarantine to none): the rest of the rules decide */
+	f.dmarc_policy = DMARCP_NONE;
+	decide(c, &f, "default", ACTION_ACCEPT);
+	f.dmarc = DMARCR_PASS;
+	f.dmarc_policy = DMARCP_REJECT;
+	decide(c, &f, "default", ACTION_ACCEPT);
+	f.dmarc = DMARCR_PERMERROR;
+	f.dmarc_policy = DMARCP_NONE;
+	decide(c, &f, "default", ACTION_ACCEPT);
+	assert_int_equal(rules_needed_facts(c->rules, &f), 0);
+
+	/* SPF permerror is a dry run, after every enforcing rule */
+	f.dmarc = DMARCR_NONE;
 	f.spf = SPFR_PERMERROR;
 	assert_true(rules_eval(c->rules, &f, &v));
 	assert_string_equal(v.rule_name, "spf-permerror");
@@ -720,23 +765,20 @@ static void test_shipped_rules(void **state)
 
 	/* SPF fail waits for DKIM; an aligned DKIM pass rescues the message */
 	f.spf = SPFR_FAIL;
+	f.known &= ~(FACT_DKIM | FBIT(dkim_domain));
 	undecided(c, &f);
 	assert_int_equal(rules_needed_facts(c->rules, &f), FBIT(dkim) | FBIT(dkim_aligned));
-	f.known |= FACT_DKIM | FACT_FROM;
+	f.known |= FACT_DKIM;
 	f.dkim = DKIMR_PASS;
 	f.dkim_aligned = true;
 	decide(c, &f, "default", ACTION_ACCEPT);
 	f.dkim_aligned = false;
 	decide(c, &f, "spf-fail", ACTION_REJECT);
 	f.dkim = DKIMR_FAIL;
-	f.dkim_aligned = false;
 	decide(c, &f, "spf-fail", ACTION_REJECT);
 
 	/* DKIM alone never rejects; literal and null senders fall through */
-	f = stage_mail(MX_VALID);
-	f.known |= FACT_SPF | FACT_DKIM;
 	f.spf = SPFR_SOFTFAIL;
-	f.dkim = DKIMR_FAIL;
 	decide(c, &f, "default", ACTION_ACCEPT);
 	f.mx = MX_LITERAL;
 	f.spf = SPFR_NONE;
