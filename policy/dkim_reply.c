@@ -1,7 +1,8 @@
 /*
  * dkim_reply.c - the DNS reply libopendkim gets for a key query, rebuilt
- * from the resolver's raw answer (see dkim_reply.h). Pure: no I/O, no
- * state; the only allocation is c-ares's parse result, freed here.
+ * from the resolver's raw answer (see dkim_reply.h), a bare PKCS#1 key
+ * wrapped on the way (dkim_pkcs1.h). Pure: no I/O, no state; the only
+ * allocation is c-ares's parse result, freed here.
  */
 
 /* system */
@@ -13,6 +14,7 @@
 #include <ares.h>
 
 /* project */
+#include "policy/dkim_pkcs1.h"
 #include "policy/dkim_reply.h"
 
 /* put16 - big-endian 16 bits. */
@@ -60,6 +62,48 @@ static size_t rdata_len(const struct ares_txt_ext *t)
 	return n;
 }
 
+/*
+ * joined - the strings of the TXT record starting at t, one after the
+ * other, into buf (the record's text as libopendkim reads it); the
+ * length, or 0 when it is empty or longer than buflen.
+ */
+static size_t joined(const struct ares_txt_ext *t, char *buf, size_t buflen)
+{
+	size_t n = 0;
+
+	do {
+		if (t->length > buflen - n)
+			return 0;
+		memcpy(buf + n, t->txt, t->length);
+		n += t->length;
+		t = t->next;
+	} while (t != NULL && !t->record_start);
+	return n;
+}
+
+/* put_record - one TXT answer whose text is rec[0..len), in strings of at most 255 bytes; NULL when it does not fit. */
+static unsigned char *put_record(unsigned char *p, const unsigned char *end, const char *rec, size_t len)
+{
+	size_t rdlen = len + (len + 254) / 255;
+
+	if ((size_t)(end - p) < 12 + rdlen)
+		return NULL;
+	p = put16(p, 0xc00c);
+	p = put16(p, ns_t_txt);
+	p = put16(p, ns_c_in);
+	p = put16(p, 0);
+	p = put16(p, 0);
+	p = put16(p, (unsigned)rdlen);
+	for (size_t i = 0; i < len; i += 255) {
+		size_t chunk = len - i > 255 ? 255 : len - i;
+
+		*p++ = (unsigned char)chunk;
+		memcpy(p, rec + i, chunk);
+		p += chunk;
+	}
+	return p;
+}
+
 /* dkimr_build - see dkim_reply.h. */
 int dkimr_build(const char *qname, enum dns_status st, const unsigned char *answer,
 		      int answer_len, unsigned char *buf, size_t buflen)
@@ -97,8 +141,21 @@ int dkimr_build(const char *qname, enum dns_status st, const unsigned char *answ
 	p = put16(p, ns_t_txt);
 	p = put16(p, ns_c_in);
 	for (struct ares_txt_ext *t = txt; t != NULL;) {
-		size_t rdlen = rdata_len(t);
+		size_t rdlen = rdata_len(t), reclen, wlen;
+		char rec[DKIMP_RECORD_MAX], wrapped[DKIMP_RECORD_MAX + DKIMP_GROWTH];
 
+		/* a bare PKCS#1 key: the whole record again, p= wrapped, in new strings */
+		reclen = joined(t, rec, sizeof rec);
+		wlen = reclen > 0 ? dkimp_rewrite(rec, reclen, wrapped, sizeof wrapped) : 0;
+		if (wlen > 0) {
+			p = put_record(p, end, wrapped, wlen);
+			if (p == NULL)
+				goto toosmall;
+			do
+				t = t->next;
+			while (t != NULL && !t->record_start);
+			continue;
+		}
 		if (rdlen > 65535 || (size_t)(end - p) < 12 + rdlen)
 			goto toosmall;
 		p = put16(p, 0xc00c);   /* pointer to the question name */

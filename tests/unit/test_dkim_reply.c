@@ -1,7 +1,8 @@
 /*
  * test_dkim_reply.c - the key reply rebuilt for libopendkim
  * (policy/dkim_reply.c): records kept string by string, rcodes, names
- * that cannot be encoded, malformed answers and small buffers refused.
+ * that cannot be encoded, malformed answers and small buffers refused,
+ * a bare PKCS#1 key handed over wrapped (dkim_pkcs1.h).
  */
 
 /* system */
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 
 /* libraries */
@@ -18,6 +20,7 @@
 
 /* project */
 #include "policy/dkim_reply.h"
+#include "tests/unit/dkim_fixtures_forms.h"
 #include "tests/unit/dns_build.h"
 
 #define QNAME "sel._domainkey.example.com"
@@ -128,6 +131,41 @@ static void test_small_buffer_refused(void **state)
 	assert_int_equal(dkimr_build(QNAME, DNS_OK, raw, rawlen, out, 10), -1);
 }
 
+/* test_pkcs1_key_wrapped - a PKCS#1 key record over three strings goes out as openssl's SPKI record, in strings of 255; the record beside it is kept. */
+static void test_pkcs1_key_wrapped(void **state)
+{
+	unsigned char raw[2048], out[2048];
+	char spec[2048], joined[1024];
+	struct ares_txt_ext *txt = NULL, *t;
+	size_t n = 0;
+	int rawlen, len;
+
+	(void)state;
+	snprintf(spec, sizeof spec, "TXT \"%.100s\" \"%.200s\" \"%s\"; TXT \"other\"",
+		 KEYF_PKCS1, KEYF_PKCS1 + 100, KEYF_PKCS1 + 300);
+	rawlen = dns_build(raw, sizeof raw, QNAME, ns_t_txt, 0, spec);
+	assert_true(rawlen > 0);
+	len = dkimr_build(QNAME, DNS_OK, raw, rawlen, out, sizeof out);
+	assert_true(len > 0);
+	assert_int_equal(count16(out, 6), 2);
+	assert_int_equal(ares_parse_txt_reply_ext(out, len, &txt), ARES_SUCCESS);
+	assert_true(txt->record_start);
+	for (t = txt; t != NULL && (t == txt || !t->record_start); t = t->next) {
+		assert_true(t->length == 255 || t->next == NULL || t->next->record_start);
+		memcpy(joined + n, t->txt, t->length);
+		n += t->length;
+	}
+	assert_int_equal(n, strlen(KEYF_SPKI));
+	assert_memory_equal(joined, KEYF_SPKI, n);
+	assert_non_null(t);
+	assert_true(t->record_start);
+	assert_memory_equal(t->txt, "other", t->length);
+	ares_free_data(txt);
+	/* the wrapped record must fit too: one byte short is refused */
+	assert_int_equal(dkimr_build(QNAME, DNS_OK, raw, rawlen, out, (size_t)len - 1), -1);
+	assert_int_equal(dkimr_build(QNAME, DNS_OK, raw, rawlen, out, (size_t)len), len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_name_that_cannot_be_encoded),
 		cmocka_unit_test(test_malformed_answer_refused),
 		cmocka_unit_test(test_small_buffer_refused),
+		cmocka_unit_test(test_pkcs1_key_wrapped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
