@@ -14,10 +14,11 @@
 #   nsd (benchmarks), the independent signers/checkers (python3-dkim,
 #   python3-spf, opendkim), sendmail-cf (m4 only: the review tier builds a
 #   sendmail.cf from contrib/sendmail.mc), groff-base (man pages), unbound
-#   and ldnsutils (the dnssec tier's validating resolver and zone signer);
+#   and ldnsutils (the dnssec tier's validating resolver and zone signer),
+#   opendmarc (the opendmarc tier's reference DMARC milter);
 #   quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 #
-# The test packages bring services (postfix, nsd, opendkim) the tests never
+# The test packages bring services (postfix, nsd, opendkim, opendmarc) the tests never
 # use: they start their own private instances. So no service starts while
 # installing (a policy-rc.d that answers 101 "action forbidden", in place
 # only for the apt-get run; an existing one is put aside and put back), and
@@ -39,6 +40,10 @@ test_pkgs=(
 	clang libclang-rt-14-dev groff-base
 	# dnssec tier: a validating resolver (unbound) and a zone signer (ldns-keygen, ldns-signzone)
 	unbound ldnsutils
+	# opendmarc tier: Debian's OpenDMARC milter, compared with mxguard's DMARC;
+	# dbconfig-no-thanks first, or apt picks its dbconfig-mysql alternative (a
+	# MariaDB client, and a database set-up that fails without a server)
+	dbconfig-no-thanks opendmarc
 )
 # Tests point this elsewhere, so they never touch the machine's own.
 POLICY_RC_D=${MXGUARD_POLICY_RC_D:-/usr/sbin/policy-rc.d}
