@@ -531,7 +531,7 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 	}
 	harvest(ck);
 	for (;;) {
-		fact_mask needed, running;
+		fact_mask needed, running, known;
 
 		if (rules_eval(ck->cfg->rules, &ck->facts, v)) {
 			v->dry_run = v->dry_run || ck->cfg->dry_run;
@@ -540,8 +540,12 @@ enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 				finish_reported(ck);
 			return ck->error[0] ? CHECKS_ERROR : CHECKS_DECIDED;
 		}
+		known = ck->facts.known;
 		if (start_needed(ck) < 0 || ck->error[0])
 			return CHECKS_ERROR;
+		/* starting checks harvests what finished meanwhile: the rules may decide now */
+		if (ck->facts.known != known)
+			continue;
 		needed = rule_facts(ck);
 		running = running_needed(ck, needed);
 		if (!running) {

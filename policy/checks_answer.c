@@ -90,6 +90,22 @@ const char *checks_disposition(const struct checks *ck)
 	}
 }
 
+/* undecided_error - say which facts the rules were still waiting for: a check that never finished */
+static void undecided_error(struct checks *ck)
+{
+	char what[256] = "", name[64];
+	fact_mask need = rules_needed_facts(ck->cfg->rules, &ck->facts);
+	size_t n = 0;
+
+	for (unsigned i = 0; i < FACT_COUNT && n + 1 < sizeof what; i++)
+		if ((need & FBIT_OF(i)) && facts_name(&ck->facts, (enum fact_id)i, name, sizeof name))
+			n += (size_t)snprintf(what + n, sizeof what - n, "%s%s", n ? ", " : "", name);
+	if (n >= sizeof what)
+		n = sizeof what - 1;
+	snprintf(ck->error, sizeof ck->error, "no rule could decide at end of message (unknown: %s)",
+		 n ? what : "nothing");
+}
+
 /* checks_final_answer - see checks.h */
 enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, struct reply *r)
 {
@@ -104,7 +120,7 @@ enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, str
 			note_final(ck, v);
 			return CHECKS_FINAL;
 		}
-		checks_fail(ck, "no rule could decide at end of message");
+		undecided_error(ck);
 		return CHECKS_FAILED;
 	case CHECKS_ERROR:
 		break;

@@ -10,6 +10,9 @@
 #   spf   TXT chain.bench.test -> include: TXT -> a: A -> include: TXT
 #         (each term waits for the one before: four deep)
 #   dkim  the keys of its two signatures (k1, k2), asked at end of headers
+#   dmarc the _dmarc names of the From: domain's tree walk (its own record,
+#         p=reject, and its parents'), asked at end of headers too: DMARC
+#         should add no round trip of its own to the DKIM keys'
 # chain_report.py reads testdns.py's query log to count the lookups of
 # each chain and how deep it really ran, and compares the added latency
 # (slow minus fast; as the client saw it, MAIL FROM -> final reply, and as
@@ -51,6 +54,7 @@ h1.$DOM.          A     198.51.100.1
 s2.$DOM.          TXT   "v=spf1 ip4:192.0.2.0/24 -all"
 k1._domainkey.$DOM. TXT "$(dkim_key_record "$W/k1.txt")"
 k2._domainkey.$DOM. TXT "$(dkim_key_record "$W/k2.txt")"
+_dmarc.$DOM.      TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@$DOM"
 EOF
 printf '%s\r\n' "From: Alice <alice@$DOM>" "To: <bench@$PF_RCPT_DOMAIN>" \
 	"Subject: lookup chains" "Date: Mon, 01 Jan 2024 10:00:00 +0000" \
@@ -101,8 +105,8 @@ one() {
 		"bench@$PF_RCPT_DOMAIN" "$W/msg.eml") || t_die "transaction $server $i failed"
 	sleep 0.3   # let lookups abandoned after the decision be logged too
 	line=$(grep -F "sender=<$sender>" "$log" | tail -n 1)
-	[[ $line == *" mx=valid "*" spf=pass "*" dkim=pass "*" action=accept "* ]] ||
-		t_die "run $server $i was not mx=valid, spf=pass, dkim=pass, accepted: $line"
+	[[ $line == *" mx=valid "*" spf=pass "*" dkim=pass "*" dmarc=pass "*" action=accept "* ]] ||
+		t_die "run $server $i was not mx=valid, spf=pass, dkim=pass, dmarc=pass, accepted: $line"
 	ms=$(sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p' <<<"$line")
 	tail -n +"$((before + 1))" "$dlog" |
 		"$T_PY" -c 'import json, sys
@@ -123,4 +127,5 @@ done
 	--chain "mx=^(${DOM//./\\.}\. MX|mx[12]\.${DOM//./\\.}\. (A|AAAA))$" \
 	--chain "spf=^((s[12]\.)?${DOM//./\\.}\. TXT|h1\.${DOM//./\\.}\. A)$" \
 	--chain "dkim=^k[12]\._domainkey\.${DOM//./\\.}\. TXT$" \
+	--chain "dmarc=^_dmarc\.((chain\.)?bench\.)?test\. TXT$" \
 	"$W/runs" || t_die "see above"
