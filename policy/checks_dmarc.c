@@ -244,6 +244,12 @@ static void dmarc_authres(const void *state, const struct facts *f, struct authr
 		      s ? checks_disposition(s->ck) : "none");
 }
 
+/* dmarc_explain - what each _dmarc name said, for `mxguard check` */
+static void dmarc_explain(const void *state, char *buf, size_t len)
+{
+	dmarc_check_explain(&((const struct dmarc_state *)state)->dc, buf, len);
+}
+
 /* dmarc_release - detach the lookups, then free */
 static void dmarc_release(void *state)
 {
@@ -268,4 +274,5 @@ const struct check_row check_row_dmarc = {
 	.stage_event = dmarc_stage_event,
 	.progress = dmarc_progress,
 	.authres = dmarc_authres,
+	.explain = dmarc_explain,
 };

@@ -221,6 +221,36 @@ unsigned dmarc_check_pending(const struct dmarc_check *c)
 	return c->q.outstanding;
 }
 
+void dmarc_check_explain(const struct dmarc_check *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < c->nnames && n < len; i++) {
+		const struct dmarc_name *nm = &c->name[i];
+		const struct dmarc_record *r = &nm->rec;
+
+		if (nm->state == DMARC_NAME_RECORD)
+			n += (size_t)snprintf(buf + n, len - n,
+					      "dmarc_record: _dmarc.%s p=%s sp=%s np=%s adkim=%c aspf=%c t=%c psd=%c%s%s\n",
+					      nm->domain, dmarc_req_name(r->p), dmarc_req_name(r->sp),
+					      dmarc_req_name(r->np), r->strict_dkim ? 's' : 'r', r->strict_spf ? 's' : 'r',
+					      r->testing ? 'y' : 'n',
+					      r->psd == DMARC_PSD_Y ? 'y' : r->psd == DMARC_PSD_N ? 'n' : 'u',
+					      r->note[0] ? " -- " : "", r->note);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "dmarc_record: _dmarc.%s %s (%s)\n", nm->domain,
+					      nm->state == DMARC_NAME_UNUSABLE ? "unusable" :
+					      nm->state == DMARC_NAME_PENDING ? "no answer yet" :
+					      nm->state == DMARC_NAME_TEMPERROR ? "lookup failed" : "none",
+					      nm->state == DMARC_NAME_UNUSABLE ? r->note : nm->why);
+	}
+	if (n >= len && len > 4)
+		memcpy(buf + len - 5, "...\n", 5);
+}
+
 void dmarc_check_abandon(struct dmarc_check *c)
 {
 	lookups_abandon(&c->q);

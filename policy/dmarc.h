@@ -160,6 +160,12 @@ enum dmarc_eval dmarc_check_evaluate(struct dmarc_check *, const struct dmarc_in
 /* dmarc_check_pending - lookups still out. */
 unsigned dmarc_check_pending(const struct dmarc_check *);
 
+/*
+ * dmarc_check_explain - one "dmarc_record: _dmarc.NAME ..." line per name
+ * asked, what it said (its tags, or none/why), for `mxguard check`.
+ */
+void dmarc_check_explain(const struct dmarc_check *, char *buf, size_t len);
+
 /* dmarc_check_abandon - detach lookups in flight (before c is freed or reused). */
 void dmarc_check_abandon(struct dmarc_check *);
 

@@ -353,6 +353,28 @@ static void test_from_and_unusable(void **state)
 	assert_non_null(strstr(out.detail, "unusable"));
 }
 
+static void test_explain(void **state)
+{
+	char buf[512], small[40];
+
+	(void)state;
+	rec("example.com", "v=DMARC1; p=reject; sp=none; adkim=s; t=y; psd=n; pct=50");
+	assert_int_equal(fake_dns_add("_dmarc.com", TXT, DNS_SERVFAIL, NULL), 0);
+	(void)evaluate("mail.example.com");
+	dmarc_check_explain(chk, buf, sizeof buf);
+	assert_string_equal(buf,
+			    "dmarc_record: _dmarc.mail.example.com none (nxdomain)\n"
+			    "dmarc_record: _dmarc.example.com p=reject sp=none np=absent adkim=s aspf=r t=y psd=n\n"
+			    "dmarc_record: _dmarc.com lookup failed (servfail)\n");
+	/* psd=n stopped the walk before the failed name: the result does not depend on it */
+	assert_int_equal(out.result, DMARCR_FAIL);
+	assert_int_equal(out.policy, DMARCP_NONE);
+	/* cut to fit, always terminated */
+	dmarc_check_explain(chk, small, sizeof small);
+	assert_int_equal(strlen(small), sizeof small - 1);
+	assert_string_equal(small + sizeof small - 5, "...\n");
+}
+
 static void test_psl_mode(void **state)
 {
 	(void)state;
@@ -385,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dns_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_temporary_identifiers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_and_unusable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_psl_mode, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
