@@ -3,7 +3,8 @@
 # not the test DNS server (testdns.py is Python and shares the same CPUs).
 #
 #   . tests/lib/common.sh; . tests/bench/nsd.sh
-#   nsd_start ZONE ZONEFILE    serve one zone (the file needs an SOA);
+#   nsd_start ZONE ZONEFILE [ZONE ZONEFILE ...]
+#                              serve these zones (each file needs an SOA);
 #                              sets NSD_PORT NSD_PID NSD_LOG
 #
 # Everything lives in a fresh t_tmpdir: config, pid, xfrd state, log. NSD
@@ -13,12 +14,11 @@
 
 # nsd_start - write a config, start nsd, wait until it answers.
 nsd_start() {
-	local zone=$1 zfile=$2 d i
+	local zone=$1 d i n=0
 	command -v nsd >/dev/null || { echo "nsd_start: nsd not installed (make deps)" >&2; return 1; }
 	d=$(t_tmpdir)
 	NSD_PORT=$(t_free_port)
 	NSD_LOG=$d/nsd.log
-	cp "$zfile" "$d/zone"
 	cat >"$d/nsd.conf" <<EOF
 server:
   ip-address: 127.0.0.1@$NSD_PORT
@@ -38,10 +38,13 @@ server:
   rrl-whitelist-ratelimit: 0
 remote-control:
   control-enable: no
-zone:
-  name: $zone
-  zonefile: "$d/zone"
 EOF
+	while [[ $# -ge 2 ]]; do
+		n=$((n + 1))
+		cp "$2" "$d/zone$n"
+		printf 'zone:\n  name: %s\n  zonefile: "%s"\n' "$1" "$d/zone$n" >>"$d/nsd.conf"
+		shift 2
+	done
 	t_bg "nsd-$NSD_PORT" nsd -d -c "$d/nsd.conf"
 	NSD_PID=$T_LAST_PID
 	for ((i = 0; i < 200; i++)); do
