@@ -187,15 +187,21 @@ int conf_check_name(const char *in, char **out, char *why, size_t whylen)
 	return 0;
 }
 
-/* conf_check_header_name - see conf_values.h; the field the quarantine action adds */
-int conf_check_header_name(const char *in, char **out, char *why, size_t whylen)
+/* short_printable - 1..64 printable ASCII characters, none of them in refused */
+static bool short_printable(const char *in, const char *refused)
 {
 	size_t n = strlen(in);
 
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)in[i] <= 0x20 || (unsigned char)in[i] >= 0x7f || in[i] == ':')
-			n = 0;
-	if (n == 0 || n > 64) {
+		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f || strchr(refused, in[i]))
+			return false;
+	return n > 0 && n <= 64;
+}
+
+/* conf_check_header_name - see conf_values.h; the field the quarantine action adds */
+int conf_check_header_name(const char *in, char **out, char *why, size_t whylen)
+{
+	if (!short_printable(in, " :")) {
 		snprintf(why, whylen, "\"%.40s\" is not a header field name", in);
 		return -1;
 	}
@@ -206,12 +212,7 @@ int conf_check_header_name(const char *in, char **out, char *why, size_t whylen)
 /* conf_check_subject_tag - see conf_values.h; spaces allowed, controls and 8-bit not */
 int conf_check_subject_tag(const char *in, char **out, char *why, size_t whylen)
 {
-	size_t n = strlen(in);
-
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f)
-			n = 0;
-	if (n == 0 || n > 64) {
+	if (!short_printable(in, "")) {
 		snprintf(why, whylen, "a Subject tag must be 1 to 64 printable ASCII characters");
 		return -1;
 	}

@@ -131,7 +131,11 @@ static void test_every_key(void **state)
 		"authserv_id = mx.example.org\n"
 		"add_received_spf = yes\n"
 		"dkim_min_key_bits = 2048\n"
-		"dkim_verify = always\n");
+		"dkim_verify = always\n"
+		"dmarc_discovery = psl\n"
+		"quarantine_action = subject\n"
+		"quarantine_header = X-Junk-Reason\n"
+		"quarantine_subject_tag = \"*** SPAM ***\"\n");
 
 	if (!c)
 		fail_msg("%s", err);
@@ -161,6 +165,10 @@ static void test_every_key(void **state)
 	assert_true(c->add_received_spf);
 	assert_int_equal(c->dkim_min_key_bits, 2048);
 	assert_int_equal(c->dkim_verify, DKIM_VERIFY_ALWAYS);
+	assert_int_equal(c->dmarc_discovery, DMARC_DISCOVERY_PSL);
+	assert_int_equal(c->quarantine_action, QUARANTINE_SUBJECT);
+	assert_string_equal(c->quarantine_header, "X-Junk-Reason");
+	assert_string_equal(c->quarantine_subject_tag, "*** SPAM ***");
 	config_unref(c);
 }
 
@@ -223,6 +231,13 @@ static void test_bad_values(void **state)
 		{ "log_format = xml\n", "t.conf:1: log_format: expected text or json, got \"xml\"" },
 		{ "reject_stage = data\n", "t.conf:1: reject_stage: expected mail or rcpt, got \"data\"" },
 		{ "dkim_verify = never\n", "t.conf:1: dkim_verify: expected rules or always, got \"never\"" },
+		{ "dmarc_discovery = list\n", "t.conf:1: dmarc_discovery: expected treewalk or psl, got \"list\"" },
+		{ "quarantine_action = junk\n",
+		  "t.conf:1: quarantine_action: expected one of hold, header, subject, got \"junk\"" },
+		{ "quarantine_header = \"X-Spam:\"\n", "t.conf:1: quarantine_header: \"X-Spam:\" is not a header field name" },
+		{ "quarantine_header = \"X Spam\"\n", "t.conf:1: quarantine_header: \"X Spam\" is not a header field name" },
+		{ "quarantine_subject_tag = \"\"\n",
+		  "t.conf:1: quarantine_subject_tag: a Subject tag must be 1 to 64 printable ASCII characters" },
 		{ "on_error = reject\n", "t.conf:1: on_error: expected tempfail or accept, got \"reject\"" },
 		{ "syslog_facility = kern\n",
 		  "t.conf:1: syslog_facility: expected one of mail, daemon, user, auth, authpriv, local0, "
