@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -67,4 +69,29 @@ void checks_fixture_envelope(const char *ip, const char *from, bool auth)
 	checks_advance(fx.ck, CHECK_STAGE_HELO);
 	checks_set_sender(fx.ck, from, auth);
 	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_MAIL), 0);
+}
+
+/* checks_fixture_headers - see checks_fixture.h */
+const char *checks_fixture_headers(const char *msg)
+{
+	const char *p = msg;
+
+	while (!(p[0] == '\r' && p[1] == '\n')) {
+		const char *colon = strchr(p, ':'), *e = p;
+		char name[64], *value;
+
+		for (;;) {
+			e = strstr(e, "\r\n");
+			if (e[2] != ' ' && e[2] != '\t')
+				break;
+			e += 2;
+		}
+		snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+		value = strndup(colon + 1, (size_t)(e - colon - 1));
+		assert_non_null(value);
+		checks_header(fx.ck, name, value);
+		free(value);
+		p = e + 2;
+	}
+	return p + 2;
 }

@@ -9,6 +9,7 @@
  *   checks_fixture_load      fx.cfg from configuration text, a resolver and
  *                            a checks on them; fails the test on any error
  *   checks_fixture_envelope  the client, HELO and MAIL FROM of a message
+ *   checks_fixture_headers   a message's header fields, as the milter hands them
  *   checks_fixture_teardown  cmocka teardown: free what load made, reset
  *                            the fake DNS
  */
@@ -40,5 +41,11 @@ void checks_fixture_load(const char *text);
 
 /* checks_fixture_envelope - connect from ip (IPv4), HELO client.example.net, MAIL FROM from; advanced to MAIL */
 void checks_fixture_envelope(const char *ip, const char *from, bool auth);
+
+/*
+ * checks_fixture_headers - every field of msg (CRLF, folded lines kept)
+ * to checks_header, value exactly as after the colon; returns the body.
+ */
+const char *checks_fixture_headers(const char *msg);
 
 #endif

@@ -89,30 +89,8 @@ static enum checks_status envelope(const char *ip)
 	return checks_decide(fx.ck, &v);
 }
 
-/* headers - every field of msg, value exactly as after the colon; returns the body. */
-static const char *headers(const char *msg)
-{
-	const char *p = msg;
-
-	while (!(p[0] == '\r' && p[1] == '\n')) {
-		const char *colon = strchr(p, ':'), *e = p;
-		char name[64], *value;
-
-		for (;;) {
-			e = strstr(e, "\r\n");
-			if (e[2] != ' ' && e[2] != '\t')
-				break;
-			e += 2;
-		}
-		snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
-		value = strndup(colon + 1, (size_t)(e - colon - 1));
-		assert_non_null(value);
-		checks_header(fx.ck, name, value);
-		free(value);
-		p = e + 2;
-	}
-	return p + 2;
-}
+/* headers - every field of msg (checks_fixture.h); returns the body. */
+#define headers checks_fixture_headers
 
 /* message - headers, end of headers (must stay undecided), body, end of message; the verdict. */
 static enum checks_status message(const char *msg, struct verdict *v)
