@@ -24,11 +24,20 @@
 #   dm_expect_facts DESC LINE "K=V..." the text decision LINE has exactly these
 #                                      values (the line is shown when not)
 #   dm_case ID IP SENDER FILE RC REPLY_RE "K=V..." [DMARC_AR]
+#                                      (SENDER "<>": the decision line is found
+#                                      by the queue id of an accepted message)
 #                                      send; assert the reply, the decision
-#                                      line's facts and, with DMARC_AR, that it
+#                                      line's facts (naming at least dmarc,
+#                                      dmarc_policy, dmarc_domain, rule, action,
+#                                      stage) and, with DMARC_AR, that it
 #                                      was delivered with Authentication-Results
 #                                      whose dmarc clause is exactly DMARC_AR;
 #                                      sets LINE and DELIVERED
+#   dm_held ID DMARC_AR                the last dm_send's message is in Postfix's
+#                                      hold queue (postqueue -p: "QUEUEID!", its
+#                                      file in queue/hold) with Authentication-
+#                                      Results whose dmarc clause is DMARC_AR,
+#                                      and no X-Spam (postcat)
 #   dm_reconf [SETTING...]             write the tier's config with these
 #                                      settings, SIGHUP mxguard, wait for its
 #                                      "reloaded configuration" line
@@ -137,10 +146,17 @@ line: ${line:-(no decision line)}"
 
 # dm_case - one scenario: reply, decision line, delivery and the dmarc clause of A-R.
 dm_case() {
-	local id=$1 ip=$2 sender=$3 file=$4 rc=$5 reply_re=$6 facts=$7 ar=${8:-} got
+	local id=$1 ip=$2 sender=$3 file=$4 rc=$5 reply_re=$6 facts=$7 ar=${8:-} got k
+	for k in dmarc dmarc_policy dmarc_domain rule action stage; do
+		[[ " $facts" == *" $k="* ]] || t_fail "$id: the case names $k= (a test bug)" "$facts"
+	done
 	dm_send "$id" "$ip" "$sender" "$file"
 	dm_expect_reply "$id: SMTP reply" "$rc" "$reply_re"
-	LINE=$(dm_logline "$id")
+	if [[ $sender == "<>" ]]; then
+		LINE=$(t_wait_grep -E "^queue_id=${SW_QID:-none} " "$MXG_LOG" 3)
+	else
+		LINE=$(dm_logline "$id")
+	fi
 	dm_expect_facts "$id: decision line" "$LINE" "$facts"
 	DELIVERED=
 	[[ -z $ar ]] && return 0
@@ -150,6 +166,21 @@ dm_case() {
 	fi
 	got=$(dm_ar "$DELIVERED" dmarc)
 	t_expect_eq "$got" "$ar" "$id: delivered, Authentication-Results: $ar"
+}
+
+# dm_held - the last message sent was put on hold, with our A-R and no X-Spam.
+dm_held() {
+	local id=$1 ar=$2 qid=${SW_QID:-none} held
+	held=$(postqueue -c "$PF_CONF" -p 2>&1)
+	t_expect_match "$(grep -E "^$qid!" <<<"$held")" " $id@[a-z.]+\$" "$id: postqueue -p lists it held (QUEUEID!)"
+	if [[ -f $PF_DIR/queue/hold/$qid ]]; then
+		t_ok "$id: its file is in the hold queue"
+	else
+		t_fail "$id: its file is in the hold queue" "queue id $qid; hold: $(ls "$PF_DIR/queue/hold")"
+	fi
+	postcat -c "$PF_CONF" -h -q "$qid" >"$W/$id.held" 2>&1
+	t_expect_eq "$(dm_ar "$W/$id.held" dmarc)" "$ar" "$id: held with Authentication-Results: $ar"
+	t_expect_eq "$(dm_hdr "$W/$id.held" X-Spam)" "" "$id: hold adds no X-Spam header"
 }
 
 # dm_reconf - the tier's config with other settings, taken by a SIGHUP reload.
