@@ -79,6 +79,7 @@ dm_send() {
 	SW_OUT=$(swaks --server 127.0.0.1 --port "$PF_PORT" --helo "$DM_HELO" --xclient-addr "$ip" \
 		--from "$sender" --to "$id@$PF_RCPT_DOMAIN" --data "@$file" --timeout 60 2>&1 </dev/null)
 	SW_RC=$?
+	# shellcheck disable=SC2034 # for the tier's time bounds
 	SW_MS=$((($(date +%s%N) - t0) / 1000000))
 	if [[ $SW_RC -eq 0 ]]; then
 		SW_REPLY=$(grep -E '^<- +250 .*queued as' <<<"$SW_OUT" | tail -n 1 | sed -E 's/^<- +//')
