@@ -3,7 +3,8 @@
 --   SOCK       the milter's socket (inet:PORT@127.0.0.1)
 --   MSG_IN     the message (CRLF; folded fields allowed)
 --   CLIENT_IP  client address (only a milter macro: nothing is sent to it)
---   HELO       HELO name;  MAIL_FROM  envelope sender (without <>)
+--   HELO       HELO name;  MAIL_FROM  envelope sender (without <>; "<>" for
+--              the null sender)
 --   QID        queue id, sent as macro {i} with MAIL FROM
 -- Prints, after end of message:
 --   REPLY:<the SMFIR code as a character>  (a = accept, c = continue,
@@ -51,7 +52,10 @@ end
 if not step(nil, "conninfo", mt.conninfo, "client.example.net", env("CLIENT_IP")) then return end
 if not step(SMFIP_NOHELO, "helo", mt.helo, env("HELO")) then return end
 mt.macro(conn, SMFIC_MAIL, "i", env("QID"))
-if not step(SMFIP_NOMAIL, "mailfrom", mt.mailfrom, "<" .. env("MAIL_FROM") .. ">") then return end
+-- MAIL_FROM "<>": the null sender
+local mfrom = env("MAIL_FROM")
+if mfrom ~= "<>" then mfrom = "<" .. mfrom .. ">" end
+if not step(SMFIP_NOMAIL, "mailfrom", mt.mailfrom, mfrom) then return end
 if not step(SMFIP_NORCPT, "rcptto", mt.rcptto, "<rcpt@rcpt.example.net>") then return end
 
 -- fields: a line starting with white space continues the previous one

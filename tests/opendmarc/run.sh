@@ -127,10 +127,13 @@ t_ok "mxguard (treewalk and psl) and opendmarc $(opendmarc -V 2>&1 | sed -nE 's/
 
 # --- one message through a milter --------------------------------------------
 N=0
-# drive SOCKPORT MSG MAILFROM QID - miltertest; the output in DRV
+# drive SOCKPORT MSG MAILFROM QID - miltertest; the output in DRV. MAILFROM
+# "<>/NAME": the null sender, saying HELO NAME (else HELO relay.example)
 drive() {
-	DRV=$(SOCK="inet:$1@127.0.0.1" MSG_IN=$2 CLIENT_IP=192.0.2.10 HELO=relay.example \
-		MAIL_FROM=$3 QID=$4 miltertest -s tests/opendmarc/drive.lua 2>&1)
+	local mfrom=$3 helo=relay.example
+	if [[ $mfrom == "<>/"* ]]; then helo=${mfrom#<>/} mfrom="<>"; fi
+	DRV=$(SOCK="inet:$1@127.0.0.1" MSG_IN=$2 CLIENT_IP=192.0.2.10 HELO=$helo \
+		MAIL_FROM=$mfrom QID=$4 miltertest -s tests/opendmarc/drive.lua 2>&1)
 }
 # mxg_verdict LOG QID - RESULT/POLICY from mxguard's decision line for QID
 mxg_verdict() {
@@ -175,18 +178,20 @@ declare -A KNOWN=(
 	[testing]="libopendmarc 1.4.2 ignores t=y (RFC 9989 4.7: t=y lowers reject to quarantine)"
 	[psd]="RFC 9989 tree walk vs RFC 7489 PSL: psd=y at example.net makes shop.example.net and other.example.net separate Organizational Domains; libopendmarc (and mxguard's psl mode) ignore psd"
 	[txtorder]="libopendmarc 1.4.2 defect: a DMARC record after another TXT record (here v=spf1) at the _dmarc name is never read (dmarc_dns_get_record steps past the next record's start after a TXT without v=DMARC) - dmarc=none; the other order works"
-	[servfail]="libopendmarc 1.4.2 fails open: SERVFAIL on _dmarc is no record (dmarc=none); mxguard says temperror (a forger cannot bypass p=reject by breaking DNS)"
+	[servfail]="libopendmarc 1.4.2 fails open: SERVFAIL on the From: domain's _dmarc counts as no record - dmarc=none, or the parent's sp where the parent has a record; mxguard says temperror (a forger cannot bypass p=reject by breaking DNS)"
 )
 
 # case NAME FROM MAILFROM SIGN_D BODYTAMPER WANT_TREEWALK WANT_PSL REL_TREEWALK REL_PSL
-#   SIGN_D: the d= of a dkimpy signature, or "-" (unsigned); BODYTAMPER
+#   MAILFROM: "<>/NAME" is the null sender with HELO NAME (SPF then checks
+#   the HELO identity). SIGN_D: the d= of a dkimpy signature, or "-"
+#   (unsigned); BODYTAMPER
 #   "yes": the body is changed after signing (the signature fails).
 #   WANT_*: mxguard's verdict in that mode; REL_*: "=" (opendmarc agrees)
 #   or a KNOWN key (it must differ, for that reason).
 ROWS=()
 case_() {
 	local name=$1 from=$2 mfrom=$3 sign=$4 tamper=$5 want_tw=$6 want_psl=$7 rel_tw=$8 rel_psl=$9
-	local m=$d/$name.eml qid tw psl odm rel got mode want
+	local m=$d/$name.eml qid tw psl odm rel got mode spf_m spf_o
 	N=$((N + 1))
 	qid=ODM$N
 	printf '%s\r\n' "From: Author <a@$from>" "To: <rcpt@rcpt.example.net>" "Subject: opendmarc tier $name" \
@@ -213,6 +218,10 @@ case_() {
 	drive "$ODM_PORT" "$m.odm" "$mfrom" "$qid"
 	odm=$(odm_verdict)
 	[[ $odm == unknown ]] && t_fail "$name: opendmarc states a DMARC verdict" "$DRV"
+	# its own SPF (SPFSelfValidate; mxguard's spf= is ignored) against mxguard's
+	spf_m=$(sed -nE 's/^[^;]*; spf=([a-z]+) .*/\1/p' <<<"$ar")
+	spf_o=$(sed -nE 's/^AR:[[:space:]]*opendmarc\.test; spf=([a-z]+) .*/\1/p' <<<"$DRV")
+	t_expect_eq "${spf_o:-no spf=}" "${spf_m:-mxguard said no spf=}" "$name: opendmarc's own SPF result is mxguard's (${spf_m:-?})"
 
 	t_expect_eq "$tw" "$want_tw" "$name: mxguard treewalk says $want_tw"
 	t_expect_eq "$psl" "$want_psl" "$name: mxguard psl says $want_psl"
@@ -263,6 +272,9 @@ case_ bad-p-rua    badprua.example.com    $R                           -        
 case_ p-abbrev     pabbrev.example.com    $R                           -                    no  permerror/-        permerror/-        pabbrev  pabbrev
 case_ bad-adkim    badadkim.example.com   $R                           -                    no  fail/reject        fail/reject        badtag   badtag
 case_ servfail     servfail.example.com   $R                           -                    no  temperror/-        temperror/-        servfail servfail
+case_ servfail-sub sf.example.org         $R                           -                    no  temperror/-        temperror/-        servfail servfail
+case_ null-sender  spf.example.com        "<>/mail.spf.example.com"    -                    no  pass/reject        pass/reject        =        =
+case_ upper-case   DKIM.Example.COM       $R                           dkim.example.com     no  pass/reject        pass/reject        =        =
 
 t_expect_match "$(t_alive "$ODM_PID" && echo alive)" alive "opendmarc survived every case"
 
