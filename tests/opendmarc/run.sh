@@ -38,6 +38,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
 if [[ -z ${MXG_OPENDMARC_NS:-} ]] && unshare -m -n true 2>/dev/null; then
+	# shellcheck disable=SC2016 # "$0" is expanded by the inner bash
 	exec unshare -m -n env MXG_OPENDMARC_NS=1 bash -c 'ip link set lo up && exec bash "$0"' "$0"
 fi
 
