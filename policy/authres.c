@@ -121,22 +121,18 @@ void authres_dkim(struct authres_hdr *ar, const struct facts *f, const struct dk
 }
 
 /* authres_dmarc - see authres.h. */
-void authres_dmarc(struct authres_hdr *ar, const struct facts *f, enum dmarc_req published, const char *dis)
+void authres_dmarc(struct authres_hdr *ar, const struct facts *f, const char *policy_comment)
 {
-	char why[64];
-
 	if (!facts_known(f, FID_dmarc) || f->dmarc == DMARCR_UNKNOWN || f->dmarc == DMARCR_SKIPPED)
 		return;
 	hb_glue(&ar->hb, ";");
 	hb_fold(&ar->hb);
 	hb_add_word(&ar->hb, "dmarc=", facts_value_name(FID_dmarc, f->dmarc));
-	if (published != DMARC_POLICY_ABSENT) {
-		snprintf(why, sizeof why, "p=%s dis=%s", dmarc_req_name(published), dis ? dis : "none");
-		hb_add_comment(&ar->hb, why);
-	}
+	if (policy_comment && policy_comment[0])
+		hb_add_comment(&ar->hb, policy_comment);
 	if (f->from_header == FROMH_SINGLE && hb_is_domain(f->from_domain))
 		hb_add_word(&ar->hb, "header.from=", f->from_domain);
-	if (published != DMARC_POLICY_ABSENT)
+	if (policy_comment && policy_comment[0])
 		hb_add_word(&ar->hb, "policy.dmarc=", facts_value_name(FID_dmarc_policy, f->dmarc_policy));
 	ar->results++;
 }

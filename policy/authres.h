@@ -18,12 +18,12 @@
  *   spf=R smtp.helo=HELO                HELO identity (when checked)
  *   dkim=R (why) header.d= header.s= header.a= header.b=   per signature
  *   dkim=none                           signed by nobody
- *   dmarc=R (p=P dis=D) header.from=F policy.dmarc=A
- *                                       P the policy as published (p, sp
- *                                       or np), D what was done (none or
- *                                       quarantine: only delivered mail
- *                                       gets the header), A the policy
- *                                       applied after t=y
+ *   dmarc=R (p=P [sp=S|np=N] [t=y] dis=D) header.from=F policy.dmarc=A
+ *                                       the record's p, and the sp or np
+ *                                       that applied instead, D what was
+ *                                       done (none or quarantine: only
+ *                                       delivered mail gets the header),
+ *                                       A the policy applied (after t=y)
  *   none                                when nothing at all was checked
  * Results "skipped" and "unknown" are left out.
  */
@@ -35,7 +35,6 @@
 
 #include "policy/facts.h"
 #include "policy/dkim.h"
-#include "policy/dmarc_record.h"
 
 /*
  * Building an Authentication-Results field body (without the
@@ -59,8 +58,12 @@ void authres_spf(struct authres_hdr *, const struct facts *f);
 void authres_helo_spf(struct authres_hdr *, const struct facts *f);
 /* authres_dkim - one "dkim=R (why) header.d= ..." per signature in sigs[0..n), or "dkim=R" when none. */
 void authres_dkim(struct authres_hdr *, const struct facts *f, const struct dkimv_sig *sigs, size_t n);
-/* authres_dmarc - "dmarc=R (p=P dis=D) header.from=F policy.dmarc=A" (the comment and policy only when a record applied). */
-void authres_dmarc(struct authres_hdr *, const struct facts *f, enum dmarc_req published, const char *dis);
+/*
+ * authres_dmarc - "dmarc=R (COMMENT) header.from=F policy.dmarc=A"; the
+ * comment ("p=reject sp=none dis=none", made by the dmarc row) and
+ * policy.dmarc only when a record applied (policy_comment not NULL/"").
+ */
+void authres_dmarc(struct authres_hdr *, const struct facts *f, const char *policy_comment);
 int authres_finish(struct authres_hdr *, char **value);
 
 /*

@@ -235,13 +235,24 @@ static void dmarc_skip(struct facts *f)
 	f->dmarc_policy = DMARCP_NONE;
 }
 
-/* dmarc_authres - "dmarc=R (p=P dis=D) header.from=DOMAIN policy.dmarc=P" */
+/*
+ * dmarc_authres - "dmarc=R (p=reject sp=none dis=none) header.from=D
+ * policy.dmarc=none": the record's p, the sp or np that applied instead,
+ * t=y when it lowered the policy, and what was done
+ */
 static void dmarc_authres(const void *state, const struct facts *f, struct authres_hdr *ar)
 {
 	const struct dmarc_state *s = state;
+	const struct dmarc_outcome *o = s ? &s->out : NULL;
+	char comment[96] = "", sub[24] = "";
 
-	authres_dmarc(ar, f, s ? s->out.published : DMARC_POLICY_ABSENT,
-		      s ? checks_disposition(s->ck) : "none");
+	if (o && o->record_p != DMARC_POLICY_ABSENT) {
+		if (strcmp(o->policy_tag, "p") != 0)
+			snprintf(sub, sizeof sub, " %s=%s", o->policy_tag, dmarc_req_name(o->published));
+		snprintf(comment, sizeof comment, "p=%s%s%s dis=%s", dmarc_req_name(o->record_p), sub,
+			 o->testing ? " t=y" : "", checks_disposition(s->ck));
+	}
+	authres_dmarc(ar, f, comment);
 }
 
 /* dmarc_explain - what each _dmarc name said, for `mxguard check` */

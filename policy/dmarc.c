@@ -481,6 +481,7 @@ static enum known apply_policy(struct eval *e, const struct found *fd, struct dm
 			req = r->sp, tag = "sp";
 	}
 	out->published = req;
+	out->record_p = r->p;
 	out->policy_tag = tag;
 	out->testing = r->testing && req != DMARC_POLICY_NONE;
 	if (out->testing)

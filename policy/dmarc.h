@@ -130,6 +130,7 @@ struct dmarc_outcome {
 	enum dmarc_result result;
 	enum dmarc_policy_value policy;      /* applied (after t=y), DMARCP_NONE when no record */
 	enum dmarc_req published;            /* p, sp or np as published, before t=y */
+	enum dmarc_req record_p;             /* the record's own p (for reports), ABSENT when no record */
 	const char *policy_tag;              /* "p", "sp", "np"; "" when no record */
 	bool testing;                        /* t=y lowered it */
 	char domain[FACT_NAME_MAX];          /* where the record was found, "" when none */

@@ -168,19 +168,19 @@ dm_held q1 "dmarc=fail (p=quarantine dis=quarantine) header.from=quar.test polic
 dm_msg "$W/t1" t1 "<erin@testing.test>"
 dm_case t1 "$FORGER" t1@forger.test "$W/t1" 0 "$ACCEPTED" \
 	"dmarc=fail dmarc_policy=quarantine dmarc_domain=testing.test rule=dmarc-quarantine action=quarantine stage=eom"
-dm_held t1 "dmarc=fail (p=reject dis=quarantine) header.from=testing.test policy.dmarc=quarantine"
+dm_held t1 "dmarc=fail (p=reject t=y dis=quarantine) header.from=testing.test policy.dmarc=quarantine"
 
 dm_msg "$W/p1" p1 "<frank@sub.org-sp.test>"
 dm_case p1 "$FORGER" p1@forger.test "$W/p1" 0 "$ACCEPTED" \
 	"dmarc=fail dmarc_policy=quarantine dmarc_domain=org-sp.test rule=dmarc-quarantine action=quarantine stage=eom"
-dm_held p1 "dmarc=fail (p=quarantine dis=quarantine) header.from=sub.org-sp.test policy.dmarc=quarantine"
+dm_held p1 "dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=sub.org-sp.test policy.dmarc=quarantine"
 dm_msg "$W/p2" p2 "<frank@org-sp.test>"
 dm_case p2 "$FORGER" p2@forger.test "$W/p2" 26 '^550 5\.7\.1 Email rejected per DMARC policy for org-sp\.test$' \
 	"dmarc=fail dmarc_policy=reject dmarc_domain=org-sp.test rule=dmarc-reject action=reject stage=eom"
 dm_msg "$W/p3" p3 "<frank@sub.org-spnone.test>"
 dm_case p3 "$FORGER" p3@forger.test "$W/p3" 0 "$ACCEPTED" \
 	"dmarc=fail dmarc_policy=none dmarc_domain=org-spnone.test rule=default action=accept stage=eom" \
-	"dmarc=fail (p=none dis=none) header.from=sub.org-spnone.test policy.dmarc=none"
+	"dmarc=fail (p=reject sp=none dis=none) header.from=sub.org-spnone.test policy.dmarc=none"
 
 dm_msg "$W/x1" x1 "<grace@ghost.np.test>"
 dm_case x1 "$FORGER" x1@forger.test "$W/x1" 26 '^550 5\.7\.1 Email rejected per DMARC policy for ghost\.np\.test$' \
@@ -189,7 +189,7 @@ t_expect_match "$(grep -F ' ghost.np.test. A ' "$DNS_LOG")" 'NXDOMAIN' "x1: np= 
 dm_msg "$W/x2" x2 "<grace@real.np.test>"
 dm_case x2 "$FORGER" x2@forger.test "$W/x2" 0 "$ACCEPTED" \
 	"dmarc=fail dmarc_policy=none dmarc_domain=np.test rule=default action=accept stage=eom" \
-	"dmarc=fail (p=none dis=none) header.from=real.np.test policy.dmarc=none"
+	"dmarc=fail (p=reject sp=none dis=none) header.from=real.np.test policy.dmarc=none"
 
 # --- 9. the _dmarc lookup never answers / SERVFAILs: tempfail, within the deadline --------
 dm_msg "$W/d1" d1 "<heidi@slow.test>"
@@ -218,6 +218,11 @@ dm_msg "$W/f2" f2 "<ivan@example.test>, <ivan@reject.test>"
 dm_case f2 "$OWN" f2@example.test "$W/f2" 26 \
 	'^550 5\.7\.1 From: names more than one domain, DMARC cannot apply \(RFC 9989 11\.5\)$' \
 	"from_header=multi_domain dmarc=permerror dmarc_policy=none dmarc_domain= rule=from-domains action=reject stage=eom"
+# a From: with no address mxguard can read, though a mail client shows reject.test
+dm_msg "$W/f3" f3 "ivan@reject.test <>"
+dm_case f3 "$OWN" f3@example.test "$W/f3" 26 \
+	'^550 5\.7\.1 From: header field has no usable address \(RFC 5322 3\.6\.2\)$' \
+	"from_header=invalid dmarc=permerror dmarc_policy=none dmarc_domain= rule=from-invalid action=reject stage=eom"
 
 # --- 11. a mailing list -----------------------------------------------------------------
 # the list's own MAIL FROM (SPF pass) and signature; the author's domain says p=reject
@@ -261,12 +266,12 @@ t_expect_eq "$(dm_hdr "$DELIVERED" Subject)" "dmarc tier q2" "q2: header mode le
 dm_msg "$W/t2" t2 "<erin@testing.test>"
 dm_case t2 "$FORGER" t2@forger.test "$W/t2" 0 "$ACCEPTED" \
 	"dmarc=fail dmarc_policy=quarantine dmarc_domain=testing.test rule=dmarc-quarantine action=quarantine stage=eom" \
-	"dmarc=fail (p=reject dis=quarantine) header.from=testing.test policy.dmarc=quarantine"
+	"dmarc=fail (p=reject t=y dis=quarantine) header.from=testing.test policy.dmarc=quarantine"
 t_expect_eq "$(dm_hdr "$DELIVERED" X-Spam)" "DMARC quarantine policy for testing.test" "t2: t=y: delivered with X-Spam"
 dm_msg "$W/p4" p4 "<frank@sub.org-sp.test>"
 dm_case p4 "$FORGER" p4@forger.test "$W/p4" 0 "$ACCEPTED" \
 	"dmarc=fail dmarc_policy=quarantine dmarc_domain=org-sp.test rule=dmarc-quarantine action=quarantine stage=eom" \
-	"dmarc=fail (p=quarantine dis=quarantine) header.from=sub.org-sp.test policy.dmarc=quarantine"
+	"dmarc=fail (p=reject sp=quarantine dis=quarantine) header.from=sub.org-sp.test policy.dmarc=quarantine"
 t_expect_eq "$(dm_hdr "$DELIVERED" X-Spam)" "DMARC quarantine policy for sub.org-sp.test" "p4: sp=quarantine: delivered with X-Spam"
 
 # --- 4. quarantine_action = subject -----------------------------------------------------

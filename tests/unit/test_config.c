@@ -439,7 +439,7 @@ static void test_shipped_conf(void **state)
 	(void)state;
 	static const char *const names[] = {
 		"null-mx", "no-domain", "no-route", "bad-sender", "mx-temperror",
-		"spf-temperror", "from-several", "from-domains", "dmarc-temperror", "dmarc-reject",
+		"spf-temperror", "from-several", "from-domains", "from-invalid", "dmarc-temperror", "dmarc-reject",
 		"dmarc-quarantine", "spf-fail", "spf-permerror",
 	};
 	struct config *c = config_load("conf/mxguard.conf", err, sizeof(err));

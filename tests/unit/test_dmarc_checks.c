@@ -142,7 +142,7 @@ static void test_fail_rejects_and_quarantines(void **state)
 	assert_string_equal(v.rule_name, "dmarc-q");
 	assert_int_equal(v.action, ACTION_QUARANTINE);
 	h = ar();
-	assert_non_null(strstr(h, "dmarc=fail (p=reject dis=quarantine) header.from=mail.example.com "
+	assert_non_null(strstr(h, "dmarc=fail (p=reject t=y dis=quarantine) header.from=mail.example.com "
 				   "policy.dmarc=quarantine"));
 	free(h);
 	free(broken);

@@ -723,7 +723,10 @@ static void test_shipped_rules(void **state)
 	assert_string_equal(v.reply->xcode, "5.7.1");
 	f.from_header = FROMH_MULTI_DOMAIN;
 	decide(c, &f, "from-domains", ACTION_REJECT);
-	/* no From:, or an unusable one, is not refused by itself: DMARC says permerror */
+	/* a From: without a usable address may still show a forged domain: refused */
+	f.from_header = FROMH_INVALID;
+	decide(c, &f, "from-invalid", ACTION_REJECT);
+	/* no From: at all shows no domain: not refused by itself (DMARC says permerror) */
 	f.from_header = FROMH_NONE;
 	undecided(c, &f);
 	f.from_header = FROMH_SINGLE;
