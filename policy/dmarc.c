@@ -427,6 +427,9 @@ static enum align aligned(struct eval *e, struct found *fd, const char *x, bool 
 		return AL_YES;
 	if (strict)
 		return AL_NO;
+	/* Organizational Domains end in their names' last label: without a shared one, no DNS can align them */
+	if (strcasecmp(suffix(x, 1), suffix(e->c->author, 1)) != 0)
+		return AL_NO;
 	if (!fd->od_known) {
 		if ((k = org_domain(e, e->c->author, fd->od, &psd)) != K_OK)
 			return k == K_PENDING ? AL_PENDING : AL_UNKNOWN;

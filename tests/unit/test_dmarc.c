@@ -329,6 +329,16 @@ static void test_temporary_identifiers(void **state)
 	in.header_d = hdr;
 	in.n_header_d = 2;
 	assert_int_equal(evaluate("example.com"), DMARCR_TEMPERROR);
+	/* an identifier under another top-level label never aligns: a failure up the walk cannot matter */
+	in.header_d = &hdr[1];
+	in.n_header_d = 1;
+	in.dkim = DKIMR_NONE;
+	in.spf = SPFR_PASS;
+	in.spf_domain = "relay.example";
+	assert_int_equal(fake_dns_add("_dmarc.com", TXT, DNS_SERVFAIL, NULL), 0);
+	assert_int_equal(evaluate("example.com"), DMARCR_FAIL);
+	in.spf = SPFR_FAIL;
+	in.dkim = DKIMR_TEMPERROR;
 	/* signatures not seen: cannot tell */
 	in.header_d = NULL;
 	assert_int_equal(evaluate("example.com"), DMARCR_TEMPERROR);
