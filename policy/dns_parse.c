@@ -31,6 +31,7 @@ struct msg {
 struct rr {
 	char owner[DNS_NAME_BUF];
 	int type, cls;
+	unsigned long ttl;
 	int rdoff, rdlen;
 };
 
@@ -165,6 +166,7 @@ static int next_rr(const struct msg *m, int *off, struct rr *rr)
 		return -1;
 	rr->type = (int)get16(m->p + o);
 	rr->cls = (int)get16(m->p + o + 2);
+	rr->ttl = (unsigned long)get16(m->p + o + 4) << 16 | get16(m->p + o + 6);
 	rr->rdlen = (int)get16(m->p + o + 8);
 	rr->rdoff = o + 10;
 	if (rr->rdoff + rr->rdlen > m->len)
@@ -278,6 +280,50 @@ int dns_parse_rcode(const unsigned char *ans, int len)
 	if (!ans || len < HDR_LEN)
 		return -1;
 	return ans[3] & 0x0f;
+}
+
+/* ttl_of - RFC 2181 §8: a TTL with the top bit set counts as 0 */
+static unsigned long ttl_of(unsigned long ttl)
+{
+	return ttl & 0x80000000UL ? 0 : ttl;
+}
+
+/* dns_parse_ttl - see dns_parse.h */
+int dns_parse_ttl(const unsigned char *ans, int len, unsigned long *ttl)
+{
+	struct msg m;
+	struct rr rr;
+	int off;
+	unsigned nscount;
+	bool any = false;
+
+	if (msg_open(&m, ans, len) < 0)
+		return -1;
+	nscount = get16(ans + 8);
+	off = m.an_start;
+	*ttl = 0;
+	for (unsigned i = 0; i < m.ancount; i++) {
+		if (next_rr(&m, &off, &rr) < 0)
+			return -1;
+		if (!any || ttl_of(rr.ttl) < *ttl)
+			*ttl = ttl_of(rr.ttl);
+		any = true;
+	}
+	if (any)
+		return 0;
+	/* RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM) */
+	for (unsigned i = 0; i < nscount; i++) {
+		if (next_rr(&m, &off, &rr) < 0)
+			return -1;
+		if (rr.type == ns_t_soa && rr.rdlen >= 22) {
+			const unsigned char *mn = ans + rr.rdoff + rr.rdlen - 4;
+			unsigned long minimum = ttl_of((unsigned long)get16(mn) << 16 | get16(mn + 2));
+
+			*ttl = ttl_of(rr.ttl) < minimum ? ttl_of(rr.ttl) : minimum;
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* dns_parse_ad - the AD bit from the header */

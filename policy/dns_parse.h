@@ -60,6 +60,16 @@ struct dns_txt_list {
 /* dns_parse_rcode - the RCODE of a reply, or -1 when it is too short. */
 int dns_parse_rcode(const unsigned char *ans, int len);
 
+/*
+ * dns_parse_ttl - how long an answer may be kept: with records in the
+ * answer section, the smallest of their TTLs; without (NXDOMAIN, NODATA),
+ * min(SOA TTL, SOA MINIMUM) of the first SOA in the authority section
+ * (RFC 2308 §5). A TTL with the top bit set counts as 0 (RFC 2181 §8).
+ * Returns 0 with *ttl in seconds, 1 for a negative answer without an SOA
+ * (nothing to go by: do not keep it), -1 when malformed.
+ */
+int dns_parse_ttl(const unsigned char *ans, int len, unsigned long *ttl);
+
 /* The AD (authentic data) flag: in byte 3 of the header (RFC 4035 §3.2.3, RFC 6840 §5.7). */
 #define DNS_FLAG_AD_BYTE3 0x20
 

@@ -98,6 +98,7 @@ static void put_rr(struct out *o, const char *qname, char *rec)
 	char owner[300], type[16], *rest;
 	unsigned char addr[16];
 	size_t rdlen_at;
+	unsigned long ttl = 300;
 	int t, n = 0;
 
 	snprintf(owner, sizeof(owner), "%s", qname);
@@ -105,6 +106,13 @@ static void put_rr(struct out *o, const char *qname, char *rec)
 		rec++;
 	if (*rec == '@') {
 		if (sscanf(rec + 1, "%299s %n", owner, &n) != 1) {
+			o->bad = 1;
+			return;
+		}
+		rec += 1 + n;
+	}
+	if (*rec == '/') {
+		if (sscanf(rec + 1, "%lu %n", &ttl, &n) != 1) {
 			o->bad = 1;
 			return;
 		}
@@ -122,6 +130,7 @@ static void put_rr(struct out *o, const char *qname, char *rec)
 	else if (!strcasecmp(type, "PTR")) t = ns_t_ptr;
 	else if (!strcasecmp(type, "NS")) t = ns_t_ns;
 	else if (!strcasecmp(type, "TXT")) t = ns_t_txt;
+	else if (!strcasecmp(type, "SOA")) t = ns_t_soa;
 	else {
 		o->bad = 1;
 		return;
@@ -129,8 +138,8 @@ static void put_rr(struct out *o, const char *qname, char *rec)
 	put_name(o, owner);
 	put16(o, (unsigned)t);
 	put16(o, ns_c_in);
-	put16(o, 0);
-	put16(o, 300);         /* TTL */
+	put16(o, (unsigned)(ttl >> 16));
+	put16(o, (unsigned)(ttl & 0xffff));
 	rdlen_at = o->len;
 	put16(o, 0);
 	if (t == ns_t_a || t == ns_t_aaaa) {
@@ -152,6 +161,20 @@ static void put_rr(struct out *o, const char *qname, char *rec)
 		put_name(o, host);
 	} else if (t == ns_t_txt) {
 		put_txt(o, rest);
+	} else if (t == ns_t_soa) {
+		char mname[300], rname[300];
+		unsigned long v[5];
+		if (sscanf(rest, "%299s %299s %lu %lu %lu %lu %lu", mname, rname,
+			   &v[0], &v[1], &v[2], &v[3], &v[4]) != 7) {
+			o->bad = 1;
+			return;
+		}
+		put_name(o, mname);
+		put_name(o, rname);
+		for (int i = 0; i < 5; i++) {
+			put16(o, (unsigned)(v[i] >> 16));
+			put16(o, (unsigned)(v[i] & 0xffff));
+		}
 	} else {
 		char host[300];
 		if (sscanf(rest, "%299s", host) != 1) {
@@ -190,7 +213,6 @@ int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
 	      int rcode, const char *spec)
 {
 	struct out o = { buf, size, 0, 0 };
-	unsigned count = 0, arcount = 0;
 	char *copy;
 
 	put16(&o, 0x1234);
@@ -202,29 +224,29 @@ int dns_build(unsigned char *buf, size_t size, const char *qname, int qtype,
 	put_name(&o, qname);
 	put16(&o, (unsigned)qtype);
 	put16(&o, ns_c_in);
-	/* answer records first, then the additional ones ("&" records) */
-	for (int additional = 0; additional < 2 && spec && *spec; additional++) {
+	/* answer records first, then the authority ("^") and additional ("&") ones */
+	static const char marks[] = { 0, '^', '&' };
+	unsigned counts[3] = { 0, 0, 0 };
+
+	for (int sec = 0; sec < 3 && spec && *spec; sec++) {
 		copy = strdup(spec);
 		if (!copy)
 			return -1;
 		for (char *rec = copy, *next; rec; rec = next) {
 			next = next_record(rec);
 			rec += strspn(rec, " ");
-			if (!*rec || (*rec == '&') != additional)
+			if (!*rec || (sec ? *rec != marks[sec] : (*rec == '^' || *rec == '&')))
 				continue;
-			put_rr(&o, qname, rec + additional);
-			if (additional)
-				arcount++;
-			else
-				count++;
+			put_rr(&o, qname, rec + (sec ? 1 : 0));
+			counts[sec]++;
 		}
 		free(copy);
 	}
 	if (o.bad)
 		return -1;
-	buf[6] = (unsigned char)(count >> 8);
-	buf[7] = (unsigned char)count;
-	buf[10] = (unsigned char)(arcount >> 8);
-	buf[11] = (unsigned char)arcount;
+	for (int sec = 0; sec < 3; sec++) {
+		buf[6 + 2 * sec] = (unsigned char)(counts[sec] >> 8);
+		buf[7 + 2 * sec] = (unsigned char)counts[sec];
+	}
 	return (int)o.len;
 }

@@ -345,6 +345,39 @@ static void fuzz(void **state)
 	}
 }
 
+static void ttl_positive_negative(void **state)
+{
+	unsigned long ttl;
+	int len;
+
+	(void)state;
+	/* the smallest TTL of the answer records, the CNAME's too */
+	len = build("www.example.org", ns_t_a, 0,
+		    "/3600 CNAME host.example.org; @host.example.org /120 A 192.0.2.1; @host.example.org /900 A 192.0.2.2");
+	assert_int_equal(dns_parse_ttl(pkt, len, &ttl), 0);
+	assert_int_equal(ttl, 120);
+	/* RFC 2181 §8: the top bit set counts as 0 */
+	len = build("example.org", ns_t_a, 0, "/2147483649 A 192.0.2.1");
+	assert_int_equal(dns_parse_ttl(pkt, len, &ttl), 0);
+	assert_int_equal(ttl, 0);
+	/* RFC 2308 §5: a negative answer lives min(SOA TTL, SOA MINIMUM) */
+	len = build("nx.example.org", ns_t_a, 3, "^@example.org /3600 SOA ns.example.org h.example.org 1 7200 600 86400 300");
+	assert_int_equal(dns_parse_ttl(pkt, len, &ttl), 0);
+	assert_int_equal(ttl, 300);
+	len = build("nodata.example.org", ns_t_mx, 0, "^@example.org /60 SOA ns.example.org h.example.org 1 7200 600 86400 300");
+	assert_int_equal(dns_parse_ttl(pkt, len, &ttl), 0);
+	assert_int_equal(ttl, 60);
+	/* without an SOA there is nothing to go by */
+	len = build("nx.example.org", ns_t_a, 3, "^@example.org NS ns.example.org");
+	assert_int_equal(dns_parse_ttl(pkt, len, &ttl), 1);
+	len = build("nx.example.org", ns_t_a, 3, "");
+	assert_int_equal(dns_parse_ttl(pkt, len, &ttl), 1);
+	/* cut short: malformed */
+	len = build("nx.example.org", ns_t_a, 3, "^@example.org /60 SOA ns.example.org h.example.org 1 7200 600 86400 300");
+	assert_int_equal(dns_parse_ttl(pkt, len - 3, &ttl), -1);
+	assert_int_equal(dns_parse_ttl(pkt, 5, &ttl), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +393,7 @@ int main(void)
 		cmocka_unit_test(ns_names),
 		cmocka_unit_test(rcode),
 		cmocka_unit_test(ad_bit),
+		cmocka_unit_test(ttl_positive_negative),
 		cmocka_unit_test(truncated_everywhere),
 		cmocka_unit_test(compression_attacks),
 		cmocka_unit_test(hostile_counts_and_names),
