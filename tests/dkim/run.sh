@@ -33,6 +33,12 @@ R2048=$(dkim_key_record "$W/rsa2048.txt")
 R1024=$(dkim_key_record "$W/rsa1024.txt")
 RSHORT=$(dkim_key_record "$W/short.txt")
 RED=$(cat "$W/ed.dns")
+# the same 2048-bit key as a bare PKCS#1 RSAPublicKey (RFC 6376 3.6.1's wording), converted by openssl
+P1=$(openssl rsa -in "$W/rsa2048.private" -pubout 2>>"$W/genkey.log" |
+	openssl rsa -pubin -RSAPublicKey_out -outform DER 2>>"$W/genkey.log" | base64 -w0)
+[[ -n $P1 ]] || t_fail "openssl: PKCS#1 form of the 2048-bit key" "$(tail -n 5 "$W/genkey.log")"
+RPKCS1="v=DKIM1; k=rsa; p=$P1"
+RPKCS1_CUT="v=DKIM1; k=rsa; p=${P1:0:$((${#P1} / 4 * 4 - 8))}"
 
 cat >"$W/zone" <<EOF
 rsa2048._domainkey.$D.   300 IN TXT "$R2048"
@@ -45,6 +51,11 @@ slow._domainkey.$D.      300 IN TXT "$R2048"
 broken._domainkey.$D.    300 IN TXT "$R2048"
 late._domainkey.$D.      300 IN TXT "$R2048"
 rsa1024._domainkey.other.test. 300 IN TXT "$R1024"
+pkcs1._domainkey.$D.     300 IN TXT "$RPKCS1"
+pkcs1cut._domainkey.$D.  300 IN TXT "$RPKCS1_CUT"
+; every name under attacker.com has the key, rsa2048._domainkey.legitimate.com(.attacker.com included
+; (a zone file cannot spell the '(' of that owner name)
+*.attacker.com.          300 IN TXT "$R2048"
 \$FAULT slow._domainkey.$D. drop TXT
 \$FAULT broken._domainkey.$D. servfail TXT
 \$FAULT late._domainkey.$D. delay=800 TXT
@@ -180,6 +191,45 @@ else
 fi
 check "$W/simple.eml" --min-bits 2048
 expect "1024-bit key with dkim_min_key_bits 2048: permerror" "^dkim=permerror .*key too short \(1024 bits, 2048 required\)"
+
+# --- forms libopendkim gets wrong on its own ----------------------------------------
+# d=legitimate.com(.attacker.com: libopendkim would ask for the key under
+# attacker.com, find it and pass a signature A-R readers take for
+# legitimate.com ("(" opens a comment). Signed by dkimpy, the key published
+# at that very name: refused for its syntax, not for a missing key.
+AD='legitimate.com(.attacker.com'
+AKEY="rsa2048._domainkey.$AD"
+sign "$W/base.eml" "$W/attacker.eml" "$W/rsa2048.private" rsa2048 "$AD"
+t_expect_match "$(dig +short +time=2 +tries=1 -p "$DNS_PORT" @127.0.0.1 "$AKEY" TXT 2>&1)" "v=DKIM1" \
+	"attacker d=: the key is published at the name libopendkim would ask ($AKEY)"
+t_expect_eq "$("$PY" tests/dkim/verify.py --dns "$DNS_PORT" --ignore-d-syntax "$W/attacker.eml" 2>&1)" pass \
+	"attacker d=: dkimpy, its own d= check off, verifies the signature with that key"
+t_expect_eq "$("$PY" tests/dkim/verify.py --dns "$DNS_PORT" "$W/attacker.eml" 2>&1)" fail \
+	"attacker d=: dkimpy as shipped refuses it"
+asked=$(grep -c 'attacker\.com' "$DNS_LOG")
+check "$W/attacker.eml"
+expect "attacker d=: permerror, d= is not a domain name" \
+	"^dkim=permerror aligned=no.*sig 1 result=permerror d=legitimate\.com\(\.attacker\.com s=rsa2048 .*reason=d= is not a domain name \(character not allowed\)"
+t_expect_eq "$(grep -c 'attacker\.com' "$DNS_LOG")" "$asked" "attacker d=: no DNS query sent for it"
+
+# the same with a good signature beside it: that one still passes
+sign "$W/attacker.eml" "$W/attacker-good.eml" "$W/rsa2048.private" rsa2048 "$D"
+asked=$(grep -c 'attacker\.com' "$DNS_LOG")
+check "$W/attacker-good.eml"
+expect "attacker d= beside a good signature: the good one passes, the other is permerror" \
+	"^dkim=pass aligned=yes.*sig 1 result=pass d=$D s=rsa2048 .*sig 2 result=permerror d=legitimate\.com\(\.attacker\.com .*reason=d= is not a domain name"
+t_expect_eq "$(grep -c 'attacker\.com' "$DNS_LOG")" "$asked" "attacker d= beside a good signature: no DNS query for it"
+
+# a key published as bare PKCS#1 RSAPublicKey: verifies like its SPKI twin
+sign "$W/base.eml" "$W/pkcs1.eml" "$W/rsa2048.private" pkcs1
+t_expect_eq "$("$PY" tests/dkim/verify.py --dns "$DNS_PORT" "$W/pkcs1.eml" 2>&1)" pass \
+	"PKCS#1 key: dkimpy verifies the message with it"
+check "$W/pkcs1.eml"
+expect "PKCS#1 key (openssl -RSAPublicKey_out), dkimpy signature: pass" \
+	"^dkim=pass aligned=yes.*sig 1 result=pass d=$D s=pkcs1 a=rsa-sha256 b=[^ ]{8} bits=2048 aligned=yes"
+sign "$W/base.eml" "$W/pkcs1cut.eml" "$W/rsa2048.private" pkcs1cut
+check "$W/pkcs1cut.eml"
+expect "PKCS#1 key cut short: permerror" "^dkim=permerror .*s=pkcs1cut .*reason=."
 
 # --- the key query overlaps the body --------------------------------------------------
 sign "$W/base.eml" "$W/late.eml" "$W/rsa2048.private" late
