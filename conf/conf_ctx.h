@@ -13,7 +13,7 @@
 
 #include "conf/config.h"
 
-#define CONF_MAX_PARAMS 32
+#define CONF_MAX_PARAMS 48
 
 struct conf_ctx {
 	const char *name;                 /* file name used in messages */

@@ -90,6 +90,9 @@ static const struct conf_param params[] = {
 	P("dns_timeout",        PT_DURATION, dns_timeout_ms,     "8s", .min = 100, .max = 25000),
 	P("dns_try_timeout",    PT_DURATION, dns_try_timeout_ms, "1s", .min = 50, .max = 10000),
 	P("dns_trust_ad",       PT_BOOL,     dns_trust_ad,       "no", .min = 0),
+	P("dns_cache",          PT_BOOL,     dns_cache,          "yes", .min = 0),
+	P("dns_cache_size",     PT_UINT,     dns_cache_size,     "64", .min = 1, .max = 4096),
+	P("dns_cache_max_ttl",  PT_DURATION, dns_cache_max_ttl_ms, "1h", .min = 1000, .max = 86400000),
 	P("dnsbl_selftest",     PT_BOOL,     dnsbl_selftest,     "no", .min = 0),
 	P("max_mx_targets",     PT_UINT,     max_mx_targets,     "10", .min = 1, .max = 100),
 	P("bogus_networks",     PT_NETLIST,  bogus_networks,     NULL, .defnet = netlist_bogus_default),
@@ -161,11 +164,12 @@ static const char *fmt_ms(unsigned ms, char *buf, size_t len)
 	return buf;
 }
 
-/* parse_duration - "5s", "500ms", "1m" into milliseconds */
+/* parse_duration - "5s", "500ms", "1m", "1h" into milliseconds */
 static bool parse_duration(const char *s, unsigned *ms)
 {
 	size_t digits = strspn(s, "0123456789");
-	unsigned v, mult;
+	unsigned v;
+	unsigned long long mult, total;
 
 	if (!conf_parse_uint(s, digits, &v))
 		return false;
@@ -175,11 +179,13 @@ static bool parse_duration(const char *s, unsigned *ms)
 		mult = 1000;
 	else if (strcmp(s + digits, "m") == 0)
 		mult = 60000;
+	else if (strcmp(s + digits, "h") == 0)
+		mult = 3600000;
 	else
 		return false;
-	if (v > 4000000u / mult)
-		v = 4000000u / mult + 1;   /* out of every range; keeps the product from overflowing */
-	*ms = v * mult;
+	total = (unsigned long long)v * mult;
+	/* out of every range, without overflowing */
+	*ms = total > 0xffffffffULL ? 0xffffffffU : (unsigned)total;
 	return true;
 }
 
@@ -230,7 +236,7 @@ static int apply_scalar(struct conf_ctx *ctx, const struct conf_param *p, const 
 		return 0;
 	case PT_DURATION:
 		if (!parse_duration(v, &u))
-			return conf_error(ctx, NULL, line, "%s: expected a duration like 5s or 500ms, got \"%s\"",
+			return conf_error(ctx, NULL, line, "%s: expected a duration like 5s, 500ms or 1h, got \"%s\"",
 					  p->name, v);
 		if (u < p->min || u > p->max)
 			return conf_error(ctx, NULL, line, "%s: %s is out of range (%s..%s)", p->name, v,

@@ -56,6 +56,9 @@ struct config {
 	unsigned max_mx_targets;       /* default 10 */
 	struct netlist *bogus_networks;/* default netlist_bogus_default() */
 	bool dns_trust_ad;             /* believe AD from non-loopback dns_servers too; default false */
+	bool dns_cache;                /* keep answers across messages (policy/dns_cache.h); default true */
+	unsigned dns_cache_size;       /* MiB, default 64 */
+	unsigned dns_cache_max_ttl_ms; /* cap on any TTL, default 1 h */
 
 	/* who is not checked */
 	struct netlist *trusted_networks; /* default 127.0.0.0/8, ::1 */

@@ -30,6 +30,7 @@
 #include "milter/snapshot.h"
 #include "milter/socket.h"
 #include "policy/checks.h"
+#include "policy/dns_cache.h"
 #include "policy/dnsbl.h"
 #include "policy/resolver.h"
 
@@ -84,6 +85,29 @@ int daemon_check_config(const char *conf_path)
 	return rc < 0 ? 1 : 0;
 }
 
+/* cache_apply - the shared DNS cache as cfg says; 0 or -1 (out of memory: it stays off) */
+static int cache_apply(const struct config *cfg)
+{
+	struct dns_cache_options o = {
+		.enabled = cfg->dns_cache,
+		.max_bytes = (size_t)cfg->dns_cache_size << 20,
+		.max_ttl_s = cfg->dns_cache_max_ttl_ms / 1000,
+	};
+
+	return dns_cache_configure(&o);
+}
+
+/* cache_log - the cache's counters so far */
+static void cache_log(void (*say)(const char *, ...) __attribute__((format(printf, 1, 2))), const char *when)
+{
+	struct dns_cache_stats st;
+
+	dns_cache_get_stats(&st);
+	say("dns cache %s: %lu hits, %lu negative hits, %lu misses, %lu joined lookups, %lu evictions, "
+	    "%lu entries, %lu bytes", when, st.hits, st.negative_hits, st.misses, st.joins, st.evictions,
+	    st.entries, st.bytes);
+}
+
 /* reload - SIGHUP: load the file again; keep the old snapshot on any error */
 static void reload(void *arg)
 {
@@ -110,6 +134,13 @@ static void reload(void *arg)
 		log_close();
 		log_open("mxguard", nc->syslog_facility_code, false);
 	}
+	/* answers of other name servers are not the new ones' */
+	if (old && !config_same_resolver(old, nc))
+		dns_cache_flush();
+	if (cache_apply(nc) < 0)
+		log_warn("out of memory setting up the DNS cache: it is off");
+	if (log_debug_enabled())
+		cache_log(log_debug, "at reload");
 	config_unref(old);
 	snapshot_set(nc);
 	log_info("reloaded configuration from %s", d->path);
@@ -201,6 +232,10 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 		fprintf(stderr, "mxguard: cannot initialise the DNS library\n");
 		return -1;
 	}
+	if (cache_apply(cfg) < 0) {
+		fprintf(stderr, "mxguard: out of memory setting up the DNS cache\n");
+		return -1;
+	}
 	if (checks_library_init(err, sizeof err) != 0) {
 		fprintf(stderr, "mxguard: %s\n", err);
 		return -1;
@@ -286,10 +321,12 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	}
 	smfi_stop();
 	pthread_join(tid, NULL);
+	cache_log(log_info, "at stop");
 	log_info("stopped");
 	snapshot_clear();
 	pidfile_remove();
 	checks_library_free();
+	dns_cache_shutdown();
 	resolver_library_cleanup();
 	free(d.socket);
 	log_close();

@@ -13,12 +13,15 @@
  * CNAME chain re-sends the same struct rquery for the chain's end, at most
  * RESOLVER_CNAME_MAX times.
  *
- * Identical queries of a message go out once: resolver_share.c.
+ * Identical queries of a message go out once: resolver_share.c. Across
+ * messages and connections, each name a query asks on the wire (each hop
+ * of a CNAME chain) goes through the process's cache first:
+ * resolver_cache.c; ares_cb() hands the cache the outcomes it owes.
  *
  * Every query goes out with the AD bit set (RFC 6840 §5.7: a validating
  * resolver then says in its answer's AD bit whether the data was
  * authenticated). c-ares 1.18's ares_query() never sets AD, so
- * send_query() builds the query itself (ares_create_query, RD set, no
+ * resolver_wire_query() builds the query itself (ares_create_query, RD set, no
  * EDNS, as ares_query did), sets AD and a query ID from getrandom(2), and
  * hands it to ares_send(), which sends the buffer unchanged and returns the
  * raw answer; map_rcode() does what ares_query's wrapper did with its
@@ -36,8 +39,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <ares.h>
 
@@ -140,14 +145,10 @@ static void classify_ok(struct rquery *q, const unsigned char *abuf, int alen)
 	}
 }
 
-/* ares_cb - c-ares is done with a query: record the outcome, queue it */
-static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+/* resolver_record_outcome - what a hop's answer (from the wire or the cache) means for q; queued for deliver() */
+void resolver_record_outcome(struct rquery *q, enum dns_status st, const unsigned char *abuf, int alen)
 {
-	struct rquery *q = arg;
-
-	(void)timeouts;
-	resolver_share_wire_remove(q->r, q);   /* the completion queue uses the same link */
-	q->status = map_status(map_rcode(status, abuf, alen), q->r->mode);
+	q->status = st;
 	q->follow = false;
 	if (q->status == DNS_OK)
 		classify_ok(q, abuf, alen);
@@ -165,6 +166,25 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 		}
 	}
 	resolver_enqueue(q->r, q);
+}
+
+/* ares_cb - c-ares is done with a query: tell the cache, record the outcome */
+static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct rquery *q = arg;
+	int st = map_rcode(status, abuf, alen);
+
+	(void)timeouts;
+	resolver_share_wire_remove(q->r, q);   /* the completion queue uses the same link */
+	if (q->cache_owner) {
+		q->cache_owner = false;
+		/* a cancelled query (this message's deadline or end) says nothing about the name */
+		if (st == ARES_ECANCELLED || st == ARES_EDESTRUCTION || st == ARES_ENOMEM)
+			dns_cache_abandon(q->hop_key, q->type);
+		else
+			dns_cache_put(q->hop_key, q->type, map_status(st, MODE_NORMAL), abuf, alen);
+	}
+	resolver_record_outcome(q, map_status(st, q->r->mode), abuf, alen);
 }
 
 /* id_in_flight - is a query of r on the wire with this ID? (c-ares matches answers by ID first) */
@@ -190,8 +210,8 @@ static int new_id(const struct resolver *r)
 	return id;   /* after 8 clashes (60 queries in flight at most) take the last: c-ares retries */
 }
 
-/* send_query - build the query (AD set, random ID), hand it to c-ares; the outcome always comes back through ares_cb */
-static void send_query(struct resolver *r, struct rquery *q, const char *name)
+/* resolver_wire_query - build the query (AD set, random ID), hand it to c-ares; the outcome always comes back through ares_cb */
+void resolver_wire_query(struct resolver *r, struct rquery *q, const char *name)
 {
 	unsigned char *buf = NULL;
 	int len = 0, id, rc;
@@ -245,7 +265,7 @@ static void deliver(struct resolver *r)
 		if (q->follow) {
 			q->follow = false;
 			q->hops++;
-			send_query(r, q, q->follow_name);
+			resolver_send(r, q, q->follow_name);
 			continue;
 		}
 		resolver_share_done(r, q);
@@ -262,6 +282,7 @@ static void expire(struct resolver *r)
 		return;
 	r->mode = MODE_EXPIRING;
 	ares_cancel(r->ch);
+	resolver_cache_fail_waiters(r, DNS_TIMEOUT);
 	deliver(r);
 	r->mode = saved;
 }
@@ -270,7 +291,7 @@ static void expire(struct resolver *r)
 static void step(struct resolver *r, long max_ms)
 {
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+	struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
 	struct timeval maxtv, tv, *tvp;
 	int bits, n = 0, rc;
 	long ms;
@@ -289,6 +310,13 @@ static void step(struct resolver *r, long max_ms)
 		pfd[n].revents = 0;
 		n++;
 	}
+	if (r->cwait) {
+		/* another resolver's lookup we wait for ends with a write to wake_fd */
+		pfd[n].fd = r->wake_fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
 	if (max_ms >= 0) {
 		maxtv.tv_sec = max_ms / 1000;
 		maxtv.tv_usec = (max_ms % 1000) * 1000;
@@ -298,6 +326,8 @@ static void step(struct resolver *r, long max_ms)
 	ms = tvp ? (long)tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000 : 1000;
 
 	rc = poll(pfd, (nfds_t)n, (int)ms);
+	if (r->cwait)
+		resolver_cache_collect(r);
 	if (rc < 0 && errno == EINTR)
 		return;
 	if (rc <= 0) {
@@ -305,7 +335,7 @@ static void step(struct resolver *r, long max_ms)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		if (!pfd[i].revents)
+		if (!pfd[i].revents || pfd[i].fd == r->wake_fd)
 			continue;
 		ares_socket_t rd = pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd : ARES_SOCKET_BAD;
 		ares_socket_t wr = pfd[i].revents & POLLOUT ? pfd[i].fd : ARES_SOCKET_BAD;
@@ -354,6 +384,8 @@ struct resolver *resolver_new(const struct resolver_options *opt, char *err, siz
 		return NULL;
 	}
 	r->done_tail = &r->done_head;
+	/* without an eventfd the resolver simply does not use the shared cache */
+	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	memset(&o, 0, sizeof(o));
 	/* STAYOPEN: the connection's socket serves all its lookups, instead of a
 	 * socket(), connect() and close() each time none is pending */
@@ -373,6 +405,8 @@ struct resolver *resolver_new(const struct resolver_options *opt, char *err, siz
 	rc = ares_init_options(&r->ch, &o, mask);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, errlen, "cannot create DNS channel: %s", ares_strerror(rc));
+		if (r->wake_fd >= 0)
+			close(r->wake_fd);
 		free(r);
 		return NULL;
 	}
@@ -382,6 +416,8 @@ struct resolver *resolver_new(const struct resolver_options *opt, char *err, siz
 			snprintf(err, errlen, "bad DNS server list \"%.100s\": %s", opt->servers,
 				 rc != ARES_SUCCESS ? ares_strerror(rc) : "no servers");
 			ares_destroy(r->ch);
+			if (r->wake_fd >= 0)
+				close(r->wake_fd);
 			free(r);
 			return NULL;
 		}
@@ -399,6 +435,8 @@ void resolver_free(struct resolver *r)
 	ares_destroy(r->ch);       /* nothing should be left; if so it fails through ares_cb */
 	deliver(r);
 	resolver_forget(r);
+	if (r->wake_fd >= 0)
+		close(r->wake_fd);
 	free(r);
 }
 
@@ -435,7 +473,7 @@ int resolver_query(struct resolver *r, const char *name, int type,
 		q->status = DNS_TIMEOUT;
 		resolver_enqueue(r, q);
 	} else if (!resolver_share_lookup(r, q)) {
-		send_query(r, q, name);
+		resolver_send(r, q, name);
 	}
 	return 0;
 }
@@ -493,6 +531,7 @@ void resolver_cancel_all(struct resolver *r)
 	saved = r->mode;
 	r->mode = MODE_CANCELLING;
 	ares_cancel(r->ch);
+	resolver_cache_fail_waiters(r, DNS_ERROR);
 	deliver(r);
 	r->mode = saved;
 }

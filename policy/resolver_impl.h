@@ -5,7 +5,8 @@
  *
  * resolver.c owns the channel, the completion queue, CNAME following and
  * the deadline; resolver_share.c owns the sharing of identical queries of
- * a message (the wire list, each query's joined list, the kept answers).
+ * a message (the wire list, each query's joined list, the kept answers);
+ * resolver_cache.c the use of the process's cache (policy/dns_cache.h).
  *
  * Ownership: each struct rquery is allocated by resolver_query() and freed
  * right after its user callback returns, with the answer copy it carries.
@@ -21,6 +22,7 @@
 
 #include <ares.h>
 
+#include "policy/dns_cache.h"
 #include "policy/dns_parse.h"
 #include "policy/resolver.h"
 
@@ -52,6 +54,11 @@ struct rquery {
 	struct rquery *joined;        /* identical queries waiting for this one's outcome */
 	struct rquery *next;          /* completion queue, joined list or wire list link */
 	bool on_wire;                 /* in the resolver's wire list */
+	/* the shared cache (policy/dns_cache.h), for the name of this hop */
+	char hop_key[DNS_NAME_BUF];   /* the name asked now, lower case without the trailing dot */
+	bool cache_owner;             /* this query must end the cache's lookup (put or abandon) */
+	struct dns_cache_waiter cw;   /* waiting for another resolver's lookup */
+	struct rquery *cnext;         /* in the resolver's list of queries waiting on the cache */
 };
 
 /* A definitive answer kept for identical queries of the same message. */
@@ -70,6 +77,8 @@ struct resolver {
 	unsigned pending;             /* user callbacks not run yet */
 	struct rquery *done_head, **done_tail;
 	struct rquery *wire;          /* queries sent to c-ares and not yet delivered (joinable) */
+	struct rquery *cwait;         /* queries waiting for another resolver's lookup (dns_cache) */
+	int wake_fd;                  /* eventfd the cache writes when one of those may be done; -1 none */
 	enum resolver_mode mode;
 	struct kept kept[RESOLVER_KEEP_MAX];
 	unsigned nkept;
@@ -79,6 +88,18 @@ struct resolver {
 /* resolver.c */
 /* resolver_enqueue - a finished (or to-be-followed) query waits for deliver() */
 void resolver_enqueue(struct resolver *r, struct rquery *q);
+/* resolver_record_outcome - what a hop's answer (from the wire or the cache) means for q; queued for deliver() */
+void resolver_record_outcome(struct rquery *q, enum dns_status st, const unsigned char *abuf, int alen);
+/* resolver_wire_query - send q's question about name to c-ares (AD set, random ID) */
+void resolver_wire_query(struct resolver *r, struct rquery *q, const char *name);
+
+/* resolver_cache.c */
+/* resolver_send - ask name for q: from the shared cache, by waiting for another resolver's lookup, or on the wire */
+void resolver_send(struct resolver *r, struct rquery *q, const char *name);
+/* resolver_cache_collect - queries whose awaited lookup ended: record their outcome, or ask again */
+void resolver_cache_collect(struct resolver *r);
+/* resolver_cache_fail_waiters - every query waiting on the cache ends now with status (deadline, cancel) */
+void resolver_cache_fail_waiters(struct resolver *r, enum dns_status status);
 
 /* resolver_share.c */
 /* resolver_share_key - name as a sharing key: lower case, no trailing dot; "" when it does not fit */

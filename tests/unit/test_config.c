@@ -214,9 +214,9 @@ static void test_bad_values(void **state)
 	(void)state;
 	static const struct { const char *text, *msg; } cases[] = {
 		{ "\n\n\ndns_timeout = fast\n",
-		  "t.conf:4: dns_timeout: expected a duration like 5s or 500ms, got \"fast\"" },
-		{ "dns_timeout = 5\n", "t.conf:1: dns_timeout: expected a duration like 5s or 500ms, got \"5\"" },
-		{ "dns_timeout = 99999999999s\n", "t.conf:1: dns_timeout: expected a duration like 5s or 500ms, got \"99999999999s\"" },
+		  "t.conf:4: dns_timeout: expected a duration like 5s, 500ms or 1h, got \"fast\"" },
+		{ "dns_timeout = 5\n", "t.conf:1: dns_timeout: expected a duration like 5s, 500ms or 1h, got \"5\"" },
+		{ "dns_timeout = 99999999999s\n", "t.conf:1: dns_timeout: expected a duration like 5s, 500ms or 1h, got \"99999999999s\"" },
 		{ "dns_timeout = 50ms\n", "t.conf:1: dns_timeout: 50ms is out of range (100ms..25s)" },
 		{ "dns_timeout = 2s\ndns_try_timeout = 3s\n",
 		  "t.conf:2: dns_try_timeout (3s) must not be longer than dns_timeout (2s)" },
