@@ -6,7 +6,8 @@
  * RFC 5322 mailbox-list, handled here just far enough to find its
  * domain: comments dropped, display names and group syntax skipped, and
  * several mailboxes accepted only when they share one domain (otherwise
- * the author domain is ambiguous and from_domain stays ""). Nothing is
+ * the author domain is ambiguous and from_domain stays ""); a value
+ * without any "@" has no address at all. Nothing is
  * allocated; work happens in fixed buffers.
  */
 #include <stdbool.h>
@@ -144,6 +145,9 @@ int check_parse_from(struct facts *f, const char *value)
 	bool quoted = false, angle = false, any = false;
 
 	f->from_domain[0] = '\0';
+	/* no "@" anywhere ("<>", "MAILER-DAEMON"): no address, and no domain a reader could take for one */
+	if (!strchr(value, '@'))
+		return FROMH_NONE;
 	if (strlen(value) >= sizeof buf)
 		return FROMH_INVALID;
 	strcpy(buf, value);

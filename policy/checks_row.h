@@ -142,8 +142,9 @@ void check_parse_sender(struct facts *f, struct address *a, const char *mail_fro
 void check_parse_rcpt(struct facts *f, const char *rcpt);
 /*
  * check_parse_from - fill from_domain from a From: header value ("" when
- * unusable). Returns FROMH_SINGLE (one domain), FROMH_MULTI_DOMAIN or
- * FROMH_INVALID, for the from_header fact.
+ * unusable). Returns FROMH_SINGLE (one domain), FROMH_MULTI_DOMAIN,
+ * FROMH_NONE (no "@" at all: no address) or FROMH_INVALID, for the
+ * from_header fact.
  */
 int check_parse_from(struct facts *f, const char *value);
 /* check_parse_list_id - fill list_id from a List-Id: header value (RFC 2919). */

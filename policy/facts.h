@@ -73,10 +73,13 @@ enum check_stage {
  * from_header: does the message have exactly one author domain (RFC 5322
  * §3.6: one From field; RFC 9989 §5.3.1: one domain in it)?
  *   single        one From field, its mailboxes all in one domain
- *   none          no From field
+ *   none          no From field, or one without any address ("<>",
+ *                 "MAILER-DAEMON": no "@" at all, so no domain to show)
  *   multiple      two or more From fields (the first one's domain is from_domain)
  *   multi_domain  one From field with mailboxes in different domains
- *   invalid       one From field without a usable address
+ *   invalid       one From field with an "@" but no address we can read
+ *                 a domain from ("x@bank.example <>": a mail client may
+ *                 still show that domain)
  */
 #define FROM_HEADER_VALUES(V) \
 	V(FROMH_SINGLE, "single") V(FROMH_NONE, "none") V(FROMH_MULTIPLE, "multiple") \

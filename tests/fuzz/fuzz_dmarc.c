@@ -51,7 +51,8 @@ static void from(const uint8_t *data, size_t size)
 		return;
 	memset(&f, 0, sizeof f);
 	cls = check_parse_from(&f, v);
-	FUZZ_CHECK(cls == FROMH_SINGLE || cls == FROMH_MULTI_DOMAIN || cls == FROMH_INVALID);
+	FUZZ_CHECK(cls == FROMH_SINGLE || cls == FROMH_MULTI_DOMAIN || cls == FROMH_INVALID || cls == FROMH_NONE);
+	FUZZ_CHECK(cls != FROMH_NONE || !strchr(v, '@'));
 	FUZZ_CHECK(fuzz_terminated(f.from_domain, sizeof f.from_domain));
 	FUZZ_CHECK((cls == FROMH_SINGLE) == (f.from_domain[0] != '\0'));
 	for (const char *p = f.from_domain; *p; p++)

@@ -245,6 +245,42 @@ static void test_from_header_forms(void **state)
 	assert_string_equal(checks_facts(fx.ck)->from_domain, "folded.example");
 }
 
+/* from_header_of - the from_header fact of a message with these From: values (NULL-terminated) */
+static unsigned from_header_of(const char *first, ...)
+{
+	va_list ap;
+
+	checks_free(fx.ck);
+	fx.ck = checks_new(fx.cfg, fx.res);
+	va_start(ap, first);
+	for (const char *v = first; v; v = va_arg(ap, const char *))
+		checks_header(fx.ck, "From", v);
+	va_end(ap);
+	checks_header(fx.ck, "Subject", " x");
+	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
+	assert_true(checks_facts(fx.ck)->known & FACT_HEADERS);
+	return checks_facts(fx.ck)->from_header;
+}
+
+static void test_from_header_integrity(void **state)
+{
+	(void)state;
+	load(NULL, NULL);
+	assert_int_equal(from_header_of(" a@example.org", NULL), FROMH_SINGLE);
+	assert_int_equal(from_header_of(" a@example.org, B@EXAMPLE.org", NULL), FROMH_SINGLE);
+	assert_int_equal(from_header_of(NULL), FROMH_NONE);
+	/* a bounce's From: without any address shows no domain */
+	assert_int_equal(from_header_of(" <>", NULL), FROMH_NONE);
+	assert_int_equal(from_header_of(" Mail Delivery Subsystem <MAILER-DAEMON>", NULL), FROMH_NONE);
+	/* an "@" we cannot read an address from might show a domain: invalid */
+	assert_int_equal(from_header_of(" ceo@bank.example <>", NULL), FROMH_INVALID);
+	assert_int_equal(from_header_of(" <a@bad..example>", NULL), FROMH_INVALID);
+	assert_int_equal(from_header_of(" a@one.example, b@two.example", NULL), FROMH_MULTI_DOMAIN);
+	assert_int_equal(from_header_of(" a@one.example", " a@one.example", NULL), FROMH_MULTIPLE);
+	assert_int_equal(from_header_of(" a@one.example", " <>", NULL), FROMH_MULTIPLE);
+	assert_string_equal(checks_facts(fx.ck)->from_domain, "one.example");
+}
+
 static void test_global_dry_run_marks_verdict(void **state)
 {
 	struct verdict v;
@@ -443,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_resolver_is_an_internal_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_on_later_fact_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_header_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_header_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_dry_run_marks_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spf_fail_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spf_pass_and_helo_spf, setup, teardown),
