@@ -316,6 +316,11 @@ void dns_cache_shutdown(void)
 	free(shards);
 	shards = NULL;
 	atomic_store(&enabled, false);
+	atomic_store(&n_hits, 0);
+	atomic_store(&n_neg_hits, 0);
+	atomic_store(&n_misses, 0);
+	atomic_store(&n_joins, 0);
+	atomic_store(&n_evictions, 0);
 }
 
 enum dns_cache_result dns_cache_get(const char *key, int type, struct dns_cache_waiter *w,

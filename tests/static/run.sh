@@ -9,7 +9,8 @@
 #
 # Parts:
 #   lint      cppcheck over policy/ conf/ milter/ and the C under tests/ (make lint)
-#   sanitize  every unit test binary built with ASan+UBSan (and LeakSanitizer)
+#   sanitize  every unit test binary built with ASan+UBSan (and LeakSanitizer),
+#             and the DNS cache's thread test with ThreadSanitizer (build/tsan)
 #             in build/asan, no recovery: any report fails it (make san-bins);
 #             deliberate leaks are listed, with reasons, in lsan.supp
 #   daemon    the milter tier (SAN_TIERS) run from a tree whose ./mxguard is
@@ -74,6 +75,19 @@ part_sanitize() {
 			t_fail "sanitize: $name (exit $rc)" "$(grep -E -A12 'Sanitizer|runtime error|FAILED' <<<"$out" | head -n 30)"
 		fi
 	done
+	# The shared DNS cache's joins across threads, under ThreadSanitizer too
+	if ! out=$(make --no-print-directory -s BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+		build/tsan/tests/test_dns_cache 2>&1); then
+		t_fail "sanitize: build of build/tsan/tests/test_dns_cache failed" "$(tail -n 20 <<<"$out")"
+	else
+		out=$(TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_dns_cache 2>&1)
+		rc=$?
+		if [[ $rc -eq 0 && $out != *"ThreadSanitizer"* ]]; then
+			t_ok "sanitize: test_dns_cache under ThreadSanitizer (no data race)"
+		else
+			t_fail "sanitize: test_dns_cache under ThreadSanitizer (exit $rc)" "$(grep -A20 'WARNING\|FAILED' <<<"$out" | head -n 30)"
+		fi
+	fi
 	# The daemon's own config check, under the sanitizers, on the shipped file
 	out=$(ASAN_OPTIONS=detect_leaks=1 build/asan/mxguard -n -c conf/mxguard.conf 2>&1 </dev/null)
 	rc=$?
