@@ -67,7 +67,7 @@ FAKE_LIB   = $(BUILD)/libfake.a
 
 # Test drivers on the real resolver (real DNS from the tier's test server):
 # the spf, dkim and resolver tiers run them.
-DRIVERS    = $(BUILD)/tests/spf_driver $(BUILD)/tests/dkimcheck $(BUILD)/tests/resolve
+DRIVERS    = $(BUILD)/tests/spf_driver $(BUILD)/tests/dkimcheck $(BUILD)/tests/resolve $(BUILD)/tests/cachecheck
 
 # Compile one C file straight into the program $@ (a unit test, driver or
 # harness), recording its headers in $@.d.
@@ -127,6 +127,10 @@ $(BUILD)/tests/dkimcheck: tests/dkim/dkimcheck.c $(NET_OBJ) $(CORE_LIB) | build-
 	@mkdir -p $(dir $@)
 	$(LINK_ONE) $(filter %.c,$^) $(NET_OBJ) $(CORE_LIB) $(CORE_LIBS)
 $(BUILD)/tests/resolve: tests/resolver/resolve.c $(NET_OBJ) $(CORE_LIB) | build-tools
+	@mkdir -p $(dir $@)
+	$(LINK_ONE) $(filter %.c,$^) $(NET_OBJ) $(CORE_LIB) $(CORE_LIBS)
+
+$(BUILD)/tests/cachecheck: tests/resolver/cachecheck.c $(NET_OBJ) $(CORE_LIB) | build-tools
 	@mkdir -p $(dir $@)
 	$(LINK_ONE) $(filter %.c,$^) $(NET_OBJ) $(CORE_LIB) $(CORE_LIBS)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # resolver/run.sh - policy/resolver.c (and the MX check on it) against
 # tests/dns/testdns.py on loopback: statuses, SERVFAIL/REFUSED, drops and
-# the deadline, TC -> TCP, CNAME following, cancel/free/poll, parallelism.
+# the deadline, TC -> TCP, CNAME following, cancel/free/poll, parallelism;
+# and the process's DNS cache across resolvers (tests/resolver/cache.sh).
 # Its driver, tests/resolver/resolve.c on the real resolver, is built by
 # make (build/tests/resolve). SAN="-fsanitize=address,undefined" builds it
 # and the objects under it with sanitizers, in build/san-<checksum of SAN>.
@@ -292,5 +293,8 @@ t_expect_match "$(line mx-check:user_x.test)" " invalid " "mx: bad domain, no DN
 t_expect_nomatch "$(cat "$DNS_LOG")" "user_x" "mx: bad domain never queried"
 rq -d 500 -t 1000 "$S" mx-check:slowmx.test
 t_expect_match "$(line mx-check:slowmx.test)" " temperror .*timeout" "mx: deadline -> temperror"
+
+# The shared DNS cache, with its own zone and server.
+. tests/resolver/cache.sh
 
 t_summary resolver
