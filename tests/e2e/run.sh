@@ -241,6 +241,32 @@ sleep 0.5
 t_expect_eq "$(pf_sink_count)" "$((before + acc))" "after the bad reload: discarded message not delivered"
 t_alive "$MXG_PID" && t_ok "mxguard still running after the bad reload" || t_fail "mxguard died on a bad reload"
 
+# --- 5b. the shared DNS cache: across messages, dropped when the resolver changes ----
+write_conf accept
+n_reload=$(grep -c 'reloaded configuration' "$MXG_LOG")
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 100; i++)); do
+	(($(grep -c 'reloaded configuration' "$MXG_LOG") > n_reload)) && break
+	sleep 0.05
+done
+mxq() { grep -c ' valid\.test\. MX ' "$DNS_LOG"; }
+q0=$(mxq)
+n=$((n + 1))
+send "d$n@valid.test" --to "r$n@$PF_RCPT_DOMAIN" --xclient-addr "$UNTRUSTED"
+t_expect_match "$REPLY" '^250 ' "cache: valid.test accepted again"
+t_expect_eq "$(mxq)" "$q0" "cache: a reload with the same DNS settings keeps the answers: no MX query for valid.test"
+sed -i 's/^dns_try_timeout = 500ms$/dns_try_timeout = 600ms/' "$CONF"
+n_reload=$(grep -c 'reloaded configuration' "$MXG_LOG")
+kill -HUP "$MXG_PID"
+for ((i = 0; i < 100; i++)); do
+	(($(grep -c 'reloaded configuration' "$MXG_LOG") > n_reload)) && break
+	sleep 0.05
+done
+n=$((n + 1))
+send "d$n@valid.test" --to "r$n@$PF_RCPT_DOMAIN" --xclient-addr "$UNTRUSTED"
+t_expect_match "$REPLY" '^250 ' "cache: valid.test accepted after the DNS settings changed"
+t_expect_eq "$(mxq)" "$((q0 + 1))" "cache: new DNS settings drop the answers: valid.test's MX asked once more"
+
 # --- 6. milter gone: Postfix tempfails, nothing is lost silently --------------
 kill -TERM "$MXG_PID"
 for ((i = 0; i < 200; i++)); do t_alive "$MXG_PID" || break; sleep 0.05; done
@@ -250,6 +276,8 @@ else
 	wait "$MXG_PID"
 	t_expect_eq "$?" 0 "mxguard: SIGTERM, clean exit 0"
 fi
+t_expect_match "$(grep 'dns cache at stop' "$MXG_LOG")" 'dns cache at stop: [1-9][0-9]* hits, ' \
+	"cache: its counters logged at stop, with hits"
 n=$((n + 1))
 send "c$n@valid.test" --to "r$n@$PF_RCPT_DOMAIN" --xclient-addr "$UNTRUSTED"
 t_expect_match "$REPLY" '^451 4\.7\.1 ' "milter down: 451 4.7.1 (milter_default_action = tempfail)"
