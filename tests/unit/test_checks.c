@@ -245,17 +245,15 @@ static void test_from_header_forms(void **state)
 	assert_string_equal(checks_facts(fx.ck)->from_domain, "folded.example");
 }
 
-/* from_header_of - the from_header fact of a message with these From: values (NULL-terminated) */
-static unsigned from_header_of(const char *first, ...)
+/* from_header_of - the from_header fact of a message with these From: values (NULL: fewer) */
+static unsigned from_header_of(const char *first, const char *second)
 {
-	va_list ap;
-
 	checks_free(fx.ck);
 	fx.ck = checks_new(fx.cfg, fx.res);
-	va_start(ap, first);
-	for (const char *v = first; v; v = va_arg(ap, const char *))
-		checks_header(fx.ck, "From", v);
-	va_end(ap);
+	if (first)
+		checks_header(fx.ck, "From", first);
+	if (second)
+		checks_header(fx.ck, "From", second);
 	checks_header(fx.ck, "Subject", " x");
 	assert_int_equal(checks_advance(fx.ck, CHECK_STAGE_HEADERS), 0);
 	assert_true(checks_facts(fx.ck)->known & FACT_HEADERS);
@@ -268,7 +266,7 @@ static void test_from_header_integrity(void **state)
 	load(NULL, NULL);
 	assert_int_equal(from_header_of(" a@example.org", NULL), FROMH_SINGLE);
 	assert_int_equal(from_header_of(" a@example.org, B@EXAMPLE.org", NULL), FROMH_SINGLE);
-	assert_int_equal(from_header_of(NULL), FROMH_NONE);
+	assert_int_equal(from_header_of(NULL, NULL), FROMH_NONE);
 	/* a bounce's From: without any address shows no domain */
 	assert_int_equal(from_header_of(" <>", NULL), FROMH_NONE);
 	assert_int_equal(from_header_of(" Mail Delivery Subsystem <MAILER-DAEMON>", NULL), FROMH_NONE);
@@ -276,8 +274,8 @@ static void test_from_header_integrity(void **state)
 	assert_int_equal(from_header_of(" ceo@bank.example <>", NULL), FROMH_INVALID);
 	assert_int_equal(from_header_of(" <a@bad..example>", NULL), FROMH_INVALID);
 	assert_int_equal(from_header_of(" a@one.example, b@two.example", NULL), FROMH_MULTI_DOMAIN);
-	assert_int_equal(from_header_of(" a@one.example", " a@one.example", NULL), FROMH_MULTIPLE);
-	assert_int_equal(from_header_of(" a@one.example", " <>", NULL), FROMH_MULTIPLE);
+	assert_int_equal(from_header_of(" a@one.example", " a@one.example"), FROMH_MULTIPLE);
+	assert_int_equal(from_header_of(" a@one.example", " <>"), FROMH_MULTIPLE);
 	assert_string_equal(checks_facts(fx.ck)->from_domain, "one.example");
 }
 
