@@ -5,7 +5,12 @@
 #   . tests/lib/common.sh; . tests/bench/nsd.sh
 #   nsd_start ZONE ZONEFILE [ZONE ZONEFILE ...]
 #                              serve these zones (each file needs an SOA);
-#                              sets NSD_PORT NSD_PID NSD_LOG
+#                              sets NSD_PORT NSD_PID NSD_LOG NSD_CONF;
+#                              NSD_FIXED_PORT=53 (say) listens there instead
+#                              of on a free port (inside a network namespace)
+#   nsd_queries                the number of queries NSD answered so far
+#                              (nsd-control stats_noreset over a unix socket
+#                              in the temp dir: no keys, no network)
 #
 # Everything lives in a fresh t_tmpdir: config, pid, xfrd state, log. NSD
 # runs in the foreground (-d) without chroot or user switch, in its own
@@ -17,8 +22,9 @@ nsd_start() {
 	local zone=$1 d i n=0
 	command -v nsd >/dev/null || { echo "nsd_start: nsd not installed (make deps)" >&2; return 1; }
 	d=$(t_tmpdir)
-	NSD_PORT=$(t_free_port)
+	NSD_PORT=${NSD_FIXED_PORT:-$(t_free_port)}
 	NSD_LOG=$d/nsd.log
+	NSD_CONF=$d/nsd.conf
 	cat >"$d/nsd.conf" <<EOF
 server:
   ip-address: 127.0.0.1@$NSD_PORT
@@ -37,7 +43,8 @@ server:
   rrl-ratelimit: 0
   rrl-whitelist-ratelimit: 0
 remote-control:
-  control-enable: no
+  control-enable: yes
+  control-interface: $d/nsd.ctl
 EOF
 	while [[ $# -ge 2 ]]; do
 		n=$((n + 1))
@@ -60,4 +67,9 @@ EOF
 	done
 	echo "nsd_start: nsd not answering on $NSD_PORT after 10 s" >&2
 	return 1
+}
+
+# nsd_queries - queries answered since NSD started (num.queries).
+nsd_queries() {
+	nsd-control -c "$NSD_CONF" stats_noreset 2>/dev/null | sed -n 's/^num\.queries=//p'
 }
