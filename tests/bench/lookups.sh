@@ -1,51 +1,26 @@
 #!/usr/bin/env bash
-# bench/run.sh - throughput, CPU cost and latency of mxguard behind a
-# private Postfix (make bench; not part of make test). Reports, never asserts
-# timings: the only failures are errors (a message not accepted, a server
-# that does not start).
+# bench/lookups.sh - latency by lookup chain through Postfix + mxguard (make
+# bench, after run.sh's side-by-side comparison; BENCH_LOOKUPS=0 skips it).
 #
-#  1. Throughput: smtp-source sends BENCH_MESSAGES messages (one per
-#     connection) over BENCH_SESSIONS parallel sessions to (a) Postfix
-#     without a milter and (b) Postfix + mxguard (MX, SPF and DMARC checks, as
-#     the peer stack does; DKIM runs for DMARC, on unsigned mail), once
-#     with one sender domain and once spread over BENCH_SESSIONS domains.
-#     The zone is served by NSD (tests/bench/nsd.sh), a C server that costs
-#     next to nothing per query, so the load measures mxguard rather than
-#     the test DNS server. Prints messages/s, the ratio to (a) in the same
-#     run, and the CPU milliseconds per message used by mxguard, by Postfix
-#     (master and all its children) and by NSD, from /proc (tests/bench/
-#     cpu.py): the cost stays visible when the machine is saturated and the
-#     rates say more about the neighbours than about us.
-#  2. Latency: testdns.py answers every query BENCH_DELAY_MS late; a Python
-#     client times MAIL FROM -> RCPT TO reply (the decision, reject_stage
-#     rcpt) for BENCH_LAT_MESSAGES transactions over 10 sessions, with a
-#     different sender domain each time and with one domain. Median and
-#     p99, as the client saw them and from the elapsed_ms of mxguard's log
-#     line. The sender domains need two chains, in parallel: MX -> A/AAAA
-#     of the exchanger (2 round trips) and the SPF TXT record (1), so the
-#     expected floor is 2 x BENCH_DELAY_MS. A third run uses a domain whose
-#     SPF record has an mx term (TXT -> MX -> A): the MX and A lookups it
-#     shares with the MX check are asked once, so still 2 round trips and
-#     4 queries per message, not 3 and 6.
-#  3. tests/bench/chain.sh: how the lookup chains of one message overlap
-#     (BENCH_CHAIN=0 skips it).
-# A summary table closes the run.
-#
-# Profiling (optional, BENCH_PERF=1): perf record on mxguard during the
-# one-domain run, top symbols printed (needs linux-perf; cpu-clock works
-# in VMs without hardware counters).
-#
-# mxguard keeps no DNS cache between messages; the two domain spreads are
-# there to show that, not to hide anything.
+# testdns.py answers every query BENCH_DELAY_MS late; a Python client
+# (tests/bench/latency.py) times MAIL FROM -> RCPT reply (the decision,
+# reject_stage rcpt) for BENCH_LAT_MESSAGES transactions over 10 sessions:
+# with a different sender domain each time (first seen: two chains in
+# parallel, MX -> A/AAAA of the exchanger and the SPF TXT record, so the
+# floor is 2 x BENCH_DELAY_MS), with one domain (answered from mxguard's DNS
+# cache after the first), with a domain whose SPF record has an mx term
+# (TXT -> MX -> A: the MX and A lookups it shares with the MX check are
+# asked once), and with sets and lists (mx_addr, a DNSBL on the client, an
+# RHSBL on the MX hosts). Median and p99 as the client saw them and from
+# the elapsed_ms of mxguard's log line, and the queries per transaction.
+# Fails only on errors (a transaction not answered 250).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/common.sh
 . tests/lib/postfix.sh
 . tests/lib/mxconf.sh
-. tests/bench/nsd.sh
+T_TIER="bench lookups"
 
-N=${BENCH_MESSAGES:-3000}
-S=${BENCH_SESSIONS:-20}
 LAT_N=${BENCH_LAT_MESSAGES:-400}
 DELAY=${BENCH_DELAY_MS:-100}
 DOMAINS=1000
@@ -84,7 +59,6 @@ for ((i = 1; i <= DOMAINS; i++)); do echo "d$i.bench.test"; done | shuf >"$W/dom
 # the parent, so the DMARC tree walk's last step (_dmarc.test) gets NXDOMAIN, not REFUSED
 printf '%s\n' '$ORIGIN test.' '$TTL 300' '@ SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 300' \
 	'@ NS ns.bench.test.' >"$W/test.zone"
-nsd_start bench.test "$W/bench.zone" test "$W/test.zone" || t_die "nsd did not start"
 t_dns_start --delay-ms "$DELAY" "$W/bench.zone" || t_die "slow testdns did not start"
 SLOW_DNS=$DNS_PORT
 
@@ -107,114 +81,12 @@ default accept
 EOF
 }
 
-# cpu_now PID... - "ms ms ..." CPU used so far by each process tree.
-cpu_now() {
-	"$T_PY" tests/bench/cpu.py "$@" | awk '{ printf "%s%s", sep, $2; sep = " " } END { print "" }'
-}
-
-# per_msg BEFORE AFTER COUNT - CPU milliseconds per message, or "-".
-per_msg() {
-	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
-		if (a == "-" || b == "-") { print "-"; exit }
-		printf "%.3f", (b - a) / n }'
-}
-
-# blast LABEL - smtp-source load; sets RATE (msg/s), SECS and SENT. With
-# SPREAD=1, S processes of one session each, every one with its own sender
-# domain.
-blast() {
-	local label=$1 t0 t1 i pids=() per=$((N / S)) bad=0
-	t0=$(date +%s%N)
-	if [[ ${SPREAD:-0} == 1 ]]; then
-		for ((i = 1; i <= S; i++)); do
-			smtp-source -s 1 -m "$per" -f "bench@d$i.bench.test" -t "$RCPT" \
-				"127.0.0.1:$PF_PORT" >"$W/src.$i.out" 2>&1 &
-			pids+=($!)
-		done
-		for i in "${pids[@]}"; do wait "$i" || bad=1; done
-		SENT=$((per * S))
-	else
-		smtp-source -s "$S" -m "$N" -f bench@bench.test -t "$RCPT" \
-			"127.0.0.1:$PF_PORT" >"$W/src.1.out" 2>&1 || bad=1
-		SENT=$N
-	fi
-	t1=$(date +%s%N)
-	SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-	RATE=$(awk -v n="$SENT" -v s="$SECS" 'BEGIN { printf "%.1f", n / s }')
-	if [[ $bad != 0 ]] || grep -qs . "$W"/src.*.out; then
-		echo "bench: $label: smtp-source reported errors:" >&2
-		cat "$W"/src.*.out | head -n 5 >&2
-		BENCH_ERRORS=1
-	fi
-	rm -f "$W"/src.*.out
-}
-
-# measure LABEL - blast with CPU accounting; appends a row to the summary.
-# Reads MXG_PID (empty: no milter), PF_MASTER_PID, NSD_PID.
-measure() {
-	local label=$1 before after mx pf dns perf_pid=
-	before=$(cpu_now "${MXG_PID:-0}" "$PF_MASTER_PID" "$NSD_PID")
-	if [[ ${BENCH_PERF:-0} == 1 && -n ${MXG_PID:-} && ${SPREAD:-0} != 1 ]]; then
-		perf record -q -e cpu-clock -o "$W/perf.data" -p "$MXG_PID" >/dev/null 2>&1 &
-		perf_pid=$!
-	fi
-	blast "$label"
-	[[ -n $perf_pid ]] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
-	after=$(cpu_now "${MXG_PID:-0}" "$PF_MASTER_PID" "$NSD_PID")
-	read -r b_mx b_pf b_dns <<<"$before"
-	read -r a_mx a_pf a_dns <<<"$after"
-	if [[ -n ${MXG_PID:-} ]]; then
-		mx=$(per_msg "$b_mx" "$a_mx" "$SENT")
-		dns=$(per_msg "$b_dns" "$a_dns" "$SENT")
-	else
-		mx=- dns=-
-	fi
-	pf=$(per_msg "$b_pf" "$a_pf" "$SENT")
-	[[ -z ${BASE_RATE:-} ]] && BASE_RATE=$RATE
-	ratio=$(awk -v a="$RATE" -v b="$BASE_RATE" 'BEGIN { printf "%.2f", a / b }')
-	printf '  %-30s %7s msg/s (%5s s)  ratio %s   CPU ms/msg: mxguard %s  postfix %s  nsd %s\n' \
-		"$label" "$RATE" "$SECS" "$ratio" "$mx" "$pf" "$dns"
-	SUMMARY+=("$(printf '  %-30s %8s %6s %9s %9s %7s' "$label" "$RATE" "$ratio" "$mx" "$pf" "$dns")")
-}
-BENCH_ERRORS=0
-SUMMARY=()
-
-echo "bench: throughput, $N messages (one per connection), $S parallel sessions (smtp-source)," \
-	"$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-pf_setup "$W/pf-plain"
-pf_start || t_die "postfix (no milter) did not start"
-MXG_PID='' measure "postfix alone"
-pf_stop
-
-write_conf "$NSD_PORT"
+write_conf "$SLOW_DNS"
 t_mxguard_start "$CONF" "$MPORT" || t_die "mxguard did not start"
 pf_setup "$W/pf-milter" "inet:127.0.0.1:$MPORT"
 pf_start || t_die "postfix (with mxguard) did not start"
-# a few messages first: Postfix processes and mxguard's workers start up
-smtp-source -s 4 -m 40 -f bench@bench.test -t "$RCPT" "127.0.0.1:$PF_PORT" >/dev/null 2>&1
-measure "postfix + mxguard, 1 domain"
-SPREAD=1 measure "postfix + mxguard, $S domains"
-acc=$(grep -c ' action=accept ' "$MXG_LOG")
-other=$(grep -E ' action=' "$MXG_LOG" | grep -vc ' action=accept ')
-echo "  decision log: $acc accepted, $other other; DMARC results:" \
-	"$(grep -o ' dmarc=[a-z]*' "$MXG_LOG" | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')"
-# the bench is meant to time DMARC's work, not its absence
-grep -q ' dmarc=pass ' "$MXG_LOG" || { echo "  no message got dmarc=pass: DMARC did not run" >&2; BENCH_ERRORS=1; }
-[[ $other -eq 0 ]] || { grep ' action=' "$MXG_LOG" | grep -v ' action=accept ' | head -n 3; BENCH_ERRORS=1; }
-if [[ -s $W/perf.data ]]; then
-	echo "bench: perf profile of mxguard, one-domain run (top 25, self time)"
-	perf report -i "$W/perf.data" --stdio --no-children --sort dso,sym 2>/dev/null |
-		grep -v '^#' | grep -v '^$' | head -n 25 | sed 's/^/  /'
-fi
-
-# --- latency ---------------------------------------------------------------
-write_conf "$SLOW_DNS"
-kill -HUP "$MXG_PID"
-for ((i = 0; i < 100; i++)); do
-	grep -q 'reloaded configuration' "$MXG_LOG" && break
-	sleep 0.05
-done
-grep -q 'reloaded configuration' "$MXG_LOG" || t_die "mxguard did not reload"
+BENCH_ERRORS=0
+SUMMARY=()
 
 # stats FILE - "median p99 max n" of the first column.
 stats() {
@@ -298,13 +170,5 @@ lat_run lists "mx_addr, DNSBL, RHSBL on mx_host"
 echo "    longest chain (MX -> A/AAAA, MX -> list query): $((2 * DELAY)) ms; 1.1x of it: $((22 * DELAY / 10)) ms"
 
 [[ $BENCH_ERRORS -eq 0 ]] || t_die "errors during the run (see above)"
-# BENCH_CHAIN=0 skips it (e.g. to measure an older ./mxguard with this script)
-[[ ${BENCH_CHAIN:-1} == 0 ]] ||
-bash tests/bench/chain.sh || t_die "lookup chains (tests/bench/chain.sh) failed"
-
-echo "bench: summary ($N messages, $S sessions; CPU = milliseconds per message)"
-printf '  %-30s %8s %6s %9s %9s %7s\n' "run" "msg/s" "ratio" "mxguard" "postfix" "nsd"
-printf '%s\n' "${SUMMARY[@]:0:3}"
 printf '  %-30s %s\n' "latency (+$DELAY ms per answer)" "median / p99"
-printf '%s\n' "${SUMMARY[@]:3}"
-echo "bench: done"
+printf '%s\n' "${SUMMARY[@]}"
