@@ -5,15 +5,16 @@
              --first-share F --variant NAME:COUNT [--variant ...] [--seed S]
 
 Makes, under --out:
-  zone          the "test." zone for NSD and testdns.py (SOA, NS, TTL 3600):
-                P repeat-sender domains zI.test (I = 1..P) and every
+  zone          the "example." zone for NSD and testdns.py (SOA, NS, TTL
+                3600; not test.: opendkim's libunbound answers RFC 6761's
+                test. itself): P repeat-sender domains zI.example and every
                 first-seen domain below, each with an MX (mx.DOMAIN, one A
                 in 192.0.2.0/24, no AAAA), an SPF record allowing the bench
                 client 192.0.2.0/24 (a third of them through include:
-                _spf.provider.test, as a hosted domain does), the DKIM key
+                _spf.provider.example, as a hosted domain does), the DKIM key
                 selK._domainkey.DOMAIN (one of K keys, keys/kK.txt) and a
                 DMARC record (p=reject for 80%, quarantine 10%, none 10%);
-                plus the bench client's HELO name mta.sender.test with SPF.
+                plus the bench client's HELO name mta.sender.example with SPF.
   VARIANT.list  one line per message of that variant: "FILE KIND DOMAIN
                 MSGID", KIND "repeat" or "first"; the first COUNT slots of
                 the one sequence of N slots.
@@ -23,7 +24,7 @@ The N slots are drawn once (seeded): a share F of them first-seen, the
 others from the P domains with Zipf frequencies (s = 1: domain I is picked
 with weight 1/I). Every variant holds the same repeat messages in the same
 slots; in the first-seen slots each variant has domains of its own (fNAME-
-SLOT.test), so a domain is first seen by every stack in every round and
+SLOT.example), so a domain is first seen by every stack in every round and
 no cache anywhere has it. Messages are ~2.8 KB (headers, a text body),
 From: and MAIL FROM in the sender domain, signed by dkimpy (rsa-sha256,
 relaxed/relaxed, d= the sender domain): SPF, DKIM and DMARC all pass.
@@ -53,7 +54,7 @@ def body(slot):
     lines = list(BODY_LINES)
     for i in range(30):
         lines.append("Line %02d of message %05d: the quick brown fox jumps over the lazy dog." % (i, slot))
-    lines += ["", "--", "The bench sender", "mta.sender.test"]
+    lines += ["", "--", "The bench sender", "mta.sender.example"]
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -106,7 +107,7 @@ def key_record(keydir, k):
 def domain_records(d, i, nkeys, keys):
     """domain_records - zone lines of one sender domain (i: its number)."""
     pol = "reject" if i % 10 < 8 else ("quarantine" if i % 10 == 8 else "none")
-    spf = ("v=spf1 include:_spf.provider.test -all" if i % 3 == 0
+    spf = ("v=spf1 include:_spf.provider.example -all" if i % 3 == 0
            else "v=spf1 ip4:192.0.2.0/24 -all")
     k = i % nkeys
     out = [
@@ -153,17 +154,17 @@ def main():
     os.makedirs(os.path.join(a.out, "repeat"), exist_ok=True)
     for s in range(longest):
         if slots[s] is not None:
-            d = "z%d.test" % slots[s]
+            d = "z%d.example" % slots[s]
             jobs.append((os.path.join(a.out, "repeat", "%05d.eml" % s), s, d,
                          "r%05d@%s" % (s, d), slots[s] % a.nkeys, a.keys))
-    zone = ["$ORIGIN test.", "$TTL 3600",
-            "@ SOA ns.test. hostmaster.test. 1 3600 600 86400 3600",
-            "@ NS ns.test.", "ns.test. A 127.0.0.1",
-            'mta.sender.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"',
-            "mta.sender.test. A 192.0.2.5",
-            '_spf.provider.test. TXT "v=spf1 ip4:192.0.2.0/24 -all"']
+    zone = ["$ORIGIN example.", "$TTL 3600",
+            "@ SOA ns.example. hostmaster.example. 1 3600 600 86400 3600",
+            "@ NS ns.example.", "ns.example. A 127.0.0.1",
+            'mta.sender.example. TXT "v=spf1 ip4:192.0.2.0/24 -all"',
+            "mta.sender.example. A 192.0.2.5",
+            '_spf.provider.example. TXT "v=spf1 ip4:192.0.2.0/24 -all"']
     for i in range(1, a.domains + 1):
-        zone += domain_records("z%d.test" % i, i, a.nkeys, keys)
+        zone += domain_records("z%d.example" % i, i, a.nkeys, keys)
     nfirst = 0
     for name, count in variants:
         vdir = os.path.join(a.out, name)
@@ -171,7 +172,7 @@ def main():
         with open(os.path.join(a.out, name + ".list"), "w", encoding="ascii") as lst:
             for s in range(count):
                 if slots[s] is None:
-                    d = "f%s-%d.test" % (name, s)
+                    d = "f%s-%d.example" % (name, s)
                     nfirst += 1
                     zone += domain_records(d, nfirst, a.nkeys, keys)
                     path = os.path.join(vdir, "%05d.eml" % s)
@@ -179,7 +180,7 @@ def main():
                     jobs.append((path, s, d, msgid, nfirst % a.nkeys, a.keys))
                     lst.write("%s first %s %s\n" % (path, d, msgid))
                 else:
-                    d = "z%d.test" % slots[s]
+                    d = "z%d.example" % slots[s]
                     lst.write("%s repeat %s r%05d@%s\n" % (
                         os.path.join(a.out, "repeat", "%05d.eml" % s), d, s, d))
     with open(os.path.join(a.out, "zone"), "w", encoding="ascii") as f:

@@ -100,8 +100,8 @@ done
 	t_die "mkset.py failed"
 [[ -s $W/set/zone ]] || t_die "no zone"
 
-NSD_FIXED_PORT=53 nsd_start test "$W/set/zone" || t_die "nsd did not start on 127.0.0.1:53"
-[[ $(dig +short +tries=1 +time=2 MX z1.test) == "10 mx.z1.test." ]] ||
+NSD_FIXED_PORT=53 nsd_start example "$W/set/zone" || t_die "nsd did not start on 127.0.0.1:53"
+[[ $(dig +short +tries=1 +time=2 MX z1.example) == "10 mx.z1.example." ]] ||
 	t_die "the system resolver's path does not reach NSD"
 DNS_PID_NOW=$NSD_PID
 
@@ -160,9 +160,7 @@ EOF
 
 # --- 1. every component does its work -----------------------------------------------
 echo "bench: verification, $VERIFY messages per stack, one session (also warms up processes and caches)"
-# one session: opendkim sets libunbound up at its first key lookup, and
-# several first lookups at once can crash it (its config file is parsed
-# by a scanner that is not thread-safe)
+# one session: every first use (process start-up, resolver set-up) in turn
 for s in "${STACKS[@]}"; do CONC_NOW=1 blast verify 0 "$s" "v-$s"; done
 
 # --- 2. throughput, interleaved rounds ----------------------------------------------

@@ -6,9 +6,9 @@
 Sends every message of LIST (mkset.py's "FILE KIND DOMAIN MSGID" lines),
 one per connection, over CONCURRENCY parallel sessions (asyncio, one
 process: it costs little CPU next to the servers it measures). Each
-session: banner, EHLO, XCLIENT ADDR=192.0.2.5 NAME=mta.sender.test (the
+session: banner, EHLO, XCLIENT ADDR=192.0.2.5 NAME=mta.sender.example (the
 client then looks like a host on the Internet to every filter; Postfix
-answers with a new banner), EHLO mta.sender.test, MAIL FROM:<bounce@DOMAIN>,
+answers with a new banner), EHLO mta.sender.example, MAIL FROM:<bounce@DOMAIN>,
 RCPT TO:<sink@rcpt.test>, DATA, the message, QUIT. Messages are read into
 memory before the clock starts.
 
@@ -23,7 +23,7 @@ import asyncio
 import sys
 import time
 
-HELO = b"mta.sender.test"
+HELO = b"mta.sender.example"
 
 
 class Fail(Exception):
