@@ -333,41 +333,9 @@ static bool same_options(const struct dns_engine *e, const struct resolver_optio
 	       e->tries == (opt && opt->tries ? opt->tries : 3);
 }
 
-struct dns_engine *dns_engine_acquire(const struct resolver_options *opt, char *err, size_t errlen)
+/* engine_stop - the thread stopped and joined, the channel destroyed, all freed (unlinked, no users) */
+static void engine_stop(struct dns_engine *e)
 {
-	struct dns_engine *e;
-
-	pthread_mutex_lock(&reg_mu);
-	for (e = engines; e && !same_options(e, opt); e = e->next)
-		;
-	if (!e && (e = engine_new(opt, err, errlen)) != NULL) {
-		e->next = engines;
-		engines = e;
-	}
-	if (e)
-		e->refs++;
-	pthread_mutex_unlock(&reg_mu);
-	return e;
-}
-
-void dns_engine_release(struct dns_engine *e)
-{
-	struct dns_engine **pp;
-	bool last;
-
-	if (!e)
-		return;
-	pthread_mutex_lock(&reg_mu);
-	last = --e->refs == 0;
-	if (last)
-		for (pp = &engines; *pp; pp = &(*pp)->next)
-			if (*pp == e) {
-				*pp = e->next;
-				break;
-			}
-	pthread_mutex_unlock(&reg_mu);
-	if (!last)
-		return;
 	pthread_mutex_lock(&e->mu);
 	e->stop = true;
 	pthread_mutex_unlock(&e->mu);
@@ -378,6 +346,83 @@ void dns_engine_release(struct dns_engine *e)
 	pthread_mutex_destroy(&e->mu);
 	free(e->servers);
 	free(e);
+}
+
+/* unlink_idle - take every engine nobody uses, except keep, out of the registry (reg_mu held); a list */
+static struct dns_engine *unlink_idle(const struct dns_engine *keep)
+{
+	struct dns_engine *idle = NULL, **pp = &engines;
+
+	while (*pp) {
+		struct dns_engine *e = *pp;
+
+		if (e->refs == 0 && e != keep) {
+			*pp = e->next;
+			e->next = idle;
+			idle = e;
+		} else {
+			pp = &e->next;
+		}
+	}
+	return idle;
+}
+
+/* stop_all - engine_stop each of a list */
+static void stop_all(struct dns_engine *list)
+{
+	while (list) {
+		struct dns_engine *e = list;
+
+		list = e->next;
+		engine_stop(e);
+	}
+}
+
+struct dns_engine *dns_engine_acquire(const struct resolver_options *opt, char *err, size_t errlen)
+{
+	struct dns_engine *e, *idle = NULL;
+
+	pthread_mutex_lock(&reg_mu);
+	for (e = engines; e && !same_options(e, opt); e = e->next)
+		;
+	if (!e && (e = engine_new(opt, err, errlen)) != NULL) {
+		/* new options (a reload): engines of the old ones go once nobody uses them */
+		idle = unlink_idle(NULL);
+		e->next = engines;
+		engines = e;
+	}
+	if (e)
+		e->refs++;
+	pthread_mutex_unlock(&reg_mu);
+	stop_all(idle);
+	return e;
+}
+
+void dns_engine_release(struct dns_engine *e)
+{
+	struct dns_engine *idle;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&reg_mu);
+	e->refs--;
+	/*
+	 * The newest engine stays, idle, for the next connection: a thread and
+	 * a channel per connection would cost more than keeping them.
+	 */
+	idle = unlink_idle(engines);
+	pthread_mutex_unlock(&reg_mu);
+	stop_all(idle);
+}
+
+void dns_engine_shutdown(void)
+{
+	struct dns_engine *idle;
+
+	pthread_mutex_lock(&reg_mu);
+	idle = unlink_idle(NULL);
+	pthread_mutex_unlock(&reg_mu);
+	stop_all(idle);
 }
 
 struct dns_job *dns_engine_job_new(const char *name, int type, void *user)

@@ -10,8 +10,10 @@
  * eventfd until the engine has put the finished job in its inbox.
  *
  * Engines are shared by resolver options (servers, per-try timeout,
- * tries): dns_engine_acquire() finds or makes one, dns_engine_release()
- * stops it with its last user.
+ * tries): dns_engine_acquire() finds or makes one. The newest engine
+ * stays running when its last user releases it (the next connection
+ * needs it again); older ones, of options a reload replaced, stop once
+ * nobody uses them; dns_engine_shutdown() stops every idle one at exit.
  *
  * Jobs: made by the resolver (dns_engine_job_new), given to the engine
  * (dns_engine_submit), handed back finished through the inbox
@@ -57,8 +59,11 @@ struct dns_job {
 /* dns_engine_acquire - the engine for these options (made and started when new); NULL with err. */
 struct dns_engine *dns_engine_acquire(const struct resolver_options *opt, char *err, size_t errlen);
 
-/* dns_engine_release - drop a reference; the last one stops the thread and frees the engine. */
+/* dns_engine_release - drop a reference (see above for when an engine stops). */
 void dns_engine_release(struct dns_engine *);
+
+/* dns_engine_shutdown - stop and free every engine nobody uses (resolver_library_cleanup). */
+void dns_engine_shutdown(void);
 
 /* dns_engine_job_new - a job for name/type, NULL when out of memory. */
 struct dns_job *dns_engine_job_new(const char *name, int type, void *user);

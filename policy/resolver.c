@@ -287,6 +287,7 @@ int resolver_library_init(void)
 /* resolver_library_cleanup - undo resolver_library_init */
 void resolver_library_cleanup(void)
 {
+	dns_engine_shutdown();
 	ares_library_cleanup();
 }
 

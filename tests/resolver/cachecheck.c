@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	dns_cache_shutdown();
 	resolver_library_cleanup();
+	dns_cache_shutdown();
 	return 0;
 }
