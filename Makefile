@@ -48,7 +48,7 @@ POLICY_SRC = $(wildcard policy/*.c)
 CONF_SRC   = $(wildcard conf/*.c)
 MILTER_SRC = $(wildcard milter/*.c)
 # The real network layer; unit tests link tests/unit/fake_resolver.c instead.
-NET_SRC    = policy/resolver.c policy/resolver_share.c policy/resolver_cache.c
+NET_SRC    = policy/resolver.c policy/resolver_share.c policy/resolver_cache.c policy/dns_engine.c
 CORE_SRC   = $(filter-out $(NET_SRC),$(POLICY_SRC)) $(CONF_SRC)
 CORE_OBJ   = $(CORE_SRC:%.c=$(BUILD)/%.o)
 NET_OBJ    = $(NET_SRC:%.c=$(BUILD)/%.o)

@@ -326,8 +326,9 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	snapshot_clear();
 	pidfile_remove();
 	checks_library_free();
-	dns_cache_shutdown();
+	/* the DNS engine tells the cache what it finishes: it stops first */
 	resolver_library_cleanup();
+	dns_cache_shutdown();
 	free(d.socket);
 	log_close();
 	/* an unasked-for stop is a failure, so a supervisor (Restart=on-failure) restarts us */

@@ -1,13 +1,15 @@
 /*
- * resolver.c - policy/resolver.h on one c-ares 1.18 channel.
+ * resolver.c - policy/resolver.h on the process's DNS engine.
  *
- * c-ares calls ares_cb() from inside ares_query(), ares_process_fd(),
- * ares_cancel() and ares_destroy(). ares_cb() never calls the user: it
- * records the outcome on the query and appends it to a completion queue,
- * which deliver() empties from resolver_wait(), resolver_poll() and
- * resolver_cancel_all(). So user callbacks never run inside
- * resolver_query() nor inside c-ares, and a callback may freely start or
- * cancel queries.
+ * A query for the wire becomes a job of the engine (policy/dns_engine.h),
+ * whose thread owns the c-ares channel; the finished job comes back in
+ * this resolver's inbox and its eventfd wakes step(). job_done() never
+ * calls the user: it records the outcome on the query and appends it to a
+ * completion queue, which deliver() empties from resolver_wait(),
+ * resolver_poll() and resolver_cancel_all(). So user callbacks never run
+ * inside resolver_query(), and a callback may freely start or cancel
+ * queries. A query given up (deadline, cancel) is forsaken: the engine
+ * frees its job when it ends, and still tells the shared cache.
  *
  * CNAME following also happens in deliver(): an answer that holds only a
  * CNAME chain re-sends the same struct rquery for the chain's end, at most
@@ -16,21 +18,18 @@
  * Identical queries of a message go out once: resolver_share.c. Across
  * messages and connections, each name a query asks on the wire (each hop
  * of a CNAME chain) goes through the process's cache first:
- * resolver_cache.c; ares_cb() hands the cache the outcomes it owes.
+ * resolver_cache.c; the engine hands the cache the outcomes it owes.
  *
  * Every query goes out with the AD bit set (RFC 6840 §5.7: a validating
  * resolver then says in its answer's AD bit whether the data was
- * authenticated). c-ares 1.18's ares_query() never sets AD, so
- * resolver_wire_query() builds the query itself (ares_create_query, RD set, no
- * EDNS, as ares_query did), sets AD and a query ID from getrandom(2), and
- * hands it to ares_send(), which sends the buffer unchanged and returns the
- * raw answer; map_rcode() does what ares_query's wrapper did with its
- * RCODE. An answer that ended a CNAME chain keeps its AD bit only when
- * every answer of the chain had it (q->ad_chain).
+ * authenticated): the engine builds each query itself (c-ares 1.18's
+ * ares_query() never sets AD). An answer that ended a CNAME chain keeps
+ * its AD bit only when every answer of the chain had it (q->ad_chain).
  *
  * Ownership: each struct rquery is allocated by resolver_query() and freed
  * by deliver() right after its user callback returns; the answer copy it
- * carries is freed with it. The channel belongs to the struct resolver.
+ * carries is freed with it. A job belongs to the engine while it is out,
+ * to this resolver once it is in the inbox.
  * The state itself is declared in policy/resolver_impl.h.
  */
 #include <arpa/nameser.h>
@@ -40,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -106,24 +104,6 @@ static enum dns_status map_status(int status, enum resolver_mode mode)
 	}
 }
 
-/* map_rcode - what ares_query()'s wrapper made of an answer's RCODE (ares_send gives it raw) */
-static int map_rcode(int status, const unsigned char *abuf, int alen)
-{
-	if (status != ARES_SUCCESS)
-		return status;
-	if (!abuf || alen < 12)
-		return ARES_EBADRESP;
-	switch (abuf[3] & 0x0f) {
-	case ns_r_noerror:  return (abuf[6] << 8 | abuf[7]) > 0 ? ARES_SUCCESS : ARES_ENODATA;
-	case ns_r_formerr:  return ARES_EFORMERR;
-	case ns_r_servfail: return ARES_ESERVFAIL;
-	case ns_r_nxdomain: return ARES_ENOTFOUND;
-	case ns_r_notimpl:  return ARES_ENOTIMP;
-	case ns_r_refused:  return ARES_EREFUSED;
-	default:            return ARES_SUCCESS;   /* as ares_query: other RCODEs pass */
-	}
-}
-
 /* classify_ok - an ARES_SUCCESS answer: records of the type, a chain to follow, or nothing */
 static void classify_ok(struct rquery *q, const unsigned char *abuf, int alen)
 {
@@ -168,70 +148,65 @@ void resolver_record_outcome(struct rquery *q, enum dns_status st, const unsigne
 	resolver_enqueue(q->r, q);
 }
 
-/* ares_cb - c-ares is done with a query: tell the cache, record the outcome */
-static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+/* job_done - the engine finished q's job: its outcome (the cache has heard it from the engine) */
+static void job_done(struct resolver *r, struct dns_job *job)
 {
-	struct rquery *q = arg;
-	int st = map_rcode(status, abuf, alen);
+	struct rquery *q = job->user;
 
-	(void)timeouts;
-	resolver_share_wire_remove(q->r, q);   /* the completion queue uses the same link */
-	if (q->cache_owner) {
-		q->cache_owner = false;
-		/* a cancelled query (this message's deadline or end) says nothing about the name */
-		if (st == ARES_ECANCELLED || st == ARES_EDESTRUCTION || st == ARES_ENOMEM)
-			dns_cache_abandon(q->hop_key, q->type);
-		else
-			dns_cache_put(q->hop_key, q->type, map_status(st, MODE_NORMAL), abuf, alen);
-	}
-	resolver_record_outcome(q, map_status(st, q->r->mode), abuf, alen);
+	q->job = NULL;
+	resolver_share_wire_remove(r, q);   /* the completion queue uses the same link */
+	resolver_record_outcome(q, map_status(job->ares_status, r->mode), job->answer, job->answer_len);
+	dns_engine_job_free(job);
 }
 
-/* id_in_flight - is a query of r on the wire with this ID? (c-ares matches answers by ID first) */
-static bool id_in_flight(const struct resolver *r, unsigned short id)
-{
-	for (const struct rquery *w = r->wire; w; w = w->next)
-		if (w->qid == id)
-			return true;
-	return false;
-}
-
-/* new_id - a random query ID no query of r in flight has; -1 when the kernel gives no randomness */
-static int new_id(const struct resolver *r)
-{
-	unsigned short id;
-
-	for (int tries = 0; tries < 8; tries++) {
-		if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
-			return -1;
-		if (!id_in_flight(r, id))
-			break;
-	}
-	return id;   /* after 8 clashes (60 queries in flight at most) take the last: c-ares retries */
-}
-
-/* resolver_wire_query - build the query (AD set, random ID), hand it to c-ares; the outcome always comes back through ares_cb */
+/* resolver_wire_query - hand q's question about name to the process's DNS engine (dns_engine.h) */
 void resolver_wire_query(struct resolver *r, struct rquery *q, const char *name)
 {
-	unsigned char *buf = NULL;
-	int len = 0, id, rc;
+	struct dns_job *job = dns_engine_job_new(name, q->type, q);
 
-	id = new_id(r);
-	if (id < 0) {
-		ares_cb(q, ARES_ENOMEM, 0, NULL, 0);   /* DNS_ERROR, queued for deliver() */
+	if (!job) {
+		if (q->cache_owner)
+			dns_cache_abandon(q->hop_key, q->type);
+		q->cache_owner = false;
+		resolver_record_outcome(q, DNS_ERROR, NULL, 0);
 		return;
 	}
-	rc = ares_create_query(name, ns_c_in, q->type, (unsigned short)id, 1, &buf, &len, 0);
-	if (rc != ARES_SUCCESS) {
-		ares_cb(q, rc, 0, NULL, 0);           /* e.g. ARES_EBADNAME, as ares_query said it */
-		return;
-	}
-	buf[3] |= DNS_FLAG_AD_BYTE3;
-	q->qid = (unsigned short)id;
-	/* joinable while out; ares_cb takes it off (also when c-ares calls back at once) */
+	/* the engine tells the cache, even if this message has ended by then */
+	job->cache_owner = q->cache_owner;
+	memcpy(job->cache_key, q->hop_key, sizeof job->cache_key);
+	q->cache_owner = false;
+	q->job = job;
+	/* joinable while out; job_done takes it off */
 	resolver_share_wire_add(r, q);
-	ares_send(r->ch, buf, len, ares_cb, q);
-	ares_free_string(buf);
+	dns_engine_submit(r->eng, job, &r->inbox);
+}
+
+/* take_jobs - every job the engine finished for r */
+static void take_jobs(struct resolver *r)
+{
+	struct dns_job *list = dns_engine_take(r->eng, &r->inbox);
+
+	while (list) {
+		struct dns_job *j = list;
+
+		list = j->next;
+		job_done(r, j);
+	}
+}
+
+/* forsake_wire - every query still out ends now with status; the engine forgets their jobs */
+static void forsake_wire(struct resolver *r, enum dns_status status)
+{
+	struct rquery *q;
+
+	take_jobs(r);                        /* answers already in still count */
+	while ((q = r->wire) != NULL) {
+		resolver_share_wire_remove(r, q);
+		if (q->job)
+			dns_engine_forsake(r->eng, q->job);
+		q->job = NULL;
+		resolver_record_outcome(q, status, NULL, 0);
+	}
 }
 
 /* finish - run the user callback once and free the query */
@@ -281,66 +256,26 @@ static void expire(struct resolver *r)
 	if (saved == MODE_CANCELLING)
 		return;
 	r->mode = MODE_EXPIRING;
-	ares_cancel(r->ch);
+	forsake_wire(r, DNS_TIMEOUT);
 	resolver_cache_fail_waiters(r, DNS_TIMEOUT);
 	deliver(r);
 	r->mode = saved;
 }
 
-/* step - wait up to max_ms (0: just look) for c-ares sockets, then let c-ares work */
+/* step - wait up to max_ms (0: just look; -1: no deadline) for the engine or the cache to say something */
 static void step(struct resolver *r, long max_ms)
 {
-	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
-	struct timeval maxtv, tv, *tvp;
-	int bits, n = 0, rc;
-	long ms;
+	struct pollfd pfd = { .fd = r->wake_fd, .events = POLLIN };
+	uint64_t n;
 
-	bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
-	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		short ev = 0;
-		if (ARES_GETSOCK_READABLE(bits, i))
-			ev |= POLLIN;
-		if (ARES_GETSOCK_WRITABLE(bits, i))
-			ev |= POLLOUT;
-		if (!ev)
-			break;
-		pfd[n].fd = socks[i];
-		pfd[n].events = ev;
-		pfd[n].revents = 0;
-		n++;
+	/* every job ends (c-ares times its tries out); 1 s only guards against surprises */
+	if (poll(&pfd, 1, (int)(max_ms >= 0 && max_ms < 1000 ? max_ms : 1000)) > 0 &&
+	    read(r->wake_fd, &n, sizeof n) < 0) {
+		/* EAGAIN: read meanwhile; the inbox is looked at anyway */
 	}
-	if (r->cwait) {
-		/* another resolver's lookup we wait for ends with a write to wake_fd */
-		pfd[n].fd = r->wake_fd;
-		pfd[n].events = POLLIN;
-		pfd[n].revents = 0;
-		n++;
-	}
-	if (max_ms >= 0) {
-		maxtv.tv_sec = max_ms / 1000;
-		maxtv.tv_usec = (max_ms % 1000) * 1000;
-	}
-	tvp = ares_timeout(r->ch, max_ms >= 0 ? &maxtv : NULL, &tv);
-	/* c-ares always has a timeout while a query is out; 1 s only guards against surprises */
-	ms = tvp ? (long)tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000 : 1000;
-
-	rc = poll(pfd, (nfds_t)n, (int)ms);
+	take_jobs(r);
 	if (r->cwait)
 		resolver_cache_collect(r);
-	if (rc < 0 && errno == EINTR)
-		return;
-	if (rc <= 0) {
-		ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		if (!pfd[i].revents || pfd[i].fd == r->wake_fd)
-			continue;
-		ares_socket_t rd = pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd : ARES_SOCKET_BAD;
-		ares_socket_t wr = pfd[i].revents & POLLOUT ? pfd[i].fd : ARES_SOCKET_BAD;
-		ares_process_fd(r->ch, rd, wr);
-	}
 }
 
 /* resolver_library_init - c-ares global state, once per process */
@@ -352,91 +287,47 @@ int resolver_library_init(void)
 /* resolver_library_cleanup - undo resolver_library_init */
 void resolver_library_cleanup(void)
 {
+	dns_engine_shutdown();
 	ares_library_cleanup();
 }
 
-/* count_servers - how many name servers the channel ended up with */
-static int count_servers(ares_channel ch)
-{
-	struct ares_addr_port_node *list = NULL;
-	int n = 0;
-
-	if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
-		return -1;
-	for (struct ares_addr_port_node *p = list; p; p = p->next)
-		n++;
-	ares_free_data(list);
-	return n;
-}
-
-/* resolver_new - a channel of our own; with servers given, nothing is read from the system */
+/* resolver_new - a connection's resolver on the process's DNS engine for these options */
 struct resolver *resolver_new(const struct resolver_options *opt, char *err, size_t errlen)
 {
-	struct ares_options o;
-	struct resolver *r;
-	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES, rc;
-	bool own_servers = opt && opt->servers && *opt->servers;
-	char lookups[] = "b";
+	struct resolver *r = calloc(1, sizeof(*r));
 
-	r = calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	r->done_tail = &r->done_head;
-	/* without an eventfd the resolver simply does not use the shared cache */
 	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	memset(&o, 0, sizeof(o));
-	/* STAYOPEN: the connection's socket serves all its lookups, instead of a
-	 * socket(), connect() and close() each time none is pending */
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_STAYOPEN;
-	o.timeout = (int)(opt && opt->try_timeout_ms ? opt->try_timeout_ms : 1000);
-	o.tries = (int)(opt && opt->tries ? opt->tries : 3);
-	if (own_servers) {
-		/* Every setting resolv.conf could supply, so c-ares never reads it. */
-		mask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS |
-			ARES_OPT_NDOTS | ARES_OPT_SORTLIST;
-		o.nservers = 0;
-		o.ndomains = 0;
-		o.lookups = lookups;
-		o.ndots = 1;
-		o.nsort = 0;
-	}
-	rc = ares_init_options(&r->ch, &o, mask);
-	if (rc != ARES_SUCCESS) {
-		snprintf(err, errlen, "cannot create DNS channel: %s", ares_strerror(rc));
-		if (r->wake_fd >= 0)
-			close(r->wake_fd);
+	if (r->wake_fd < 0) {
+		snprintf(err, errlen, "cannot create an eventfd: %s", strerror(errno));
 		free(r);
 		return NULL;
 	}
-	if (own_servers) {
-		rc = ares_set_servers_ports_csv(r->ch, opt->servers);
-		if (rc != ARES_SUCCESS || count_servers(r->ch) < 1) {
-			snprintf(err, errlen, "bad DNS server list \"%.100s\": %s", opt->servers,
-				 rc != ARES_SUCCESS ? ares_strerror(rc) : "no servers");
-			ares_destroy(r->ch);
-			if (r->wake_fd >= 0)
-				close(r->wake_fd);
-			free(r);
-			return NULL;
-		}
+	r->inbox.wake_fd = r->wake_fd;
+	r->eng = dns_engine_acquire(opt, err, errlen);
+	if (!r->eng) {
+		close(r->wake_fd);
+		free(r);
+		return NULL;
 	}
 	return r;
 }
 
-/* resolver_free - fail whatever is pending, then destroy the channel */
+/* resolver_free - fail whatever is pending, then let the engine go */
 void resolver_free(struct resolver *r)
 {
 	if (!r)
 		return;
 	resolver_cancel_all(r);
 	r->mode = MODE_CANCELLING;
-	ares_destroy(r->ch);       /* nothing should be left; if so it fails through ares_cb */
 	deliver(r);
 	resolver_forget(r);
-	if (r->wake_fd >= 0)
-		close(r->wake_fd);
+	dns_engine_release(r->eng);
+	close(r->wake_fd);
 	free(r);
 }
 
@@ -530,7 +421,7 @@ void resolver_cancel_all(struct resolver *r)
 		return;
 	saved = r->mode;
 	r->mode = MODE_CANCELLING;
-	ares_cancel(r->ch);
+	forsake_wire(r, DNS_ERROR);
 	resolver_cache_fail_waiters(r, DNS_ERROR);
 	deliver(r);
 	r->mode = saved;

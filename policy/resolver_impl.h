@@ -23,6 +23,7 @@
 #include <ares.h>
 
 #include "policy/dns_cache.h"
+#include "policy/dns_engine.h"
 #include "policy/dns_parse.h"
 #include "policy/resolver.h"
 
@@ -48,7 +49,7 @@ struct rquery {
 	int answer_len;
 	bool follow;                  /* re-query follow_name instead of calling back */
 	bool ad_chain;                /* every answer so far (CNAME hops) had AD; cleared in the copy otherwise */
-	unsigned short qid;           /* ID of the query on the wire */
+	struct dns_job *job;          /* with the engine while on the wire; NULL otherwise */
 	char follow_name[DNS_NAME_BUF];
 	char key[DNS_NAME_BUF];       /* the asked name in lower case without trailing dot; "" = unshared */
 	struct rquery *joined;        /* identical queries waiting for this one's outcome */
@@ -71,14 +72,15 @@ struct kept {
 };
 
 struct resolver {
-	ares_channel ch;
+	struct dns_engine *eng;       /* shared; sends the wire queries (dns_engine.h) */
+	struct dns_inbox inbox;       /* where the engine puts finished jobs */
 	bool has_deadline;
 	struct timespec deadline;
 	unsigned pending;             /* user callbacks not run yet */
 	struct rquery *done_head, **done_tail;
 	struct rquery *wire;          /* queries sent to c-ares and not yet delivered (joinable) */
 	struct rquery *cwait;         /* queries waiting for another resolver's lookup (dns_cache) */
-	int wake_fd;                  /* eventfd the cache writes when one of those may be done; -1 none */
+	int wake_fd;                  /* eventfd the engine and the cache write when a job or a wait may be done */
 	enum resolver_mode mode;
 	struct kept kept[RESOLVER_KEEP_MAX];
 	unsigned nkept;
@@ -90,7 +92,7 @@ struct resolver {
 void resolver_enqueue(struct resolver *r, struct rquery *q);
 /* resolver_record_outcome - what a hop's answer (from the wire or the cache) means for q; queued for deliver() */
 void resolver_record_outcome(struct rquery *q, enum dns_status st, const unsigned char *abuf, int alen);
-/* resolver_wire_query - send q's question about name to c-ares (AD set, random ID) */
+/* resolver_wire_query - send q's question about name through the DNS engine */
 void resolver_wire_query(struct resolver *r, struct rquery *q, const char *name);
 
 /* resolver_cache.c */

@@ -12,7 +12,8 @@
  *                       once; prints "par NAME STATUS" per thread
  *   cancel:TYPE:NAME    one resolver asks, another asks the same name at
  *                       once, then the first one's message ends (cancel):
- *                       prints "cancel NAME STATUS" for the second
+ *                       prints "cancel NAME STATUS" for the second (the
+ *                       lookup goes on in the DNS engine and serves it)
  *   sleep:MS            waits
  *   stats               prints "stats hits=H negative=N misses=M joins=J"
  * TYPE is a, aaaa, mx or txt. Exits 2 on bad usage.
@@ -185,7 +186,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	dns_cache_shutdown();
 	resolver_library_cleanup();
+	dns_cache_shutdown();
 	return 0;
 }
