@@ -70,8 +70,8 @@ int dns_engine_map_rcode(int status, const unsigned char *abuf, int alen)
 	}
 }
 
-/* cache_status - an outcome as the cache keeps it */
-static enum dns_status cache_status(int st)
+/* dns_engine_status - see dns_engine.h (facts.md: SERVFAIL/REFUSED arrive as ECONNREFUSED) */
+enum dns_status dns_engine_status(int st)
 {
 	switch (st) {
 	case ARES_SUCCESS:      return DNS_OK;
@@ -97,7 +97,7 @@ static void finish(struct dns_engine *e, struct dns_job *job, int st, const unsi
 		if (st == ARES_ECANCELLED || st == ARES_EDESTRUCTION || st == ARES_ENOMEM)
 			dns_cache_abandon(job->cache_key, job->type);
 		else
-			dns_cache_put(job->cache_key, job->type, cache_status(st), abuf, alen);
+			dns_cache_put(job->cache_key, job->type, dns_engine_status(st), abuf, alen);
 	}
 	job->ares_status = st;
 	if (abuf && alen > 0 && (job->answer = malloc((size_t)alen)) != NULL) {

@@ -78,6 +78,9 @@ struct dns_job *dns_engine_take(struct dns_engine *, struct dns_inbox *inbox);
 /* dns_engine_forsake - the resolver gives job up (see above); job must not be used afterwards. */
 void dns_engine_forsake(struct dns_engine *, struct dns_job *job);
 
+/* dns_engine_status - a c-ares status (after dns_engine_map_rcode) as ours; cancelled ones are DNS_ERROR. */
+enum dns_status dns_engine_status(int ares_status);
+
 /* dns_engine_map_rcode - what ares_query() made of an answer's RCODE (ares_send gives it raw). */
 int dns_engine_map_rcode(int status, const unsigned char *abuf, int alen);
 

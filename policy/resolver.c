@@ -85,23 +85,12 @@ void resolver_enqueue(struct resolver *r, struct rquery *q)
 	r->done_tail = &q->next;
 }
 
-/* map_status - c-ares status to ours (facts.md: SERVFAIL/REFUSED arrive as ECONNREFUSED) */
+/* map_status - c-ares status to ours; a query cancelled at the deadline timed out */
 static enum dns_status map_status(int status, enum resolver_mode mode)
 {
-	switch (status) {
-	case ARES_SUCCESS:      return DNS_OK;
-	case ARES_ENODATA:      return DNS_NODATA;
-	case ARES_ENOTFOUND:    return DNS_NXDOMAIN;
-	case ARES_ESERVFAIL:
-	case ARES_EREFUSED:
-	case ARES_ECONNREFUSED:
-	case ARES_ENOTIMP:      return DNS_SERVFAIL;
-	case ARES_ETIMEOUT:     return DNS_TIMEOUT;
-	case ARES_EBADNAME:     return DNS_BADNAME;
-	case ARES_ECANCELLED:
-	case ARES_EDESTRUCTION: return mode == MODE_EXPIRING ? DNS_TIMEOUT : DNS_ERROR;
-	default:                return DNS_ERROR;
-	}
+	if (mode == MODE_EXPIRING && (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION))
+		return DNS_TIMEOUT;
+	return dns_engine_status(status);
 }
 
 /* classify_ok - an ARES_SUCCESS answer: records of the type, a chain to follow, or nothing */

@@ -242,13 +242,19 @@ t_expect_eq "$(pf_sink_count)" "$((before + acc))" "after the bad reload: discar
 t_alive "$MXG_PID" && t_ok "mxguard still running after the bad reload" || t_fail "mxguard died on a bad reload"
 
 # --- 5b. the shared DNS cache: across messages, dropped when the resolver changes ----
+# hup_reload - SIGHUP and wait until one more reload is logged
+hup_reload() {
+	local n i
+	n=$(grep -c 'reloaded configuration' "$MXG_LOG")
+	kill -HUP "$MXG_PID"
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c 'reloaded configuration' "$MXG_LOG") > n)) && return 0
+		sleep 0.05
+	done
+	t_fail "SIGHUP: no reload logged in 5 s"
+}
 write_conf accept
-n_reload=$(grep -c 'reloaded configuration' "$MXG_LOG")
-kill -HUP "$MXG_PID"
-for ((i = 0; i < 100; i++)); do
-	(($(grep -c 'reloaded configuration' "$MXG_LOG") > n_reload)) && break
-	sleep 0.05
-done
+hup_reload
 mxq() { grep -c ' valid\.test\. MX ' "$DNS_LOG"; }
 q0=$(mxq)
 n=$((n + 1))
@@ -256,12 +262,7 @@ send "d$n@valid.test" --to "r$n@$PF_RCPT_DOMAIN" --xclient-addr "$UNTRUSTED"
 t_expect_match "$REPLY" '^250 ' "cache: valid.test accepted again"
 t_expect_eq "$(mxq)" "$q0" "cache: a reload with the same DNS settings keeps the answers: no MX query for valid.test"
 sed -i 's/^dns_try_timeout = 500ms$/dns_try_timeout = 600ms/' "$CONF"
-n_reload=$(grep -c 'reloaded configuration' "$MXG_LOG")
-kill -HUP "$MXG_PID"
-for ((i = 0; i < 100; i++)); do
-	(($(grep -c 'reloaded configuration' "$MXG_LOG") > n_reload)) && break
-	sleep 0.05
-done
+hup_reload
 n=$((n + 1))
 send "d$n@valid.test" --to "r$n@$PF_RCPT_DOMAIN" --xclient-addr "$UNTRUSTED"
 t_expect_match "$REPLY" '^250 ' "cache: valid.test accepted after the DNS settings changed"
