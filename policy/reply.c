@@ -131,7 +131,8 @@ static void expand(const char *tmpl, const struct verdict *v, const struct facts
 		}
 		if (p[0] == '%' && p[1] == '{' && (close = strchr(p + 2, '}')) != NULL &&
 		    (m = macro_find(p + 2, (size_t)(close - (p + 2)), f->list_name)) >= 0) {
-			char buf[FACT_RENDER_MAX];
+			/* a reply holds REPLY_TEXT_MAX at most: a longer value would be cut anyway */
+			char buf[REPLY_TEXT_MAX + 2];   /* one more than fits: a cut value still ends in "..." */
 			const char *val = macro_value(m, v, f, buf, sizeof buf);
 			for (size_t i = 0; val[i] && !o->cut; i++)
 				out_byte(o, (unsigned char)val[i]);

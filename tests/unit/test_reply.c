@@ -132,6 +132,16 @@ static void test_length_limit(void **state)
 	assert_int_equal(strlen(r.smtp_text), 2 * (REPLY_TEXT_MAX - 3) + 3);
 	/* "550 5.7.1 " + text + CRLF stays inside SMTP's 512 octets */
 	assert_true(3 + 1 + strlen(r.xcode) + 1 + strlen(r.text) + 2 <= 512);
+	/* one set fact alone, longer than a reply: still cut with "..." */
+	t = tmpl("550", "5.7.1", "%{mx_host}");
+	f.known |= FBIT(mx_host);
+	f.mx_host.count = FACT_SET_NAMES;
+	for (unsigned i = 0; i < FACT_SET_NAMES; i++)
+		snprintf(f.mx_host.name[i], sizeof f.mx_host.name[i], "mx%02u.a-rather-long-provider-name.example", i);
+	reply_format(&v, &f, &r);
+	assert_int_equal(strlen(r.text), REPLY_TEXT_MAX);
+	assert_string_equal(r.text + REPLY_TEXT_MAX - 3, "...");
+	assert_int_equal(strncmp(r.text, "mx00.a-rather-long-provider-name.example,mx01.", 46), 0);
 }
 
 static void test_escape(void **state)
