@@ -211,6 +211,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = get_conn(ctx);
 	const char *auth;
+	sfsistat rc;
 	struct msg *m;
 
 	if (!c || !c->connected)
@@ -228,7 +229,10 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		  c->have_helo ? c->helo : "-", auth && *auth ? auth : "-");
 	if (checks_advance(m->ck, CHECK_STAGE_MAIL) < 0)
 		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
-	return envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL);
+	rc = envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL);
+	/* when each stage is answered: a slow message's time is ours, or between the callbacks */
+	log_debug("MAIL FROM answered at %ld ms", msg_elapsed_ms(m));
+	return rc;
 }
 
 /* cb_envrcpt - decide at the first RCPT (or each, when rules look at the recipient) */
@@ -242,11 +246,13 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (!m)
 		return internal_error(ctx, NULL, rcpt, "rcpt", "recipient without a message");
 	note_queue_id(ctx, m);
+	log_debug("RCPT TO %s arrived at %ld ms", rcpt, msg_elapsed_ms(m));
 	checks_set_rcpt(m->ck, rcpt);
 	if (checks_advance(m->ck, CHECK_STAGE_RCPT) < 0)
 		rc = internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
 	else
 		rc = envelope_decision(ctx, m, CHECK_STAGE_RCPT, checks_facts(m->ck)->rcpt);
+	log_debug("RCPT TO %s answered at %ld ms", rcpt, msg_elapsed_ms(m));
 	/* a refused recipient is not part of the message: end of message must not judge it */
 	if (rc != SMFIS_CONTINUE)
 		checks_rcpt_refused(m->ck);

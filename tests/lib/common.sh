@@ -35,7 +35,7 @@
 #                            testdns.py on a free port; sets DNS_PORT DNS_PID
 #                            DNS_LOG (query log) DNS_ERR (its stderr)
 #   t_mxguard_start CONF [PORT]
-#                            ./mxguard -f -c CONF, stderr to MXG_LOG; waits
+#                            ./mxguard -f [$MXG_FLAGS] -c CONF, stderr to MXG_LOG; waits
 #                            for its inet socket (PORT, or read from CONF);
 #                            sets MXG_PID MXG_LOG
 #
@@ -283,7 +283,8 @@ t_mxguard_start() {
 	fi
 	d=$(t_tmpdir)
 	MXG_LOG=$d/mxguard.log
-	setsid "$T_ROOT/mxguard" -f -c "$conf" </dev/null >"$d/stdout" 2>"$MXG_LOG" &
+	# shellcheck disable=SC2086 # MXG_FLAGS (e.g. -d for debug lines) is words on purpose
+	setsid "$T_ROOT/mxguard" -f ${MXG_FLAGS:-} -c "$conf" </dev/null >"$d/stdout" 2>"$MXG_LOG" &
 	MXG_PID=$!
 	MXG_PORT=$port
 	echo "$MXG_PID mxguard" >>"$T_BASE/.pids"
