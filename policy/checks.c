@@ -185,11 +185,7 @@ void checks_body(struct checks *ck, const unsigned char *data, size_t len)
 			check_table[i]->body(ck->row[i].state, data, len);
 }
 
-/*
- * with_inputs - needed plus the inputs of the rows it needs before they
- * start, and what they use while they run (inputs and uses come from
- * rows that have neither)
- */
+/* with_inputs - needed, the inputs its rows need to start and what they use while they run */
 static fact_mask with_inputs(const struct checks *ck, fact_mask needed)
 {
 	fact_mask more = 0;
