@@ -42,13 +42,13 @@ struct dmarc_state {
 	char header_d[DMARC_HEADER_DOMAINS][FACT_NAME_MAX];
 };
 
-/* spf_domain - the MAIL FROM identity's domain: the sender's, or the HELO name for <> (RFC 7208 §2.4) */
+/* spf_domain - the MAIL FROM identity's domain (facts_mailfrom_domain), the HELO name normalised */
 static void spf_domain(const struct facts *f, char *out, size_t len)
 {
 	out[0] = '\0';
-	if (f->sender_domain[0])
+	if (facts_mailfrom_domain(f) == FID_sender_domain)
 		snprintf(out, len, "%s", f->sender_domain);
-	else if (!f->sender[0] && address_domain(f->helo, out, len, NULL, 0) < 0)
+	else if (address_domain(f->helo, out, len, NULL, 0) < 0)
 		out[0] = '\0';
 }
 
@@ -140,35 +140,6 @@ static int dmarc_start(struct checks *ck, void **state)
 	return 0;
 }
 
-/* header_d - the d= of a DKIM-Signature field, normalised; false when it has none usable */
-static bool header_d(const char *value, char *out, size_t len)
-{
-	char raw[FACT_NAME_MAX];
-	const char *p = value;
-
-	while (p && *p) {
-		size_t n = 0;
-
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ';')
-			p++;
-		if (*p == 'd' || *p == 'D') {
-			const char *q = p + 1;
-
-			while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
-				q++;
-			if (*q == '=') {
-				for (q++; *q && *q != ';' && n + 1 < sizeof raw; q++)
-					if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-						raw[n++] = *q;
-				raw[n] = '\0';
-				return address_domain(raw, out, len, NULL, 0) == 0;
-			}
-		}
-		p = strchr(p, ';');
-	}
-	return false;
-}
-
 /* dmarc_header - keep the d= of each DKIM-Signature (for the walks and a temperror's alignment) */
 static void dmarc_header(void *state, const char *name, const char *value)
 {
@@ -176,7 +147,7 @@ static void dmarc_header(void *state, const char *name, const char *value)
 	char d[FACT_NAME_MAX];
 
 	if (strcasecmp(name, "DKIM-Signature") != 0 || s->n_header_d >= DMARC_HEADER_DOMAINS ||
-	    !header_d(value, d, sizeof d))
+	    !dmarc_signature_domain(value, d, sizeof d))
 		return;
 	for (size_t i = 0; i < s->n_header_d; i++)
 		if (strcmp(s->header_d[i], d) == 0)

@@ -308,6 +308,12 @@ enum check_stage facts_stage(fact_mask mask)
 	return s;
 }
 
+/* facts_mailfrom_domain - see facts.h */
+enum fact_id facts_mailfrom_domain(const struct facts *f)
+{
+	return facts_known(f, FID_sender) && f->sender[0] == '\0' ? FID_helo : FID_sender_domain;
+}
+
 const char *facts_mx_name(enum mx_result v) { return facts_value_name(FID_mx, v); }
 const char *facts_ns_name(enum ns_result v) { return facts_value_name(FID_ns, v); }
 const char *facts_mx_dnssec_name(enum mx_dnssec_result v) { return facts_value_name(FID_mx_dnssec, v); }

@@ -287,6 +287,13 @@ void facts_skip(struct facts *f, fact_mask mask);
 /* facts_stage - the latest earliest-stage of the facts in mask (CHECK_STAGE_NONE for none). */
 enum check_stage facts_stage(fact_mask mask);
 
+/*
+ * facts_mailfrom_domain - the fact holding the domain of SPF's MAIL FROM
+ * identity (RFC 7208 §2.4): sender_domain, or helo for the null sender
+ * (postmaster@HELO). Used by %{domain} and DMARC's SPF identifier.
+ */
+enum fact_id facts_mailfrom_domain(const struct facts *f);
+
 /* Shorthands for the enumerated facts (value names; parse gives 0 for none). */
 const char *facts_mx_name(enum mx_result);
 const char *facts_ns_name(enum ns_result);

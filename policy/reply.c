@@ -90,10 +90,8 @@ static const char *fact_macro(const struct facts *f, enum fact_id id, char *buf,
 static const char *macro_value(int m, const struct verdict *v, const struct facts *f, char *buf, size_t len)
 {
 	if (m == 0) {
-		/* %{domain}: for the null sender the HELO name, which SPF checks then (RFC 7208 2.4) */
-		if (facts_known(f, FID_sender) && f->sender[0] == '\0')
-			return fact_macro(f, FID_helo, buf, len);
-		return fact_macro(f, FID_sender_domain, buf, len);
+		/* %{domain}: for the null sender the HELO name, which SPF checks then */
+		return fact_macro(f, facts_mailfrom_domain(f), buf, len);
 	}
 	if (m == 1)
 		return v->rule_name ? v->rule_name : "";
