@@ -80,14 +80,9 @@ static void note_final(struct checks *ck, const struct verdict *v)
 /* checks_disposition - see checks_row.h */
 const char *checks_disposition(const struct checks *ck)
 {
-	if (!ck->final_known || ck->final_dry_run)
-		return "none";
-	switch (ck->final_action) {
-	case ACTION_QUARANTINE: return "quarantine";
-	case ACTION_REJECT: return "reject";
-	case ACTION_DISCARD: return "discard";
-	default: return "none";
-	}
+	/* only delivered mail is reported: accepted, quarantined, or any dry run */
+	return ck->final_known && !ck->final_dry_run && ck->final_action == ACTION_QUARANTINE ?
+	       "quarantine" : "none";
 }
 
 /* undecided_error - say which facts the rules were still waiting for: a check that never finished */
