@@ -264,6 +264,17 @@ static int count_servers(ares_channel ch)
 	return n;
 }
 
+/* opt_try_ms, opt_tries - the options' first per-try timeout and tries, with resolver.h's defaults */
+static unsigned opt_try_ms(const struct resolver_options *opt)
+{
+	return opt && opt->try_timeout_ms ? opt->try_timeout_ms : 1000;
+}
+
+static unsigned opt_tries(const struct resolver_options *opt)
+{
+	return opt && opt->tries ? opt->tries : 3;
+}
+
 /* engine_new - a channel of its own (with servers given, nothing read from the system) and its thread */
 static struct dns_engine *engine_new(const struct resolver_options *opt, char *err, size_t errlen)
 {
@@ -278,8 +289,8 @@ static struct dns_engine *engine_new(const struct resolver_options *opt, char *e
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->try_ms = opt && opt->try_timeout_ms ? opt->try_timeout_ms : 1000;
-	e->tries = opt && opt->tries ? opt->tries : 3;
+	e->try_ms = opt_try_ms(opt);
+	e->tries = opt_tries(opt);
 	e->submit_tail = &e->submit_head;
 	pthread_mutex_init(&e->mu, NULL);
 	memset(&o, 0, sizeof o);
@@ -329,8 +340,7 @@ static bool same_options(const struct dns_engine *e, const struct resolver_optio
 	const char *s = opt && opt->servers && *opt->servers ? opt->servers : NULL;
 
 	return ((!s && !e->servers) || (s && e->servers && strcmp(s, e->servers) == 0)) &&
-	       e->try_ms == (opt && opt->try_timeout_ms ? opt->try_timeout_ms : 1000) &&
-	       e->tries == (opt && opt->tries ? opt->tries : 3);
+	       e->try_ms == opt_try_ms(opt) && e->tries == opt_tries(opt);
 }
 
 /* engine_stop - the thread stopped and joined, the channel destroyed, all freed (unlinked, no users) */
