@@ -56,6 +56,11 @@ def seeds():
                  "bare": "list.example.org", "empty": "<>",
                  "ctl": "x <A\tB.example>"}.items():
         s["list_" + k] = b"L" + v.encode("latin-1")
+    for k, v in {"plain": " v=1; a=rsa-sha256; d=Example.COM; s=sel; b=x",
+                 "folded": " v=1; d=mail.\r\n\texample.org; s=s",
+                 "attacker": " v=1; d=legitimate.com(.attacker.com; s=s",
+                 "none": " v=1; s=sel; b=x"}.items():
+        s["dsig_" + k] = b"D" + v.encode("latin-1")
     s["ans_one"] = b"A" + answer(["v=DMARC1; p=reject"])
     s["ans_split"] = b"A" + answer([["v=DMARC1; ", "p=quarantine; ", "sp=none"]])
     s["ans_two"] = b"A" + answer(["v=DMARC1; p=reject", "v=DMARC1; p=none"])

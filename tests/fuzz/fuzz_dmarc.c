@@ -5,7 +5,8 @@
  * hostile _dmarc TXT answer (policy/dmarc.h over the fake resolver).
  *
  * The first byte chooses: 'R' the rest is a record (NULs allowed), 'F' a
- * From: value, 'L' a List-Id: value, anything else the rest is the raw
+ * From: value, 'L' a List-Id: value, 'D' a DKIM-Signature value (its d=
+ * for DMARC's identifier walks), anything else the rest is the raw
  * DNS answer for _dmarc.example.com TXT. Besides not crashing: the
  * status is one of three, a usable record always has a policy, as_none
  * leaves nothing but none, notes and details are terminated, from_domain
@@ -77,6 +78,21 @@ static void list_id(const uint8_t *data, size_t size)
 	free(v);
 }
 
+/* signature_d - a DKIM-Signature value's d=: a lower-case host name or nothing */
+static void signature_d(const uint8_t *data, size_t size)
+{
+	char *v = fuzz_cstr(data, size), d[FACT_NAME_MAX];
+
+	if (!v)
+		return;
+	if (dmarc_signature_domain(v, d, sizeof d)) {
+		FUZZ_CHECK(fuzz_terminated(d, sizeof d) && d[0] && strlen(d) <= 253);
+		for (const char *p = d; *p; p++)
+			FUZZ_CHECK(!isupper((unsigned char)*p) && (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f);
+	}
+	free(v);
+}
+
 /* answer - a whole evaluation with the fuzzed packet as the author's _dmarc answer */
 static void answer(const uint8_t *data, size_t size)
 {
@@ -121,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 'R': record(data + 1, size - 1); break;
 	case 'F': from(data + 1, size - 1); break;
 	case 'L': list_id(data + 1, size - 1); break;
+	case 'D': signature_d(data + 1, size - 1); break;
 	default: answer(data + 1, size - 1); break;
 	}
 	return 0;

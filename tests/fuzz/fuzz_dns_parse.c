@@ -143,5 +143,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_names(data, len, ns_t_ptr);
 	check_names(data, len, ns_t_ns);
 	check_txt(data, len);
+	{
+		/* how long the cache would keep it: a TTL with the top bit set is 0 */
+		unsigned long ttl = 1;
+		int t = dns_parse_ttl(data, len, &ttl);
+
+		FUZZ_CHECK(t >= -1 && t <= 1);
+		FUZZ_CHECK(t != 0 || ttl <= 0x7fffffffUL);
+	}
 	return 0;
 }
