@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy/address.h"
 #include "policy/dmarc.h"
 #include "policy/dns_parse.h"
 #include "policy/orgdomain.h"
@@ -591,31 +590,3 @@ enum dmarc_eval dmarc_check_evaluate(struct dmarc_check *c, const struct dmarc_i
 	return done(out, DMARCR_FAIL, "%s; no aligned identifier passed", rec);
 }
 
-/* dmarc_signature_domain - see dmarc.h */
-bool dmarc_signature_domain(const char *value, char *out, size_t len)
-{
-	char raw[FACT_NAME_MAX];
-	const char *p = value;
-
-	while (p && *p) {
-		size_t n = 0;
-
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ';')
-			p++;
-		if (*p == 'd' || *p == 'D') {
-			const char *q = p + 1;
-
-			while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
-				q++;
-			if (*q == '=') {
-				for (q++; *q && *q != ';' && n + 1 < sizeof raw; q++)
-					if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-						raw[n++] = *q;
-				raw[n] = '\0';
-				return address_domain(raw, out, len, NULL, 0) == 0;
-			}
-		}
-		p = strchr(p, ';');
-	}
-	return false;
-}

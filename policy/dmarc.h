@@ -171,13 +171,6 @@ void dmarc_check_explain(const struct dmarc_check *, char *buf, size_t len);
 void dmarc_check_abandon(struct dmarc_check *);
 
 /*
- * dmarc_signature_domain - the d= of a DKIM-Signature field value (folding
- * whitespace removed, normalised by address_domain: lower case, A-labels)
- * into out; false when it has none that is a host name.
- */
-bool dmarc_signature_domain(const char *value, char *out, size_t len);
-
-/*
  * dmarc_walk_names - the names of a tree walk from domain (RFC 9989
  * §4.10 steps 3-4), into out (at most DMARC_WALK_MAX); how many.
  */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/address.h"
 #include "policy/dmarc_record.h"
 
 #define TAG_NAME_MAX 16
@@ -264,4 +265,33 @@ const char *dmarc_req_name(enum dmarc_req r)
 	case DMARC_POLICY_ABSENT: break;
 	}
 	return "absent";
+}
+
+/* dmarc_signature_domain - see dmarc_record.h */
+bool dmarc_signature_domain(const char *value, char *out, size_t len)
+{
+	char raw[FACT_NAME_MAX];
+	const char *p = value;
+
+	while (p && *p) {
+		size_t n = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ';')
+			p++;
+		if (*p == 'd' || *p == 'D') {
+			const char *q = p + 1;
+
+			while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+				q++;
+			if (*q == '=') {
+				for (q++; *q && *q != ';' && n + 1 < sizeof raw; q++)
+					if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
+						raw[n++] = *q;
+				raw[n] = '\0';
+				return address_domain(raw, out, len, NULL, 0) == 0;
+			}
+		}
+		p = strchr(p, ';');
+	}
+	return false;
 }

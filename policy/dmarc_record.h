@@ -2,7 +2,8 @@
  * dmarc_record.h - DMARC policy records (RFC 9989 §4.7, §4.8): which TXT
  * record at a _dmarc name counts, and what its tags say.
  *
- * Pure text work on the caller's buffers: no DNS, no allocation.
+ * Pure text work on the caller's buffers: no DNS, no allocation. Also
+ * the d= of a DKIM-Signature field, which DMARC's identifier walks need.
  *
  * Which record counts (dmarc_record_pick, §4.10 steps 2 and 6): only
  * records that begin with the version tag exactly - "v" (any case),
@@ -70,6 +71,13 @@ bool dmarc_record_is_dmarc(const char *text, size_t len);
  * accepted (checked again here). Always fills *rec (defaults on error).
  */
 enum dmarc_record_status dmarc_record_parse(const char *text, size_t len, struct dmarc_record *rec);
+
+/*
+ * dmarc_signature_domain - the d= of a DKIM-Signature field value (folding
+ * whitespace removed, normalised by address_domain: lower case, A-labels)
+ * into out; false when it has none that is a host name.
+ */
+bool dmarc_signature_domain(const char *value, char *out, size_t len);
 
 /* dmarc_req_name - "none", "quarantine", "reject"; "absent" for DMARC_POLICY_ABSENT. */
 const char *dmarc_req_name(enum dmarc_req);
