@@ -47,9 +47,11 @@ BUILD   = build
 POLICY_SRC = $(wildcard policy/*.c)
 CONF_SRC   = $(wildcard conf/*.c)
 MILTER_SRC = $(wildcard milter/*.c)
+# `mxguard replay`'s reading and re-deciding of decision logs (no libmilter)
+REPLAY_SRC = $(wildcard replay/*.c)
 # The real network layer; unit tests link tests/unit/fake_resolver.c instead.
 NET_SRC    = policy/resolver.c policy/resolver_share.c policy/resolver_cache.c policy/dns_engine.c
-CORE_SRC   = $(filter-out $(NET_SRC),$(POLICY_SRC)) $(CONF_SRC)
+CORE_SRC   = $(filter-out $(NET_SRC),$(POLICY_SRC)) $(CONF_SRC) $(REPLAY_SRC)
 CORE_OBJ   = $(CORE_SRC:%.c=$(BUILD)/%.o)
 NET_OBJ    = $(NET_SRC:%.c=$(BUILD)/%.o)
 MILTER_OBJ = $(MILTER_SRC:%.c=$(BUILD)/%.o)
@@ -177,7 +179,7 @@ bench: test-deps
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --std=c11 -I. -D__GNUC__ policy conf milter tests
+		--inline-suppr --std=c11 -I. -D__GNUC__ policy conf milter replay tests
 
 # Sanitizer and fuzzing builds each live in their own BUILD dir, so they never
 # disturb build/ or ./mxguard (tests/static/run.sh runs all three):
