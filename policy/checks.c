@@ -19,12 +19,10 @@
 #include "policy/authres.h"
 #include "policy/checks.h"
 #include "policy/checks_row.h"
+#include "policy/decide.h"
 #include "policy/netlist.h"
 #include "policy/resolver.h"
 #include "policy/rules.h"
-
-/* The pseudo-rule verdicts for clients that skip all checks. */
-static const struct reply_template empty_reply;
 
 /* check_stage_name - for logs and `mxguard check` */
 const char *check_stage_name(enum check_stage s)
@@ -240,16 +238,10 @@ bool checks_wants_body(const struct checks *ck)
 	return false;
 }
 
-/* checks_skipped_client - trusted or (authenticated and skip_authenticated) */
+/* checks_skipped_client - trusted or (authenticated and skip_authenticated): policy/decide.h says */
 const char *checks_skipped_client(const struct checks *ck)
 {
-	const struct facts *f = &ck->facts;
-
-	if (facts_known(f, FID_trusted) && f->trusted)
-		return "trusted";
-	if (facts_known(f, FID_authenticated) && f->authenticated && ck->cfg->skip_authenticated)
-		return "authenticated";
-	return NULL;
+	return decide_skipped(ck->cfg, &ck->facts);
 }
 
 /* set_deadline - now + dns_timeout; only ever moves the deadline later */
@@ -475,15 +467,6 @@ static void force_finish(struct checks *ck, fact_mask bits)
 	}
 }
 
-/* skip_verdict - accept by the pseudo-rule that skipped the checks */
-static void skip_verdict(const char *who, struct verdict *v)
-{
-	v->action = ACTION_ACCEPT;
-	v->rule_name = who;
-	v->reply = &empty_reply;
-	v->dry_run = false;
-}
-
 /*
  * wait_for_one - let one of the running checks in bits finish: run a
  * synchronous one, else drive the resolver until one is done
@@ -513,24 +496,22 @@ static void finish_reported(struct checks *ck)
 		wait_for_one(ck, running);
 }
 
-/* checks_decide - evaluate; wait only for running checks a rule needs */
+/* checks_decide - evaluate (policy/decide.h); wait only for running checks a rule needs */
 enum checks_status checks_decide(struct checks *ck, struct verdict *v)
 {
-	const char *who;
-
 	memset(v, 0, sizeof *v);
 	if (ck->error[0])
 		return CHECKS_ERROR;
-	if (ck->stage >= CHECK_STAGE_MAIL && (who = checks_skipped_client(ck)) != NULL) {
-		skip_verdict(who, v);
+	/* a client that skips the checks is decided before any of their answers is read */
+	if (ck->stage >= CHECK_STAGE_MAIL && checks_skipped_client(ck)) {
+		decide_eval(ck->cfg, &ck->facts, ck->stage, v);
 		return CHECKS_DECIDED;
 	}
 	harvest(ck);
 	for (;;) {
 		fact_mask needed, running, known;
 
-		if (rules_eval(ck->cfg->rules, &ck->facts, v)) {
-			v->dry_run = v->dry_run || ck->cfg->dry_run;
+		if (decide_eval(ck->cfg, &ck->facts, ck->stage, v)) {
 			/* the message goes on with our headers: they report every check */
 			if (ck->stage >= CHECK_STAGE_EOM && verdict_delivers(v))
 				finish_reported(ck);

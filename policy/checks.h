@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 
 #include "conf/config.h"
+#include "policy/decide.h"
 #include "policy/facts.h"
 #include "policy/reply.h"
 #include "policy/rules.h"
@@ -146,16 +147,10 @@ void checks_settle(struct checks *);
 enum checks_status checks_decide(struct checks *, struct verdict *v);
 
 /*
- * The answer at each stage, for the milter and `mxguard check` alike
- * (policy/checks_answer.c): they only map it to their output.
+ * The answer at each stage, for the milter and `mxguard check` alike: enum
+ * checks_answer (policy/decide.h, which says when a verdict acts). They
+ * only map it to their output.
  */
-enum checks_answer {
-	CHECKS_GO_ON,      /* nothing to refuse now: go on to the next stage */
-	CHECKS_WOULD,      /* a dry-run rule would refuse: log *v and *r (once), go on */
-	CHECKS_REFUSE,     /* refuse now: *v (reject or tempfail) with reply *r */
-	CHECKS_FINAL,      /* end of message: *v decides, *r is its reply (verdict_delivers) */
-	CHECKS_FAILED,     /* internal error, see checks_error(): answer on_error */
-};
 
 /*
  * checks_envelope_answer - at MAIL FROM or RCPT, after checks_advance to

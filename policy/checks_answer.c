@@ -1,6 +1,7 @@
 /*
  * checks_answer.c - what a message's checks answer at each SMTP stage
- * (see checks.h). The one place that says when a verdict acts: the
+ * (see checks.h): the facts fetched, policy/decide.h says what they
+ * answer (the same code `mxguard replay` runs on logged facts). The
  * milter callbacks and `mxguard check` only map these answers to libmilter
  * calls or printed lines.
  */
@@ -10,14 +11,17 @@
 #include "conf/config.h"
 #include "policy/checks.h"
 #include "policy/checks_row.h"
+#include "policy/decide.h"
 #include "policy/reply.h"
 
 /* checks_envelope_answer - see checks.h */
 enum checks_answer checks_envelope_answer(struct checks *ck, enum check_stage stage,
 					  struct verdict *v, struct reply *r)
 {
+	enum checks_answer ans;
+
 	memset(v, 0, sizeof *v);
-	if (stage == CHECK_STAGE_MAIL && ck->cfg->reject_stage != STAGE_MAIL) {
+	if (decide_waits(ck->cfg, stage)) {
 		/* the decision waits for RCPT, but the lookups must not wait for the client */
 		checks_settle(ck);
 		return ck->error[0] ? CHECKS_FAILED : CHECKS_GO_ON;
@@ -30,43 +34,10 @@ enum checks_answer checks_envelope_answer(struct checks *ck, enum check_stage st
 	case CHECKS_DECIDED:
 		break;
 	}
-	if (v->action != ACTION_REJECT && v->action != ACTION_TEMPFAIL)
-		return CHECKS_GO_ON;
-	reply_format(v, &ck->facts, r);
-	return verdict_refuses(v) ? CHECKS_REFUSE : CHECKS_WOULD;
-}
-
-/* The answer when only DNS errors kept the rules from deciding. */
-static const struct reply_template dns_incomplete_reply = {
-	.code = "451", .xcode = "4.4.3",
-	.text = (char *)"cannot verify %{domain} now: some DNS answers did not come, try again later",
-};
-
-/*
- * incomplete_verdict - at end of message no rule decided because a set a
- * rule tests is partial (its lookups failed): that is a DNS failure, so
- * tempfail as one, by the pseudo-rule "dns-incomplete:FACT[,FACT]" (its
- * name, in ck, says which sets). False when no set is partial.
- */
-static bool incomplete_verdict(struct checks *ck, struct verdict *v)
-{
-	size_t n = (size_t)snprintf(ck->pseudo_rule, sizeof ck->pseudo_rule, "dns-incomplete");
-	const char *sep = ":";
-
-	for (unsigned i = 0; i < FACT_COUNT && n < sizeof ck->pseudo_rule; i++) {
-		if (!facts_known(&ck->facts, (enum fact_id)i) || !facts_set_partial(&ck->facts, (enum fact_id)i))
-			continue;
-		n += (size_t)snprintf(ck->pseudo_rule + n, sizeof ck->pseudo_rule - n, "%s%s", sep,
-				      fact_table[i].name);
-		sep = ",";
-	}
-	if (sep[0] == ':')
-		return false;
-	v->action = ACTION_TEMPFAIL;
-	v->rule_name = ck->pseudo_rule;
-	v->reply = &dns_incomplete_reply;
-	v->dry_run = ck->cfg->dry_run;
-	return true;
+	ans = decide_envelope(v, true);
+	if (ans != CHECKS_GO_ON)
+		reply_format(v, &ck->facts, r);
+	return ans;
 }
 
 /* note_final - what was decided, for the headers' report of it (checks_disposition) */
@@ -110,7 +81,7 @@ enum checks_answer checks_final_answer(struct checks *ck, struct verdict *v, str
 		note_final(ck, v);
 		return CHECKS_FINAL;
 	case CHECKS_UNDECIDED:
-		if (incomplete_verdict(ck, v)) {
+		if (decide_incomplete(ck->cfg, &ck->facts, v, ck->pseudo_rule, sizeof ck->pseudo_rule)) {
 			reply_format(v, &ck->facts, r);
 			note_final(ck, v);
 			return CHECKS_FINAL;

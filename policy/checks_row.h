@@ -65,6 +65,7 @@
 #include "policy/address.h"
 #include "policy/authres.h"
 #include "policy/checks.h"
+#include "policy/decide.h"
 #include "policy/facts.h"
 
 struct check_row {
@@ -123,7 +124,7 @@ struct checks {
 	char kept_rcpt_domain[FACT_NAME_MAX];
 	struct check_slot row[CHECKS_MAX_ROWS];
 	char error[320];
-	char pseudo_rule[96];           /* the name of a verdict no rule of the config made */
+	char pseudo_rule[DECIDE_NAME_MAX]; /* the name of a verdict no rule of the config made */
 };
 
 /* The rows, in start order (checks_table.c); check_table_len of them. */

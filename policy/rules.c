@@ -200,3 +200,54 @@ fact_mask rules_needed_facts(const struct ruleset *rs, const struct facts *f)
 	}
 	return need;
 }
+
+/* cond_facts - every fact a condition tests */
+static fact_mask cond_facts(const struct cond *c)
+{
+	if (!c)
+		return 0;
+	if (c->op == COND_TEST)
+		return (fact_mask)1 << c->fact;
+	return cond_facts(c->left) | cond_facts(c->right);
+}
+
+/* rules_size - see rules.h */
+size_t rules_size(const struct ruleset *rs)
+{
+	return rs ? rs->count : 0;
+}
+
+/* rules_info - see rules.h */
+void rules_info(const struct ruleset *rs, size_t i, struct rule_info *out)
+{
+	const struct rule *r = i < rs->count ? &rs->rules[i] : &rs->deflt;
+
+	out->name = r->name;
+	out->line = r->line;
+	out->action = r->action;
+	out->dry_run = r->dry_run;
+	out->facts = cond_facts(r->cond);
+}
+
+/* rules_index - see rules.h: the verdict's name points into the ruleset */
+long rules_index(const struct ruleset *rs, const struct verdict *v)
+{
+	if (!rs || !v->rule_name)
+		return -1;
+	if (v->rule_name == rs->deflt.name)
+		return (long)rs->count;
+	for (size_t i = 0; i < rs->count; i++)
+		if (v->rule_name == rs->rules[i].name)
+			return (long)i;
+	return -1;
+}
+
+/* rules_truth_each - see rules.h */
+void rules_truth_each(const struct ruleset *rs, const struct facts *f, enum rule_truth *out)
+{
+	static const enum rule_truth of[] = { [TV_FALSE] = RULE_FALSE, [TV_TRUE] = RULE_TRUE,
+					      [TV_UNKNOWN] = RULE_UNKNOWN };
+
+	for (size_t i = 0; rs && i < rs->count; i++)
+		out[i] = of[eval_cond(rs->rules[i].cond, f)];
+}

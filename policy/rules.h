@@ -76,6 +76,33 @@ bool rules_eval(const struct ruleset *, const struct facts *, struct verdict *v)
  */
 fact_mask rules_needed_facts(const struct ruleset *, const struct facts *);
 
+/*
+ * For `mxguard replay`'s report on each rule: which rules exist, what they
+ * test, and each one's own truth value on a message (not only the first
+ * true one's, which is all rules_eval tells).
+ */
+enum rule_truth { RULE_FALSE, RULE_TRUE, RULE_UNKNOWN };
+
+struct rule_info {
+	const char *name;      /* points into the ruleset; "default" for the default */
+	int line;              /* where the configuration defines it (0: the built-in default) */
+	enum action action;
+	bool dry_run;
+	fact_mask facts;       /* every fact its condition tests (0 for the default) */
+};
+
+/* rules_size - the number of rules, the default not counted. */
+size_t rules_size(const struct ruleset *);
+
+/* rules_info - rule i (i < rules_size; i == rules_size: the default) into *out. */
+void rules_info(const struct ruleset *, size_t i, struct rule_info *out);
+
+/* rules_index - the rule a verdict of this ruleset names (rules_size: the default); -1 for a pseudo-rule. */
+long rules_index(const struct ruleset *, const struct verdict *v);
+
+/* rules_truth_each - out[i] = rule i's own condition on f, for every i < rules_size. */
+void rules_truth_each(const struct ruleset *, const struct facts *f, enum rule_truth *out);
+
 /* rules_free - frees the ruleset and everything it owns. NULL is fine. */
 void rules_free(struct ruleset *);
 
