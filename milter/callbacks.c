@@ -248,6 +248,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	note_queue_id(ctx, m);
 	log_debug("RCPT TO %s arrived at %ld ms", rcpt, msg_elapsed_ms(m));
 	checks_set_rcpt(m->ck, rcpt);
+	msg_add_rcpt(m, checks_facts(m->ck)->rcpt);
 	if (checks_advance(m->ck, CHECK_STAGE_RCPT) < 0)
 		rc = internal_error(ctx, m, checks_facts(m->ck)->rcpt, "rcpt", checks_error(m->ck));
 	else

@@ -1,11 +1,13 @@
 /*
  * context.c - connection and message lifetimes (see context.h).
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "milter/context.h"
 #include "milter/decision_log.h"
@@ -98,6 +100,20 @@ static void conn_resolver(struct conn *c, struct config *cfg)
 	}
 }
 
+/*
+ * Message ids: this process's tag (its start time and PID, so that two
+ * daemons or two runs writing to one log do not collide) and a counter.
+ */
+static pthread_once_t txn_once = PTHREAD_ONCE_INIT;
+static unsigned long txn_tag;
+static atomic_ullong txn_seq;
+
+/* txn_init - the process's tag, once */
+static void txn_init(void)
+{
+	txn_tag = ((unsigned long)time(NULL) ^ ((unsigned long)getpid() << 20)) & 0xffffffffUL;
+}
+
 /* msg_begin - snapshot reference, resolver, checks */
 struct msg *msg_begin(struct conn *c)
 {
@@ -115,6 +131,8 @@ struct msg *msg_begin(struct conn *c)
 	}
 	m->cfg = cfg;
 	clock_gettime(CLOCK_MONOTONIC, &m->started);
+	pthread_once(&txn_once, txn_init);
+	snprintf(m->txn, sizeof m->txn, "%08lx.%llx", txn_tag, (unsigned long long)atomic_fetch_add(&txn_seq, 1) + 1);
 	conn_resolver(c, cfg);
 	m->ck = checks_new(cfg, c->res);
 	if (!m->ck) {
@@ -138,8 +156,31 @@ void msg_end(struct conn *c, const char *stage)
 	checks_free(m->ck);
 	config_unref(m->cfg);
 	free(m->subject);
+	free(m->rcpts);
 	free(m);
 	c->msg = NULL;
+}
+
+/* msg_add_rcpt - append to the packed list, within the log's bounds */
+void msg_add_rcpt(struct msg *m, const char *rcpt)
+{
+	size_t n = strlen(rcpt) + 1;
+	char *grown;
+
+	if (m->nrcpts == DECISION_RCPTS_MAX || n > DECISION_RCPTS_TEXT - m->rcpts_len) {
+		m->rcpts_more++;
+		return;
+	}
+	/* most messages have one recipient: grow by what is needed, at least 64 octets */
+	grown = realloc(m->rcpts, m->rcpts_len + (n > 64 ? n : 64));
+	if (!grown) {
+		m->rcpts_more++;
+		return;
+	}
+	m->rcpts = grown;
+	memcpy(m->rcpts + m->rcpts_len, rcpt, n);
+	m->rcpts_len += n;
+	m->nrcpts++;
 }
 
 /* msg_elapsed_ms - since MAIL FROM */
@@ -152,7 +193,20 @@ long msg_elapsed_ms(const struct msg *m)
 	       (now.tv_nsec - m->started.tv_nsec) / 1000000;
 }
 
-/* msg_log - one decision line */
+/* utc_now - the time as ISO 8601 UTC with milliseconds, into buf; NULL when the clock says nothing */
+static const char *utc_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) ||
+	    (n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+		return NULL;
+	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	return buf;
+}
+
 /*
  * warn_unusable - a DNS blocklist that answers "we refuse you" (or is
  * misconfigured: a wrong zone, a public resolver, a rate limit) is said
@@ -173,11 +227,13 @@ static void warn_unusable(const struct msg *m)
 				 m->cfg->list_name[i], f->dnsbl_detail[i], UNUSABLE_EVERY);
 }
 
+/* msg_log - one decision line */
 void msg_log(struct msg *m, const struct verdict *v, const char *reply, const char *rcpt,
 	     const char *stage, const char *error)
 {
 	struct decision d = { 0 };
 	bool decided = v && v->action != ACTION_NONE;
+	char when[40];
 
 	d.queue_id = m->queue_id;
 	d.facts = checks_facts(m->ck);
@@ -189,6 +245,11 @@ void msg_log(struct msg *m, const struct verdict *v, const char *reply, const ch
 	d.dry_run = decided && v->dry_run;
 	d.elapsed_ms = msg_elapsed_ms(m);
 	d.error = error;
+	d.time = utc_now(when, sizeof when);
+	d.txn = m->txn;
+	d.rcpts = m->rcpts;
+	d.nrcpts = m->nrcpts;
+	d.rcpts_more = m->rcpts_more;
 	decision_log(m->cfg->log_format, &d);
 	warn_unusable(m);
 	if (rcpt)

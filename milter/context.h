@@ -37,6 +37,12 @@ struct msg {
 	unsigned forged[16];           /* 1-based indexes of A-R headers claiming our authserv_id */
 	unsigned rcpt_lines;           /* lines written for refused recipients */
 	char *subject;                 /* owned: the first Subject value, NULL when none (quarantine_action = subject) */
+	/* for the JSON line, so that `mxguard replay` can decide the message again */
+	char txn[32];                  /* the message's id, on each of its lines */
+	char *rcpts;                   /* owned: the recipients given so far, each NUL-terminated, packed */
+	size_t rcpts_len;              /* octets used in rcpts */
+	unsigned nrcpts;               /* recipients in rcpts */
+	unsigned rcpts_more;           /* given but not kept: past DECISION_RCPTS_MAX/_TEXT, or out of memory */
 };
 
 struct conn {
@@ -88,6 +94,13 @@ struct msg *msg_begin(struct conn *);
  * it. Nothing happens when no message is in progress.
  */
 void msg_end(struct conn *, const char *stage);
+
+/*
+ * msg_add_rcpt - a recipient was given (as the checks parsed it), refused
+ * or not: its message's lines list it. Beyond the decision log's bounds
+ * it is only counted.
+ */
+void msg_add_rcpt(struct msg *, const char *rcpt);
 
 /* msg_elapsed_ms - milliseconds since MAIL FROM. */
 long msg_elapsed_ms(const struct msg *);

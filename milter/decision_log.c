@@ -228,6 +228,50 @@ static void fact_fields(struct out *o, enum log_format fmt, const struct facts *
 		free(buf);
 }
 
+/*
+ * replay_fields - JSON only: what `mxguard replay` needs besides the facts
+ * to decide the message again (see decision_log.h)
+ */
+static void replay_fields(struct out *o, const struct decision *d)
+{
+	const char *r = d->rcpts;
+	const char *sep = "";
+	char num[32];
+
+	field(o, LOG_JSON, "time", d->time);
+	field(o, LOG_JSON, "txn", d->txn);
+	puts_(o, ",\"rcpts\":[");
+	for (unsigned i = 0; r && i < d->nrcpts; i++, r += strlen(r) + 1) {
+		char box[FACT_ADDR_MAX + 2];
+
+		snprintf(box, sizeof box, "<%s>", r);
+		puts_(o, sep);
+		json_string(o, box);
+		sep = ",";
+	}
+	put(o, "]", 1);
+	if (d->rcpts_more) {
+		snprintf(num, sizeof num, "%u", d->rcpts_more);
+		raw_field(o, LOG_JSON, "rcpts_more", num);
+	}
+	/* a set a DNS error left incomplete: "not listed" there is unknown, not false */
+	puts_(o, ",\"partial\":[");
+	sep = "";
+	for (unsigned i = 0; i < FACT_COUNT; i++) {
+		char namebuf[96];
+		const char *name = facts_name(d->facts, (enum fact_id)i, namebuf, sizeof namebuf);
+
+		if (!name || !facts_known(d->facts, (enum fact_id)i) || !facts_set_partial(d->facts, (enum fact_id)i))
+			continue;
+		puts_(o, sep);
+		json_string(o, name);
+		sep = ",";
+	}
+	put(o, "]", 1);
+	snprintf(num, sizeof num, "%d", DECISION_LOG_VERSION);
+	raw_field(o, LOG_JSON, "log_version", num);
+}
+
 /* decision_format - render one decision line */
 size_t decision_format(enum log_format fmt, const struct decision *d, char *buf, size_t len)
 {
@@ -256,6 +300,8 @@ size_t decision_format(enum log_format fmt, const struct decision *d, char *buf,
 	field(&o, fmt, "stage", d->stage ? d->stage : "-");
 	snprintf(num, sizeof num, "%ld", d->elapsed_ms);
 	raw_field(&o, fmt, "elapsed_ms", num);
+	if (fmt == LOG_JSON)
+		replay_fields(&o, d);
 	if (d->error)
 		field(&o, fmt, "error", d->error);
 	if (fmt == LOG_JSON)

@@ -13,8 +13,9 @@
  *   - decision_format returns strlen(buf), and a small buffer truncates
  *     without overrunning (ASan watches its end);
  *   - with every fact at its longest and worst (invalid UTF-8: 6 bytes
- *     each as \ufffd), a DECISION_LINE_MAX line (decision_log()'s buffer)
- *     is not truncated (checked once, at start-up).
+ *     each as \ufffd), every set partial and the recipients at their
+ *     bounds, a DECISION_LINE_MAX line (decision_log()'s buffer) is not
+ *     truncated (checked once, at start-up).
  */
 #include <string.h>
 
@@ -127,10 +128,13 @@ static void check_line(enum log_format fmt, const struct decision *d)
 static void worst_case(void)
 {
 	static struct facts f;
-	static char rcpt[FACT_ADDR_MAX], reply[440], error[256];
+	static char rcpt[FACT_ADDR_MAX], reply[440], error[256], rcpts[DECISION_RCPTS_TEXT];
 	struct decision d = { .queue_id = "4BcD12", .facts = &f, .rcpt = rcpt, .stage = "rcpt",
 			      .rule = "a-rule-name", .action = "reject", .reply = reply,
-			      .dry_run = true, .elapsed_ms = 123456, .error = error };
+			      .dry_run = true, .elapsed_ms = 123456, .error = error,
+			      .time = "2026-12-03T10:00:00.123Z", .txn = "ffffffff.ffffffffffffffff",
+			      .rcpts = rcpts, .nrcpts = DECISION_RCPTS_MAX, .rcpts_more = 4000000000u };
+	const size_t each = DECISION_RCPTS_TEXT / DECISION_RCPTS_MAX;
 
 #define FILL(s) (memset((s), 0xff, sizeof(s) - 1), (s)[sizeof(s) - 1] = '\0')
 	f.known = FACT_MASK_ALL;
@@ -158,9 +162,11 @@ static void worst_case(void)
 				if (!facts_set_add_name((struct fact_domain_set *)p, name))
 					break;
 			}
+			((struct fact_domain_set *)p)->partial = true;
 			break;
 		}
 		case FACT_KIND_ADDRESS_SET:
+			((struct fact_address_set *)p)->partial = true;
 			((struct fact_address_set *)p)->count = FACT_SET_ADDRS;
 			for (unsigned k = 0; k < FACT_SET_ADDRS; k++) {
 				struct sockaddr_in6 *a6 = &((struct fact_address_set *)p)->addr[k].in6;
@@ -174,6 +180,10 @@ static void worst_case(void)
 		}
 	}
 	FILL(rcpt);
+	/* the recipients at their bounds: DECISION_RCPTS_MAX of them filling DECISION_RCPTS_TEXT */
+	memset(rcpts, 0xff, sizeof rcpts);
+	for (size_t k = 1; k <= DECISION_RCPTS_MAX; k++)
+		rcpts[k * each - 1] = '\0';
 	memset(reply, '"', sizeof(reply) - 1);   /* printable: 2 bytes each escaped */
 	memcpy(reply, "550 5.7.1 ", 10);
 	FILL(error);
@@ -190,6 +200,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool once;
 	static struct facts f;
 	static char queue_id[64], rcpt[FACT_ADDR_MAX], rule[128], reply[440], error[256];
+	static char rcpts[4 * 128];
+	size_t used = 0;
+	unsigned nrcpts;
 	struct fuzz_in in = { data, size };
 	struct decision d;
 	unsigned flags;
@@ -236,6 +249,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_str(&in, rule, sizeof(rule));
 	fuzz_str(&in, reply, sizeof(reply));
 	fuzz_str(&in, error, sizeof(error));
+	/* a few recipients for the JSON line's list */
+	nrcpts = fuzz_byte(&in) % 5;
+	for (unsigned k = 0; k < nrcpts; k++) {
+		fuzz_str(&in, rcpts + used, 128);
+		used += strlen(rcpts + used) + 1;
+	}
 
 	memset(&d, 0, sizeof(d));
 	d.facts = &f;
@@ -248,6 +267,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.stage = "eom";
 	d.dry_run = flags & 4;
 	d.elapsed_ms = (long)size * (flags & 1 ? -1 : 1);
+	d.rcpts = rcpts;
+	d.nrcpts = nrcpts;
+	d.rcpts_more = flags & 2 ? (unsigned)size : 0;
+	d.txn = flags & 16 ? "5f3a2b1c.2a" : NULL;
+	d.time = flags & 32 ? "2026-12-03T10:00:00.123Z" : NULL;
 	check_line(LOG_TEXT, &d);
 	check_line(LOG_JSON, &d);
 	return 0;

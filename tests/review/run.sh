@@ -126,9 +126,9 @@ rm -f "$STUB/pkg-config" "$STUB/dpkg-query"
 # In a copy of the tree and its build/ (times kept), so the tree is not touched.
 DT=$W/deptree
 mkdir -p "$DT/tests" "$DT/build"
-cp -a Makefile milter policy conf contrib "$DT/"
+cp -a Makefile milter policy conf replay contrib "$DT/"
 cp -a tests/unit "$DT/tests/"
-for d in policy conf milter tests sysconfdir.stamp; do
+for d in policy conf milter replay tests sysconfdir.stamp; do
 	[[ -e build/$d ]] && cp -a "build/$d" "$DT/build/"
 done
 # stale - the programs and objects `make -n unit-bins` would build, sorted
@@ -167,8 +167,8 @@ fi
 # In a copy, so the tree's ./mxguard (built for the default PREFIX) is left alone.
 SRC=$W/src
 mkdir -p "$SRC"
-cp -a Makefile milter policy conf contrib "$SRC/"
-[[ -d build ]] && mkdir -p "$SRC/build" && for d in policy conf milter sysconfdir.stamp; do
+cp -a Makefile milter policy conf replay contrib "$SRC/"
+[[ -d build ]] && mkdir -p "$SRC/build" && for d in policy conf milter replay sysconfdir.stamp; do
 	[[ -e build/$d ]] && cp -a "build/$d" "$SRC/build/"
 done
 [[ -e mxguard ]] && cp -a mxguard "$SRC/"
@@ -308,18 +308,24 @@ jcheck() {
 	LOG_FACTS=$LOG_FACTS "$T_PY" -c '
 import json, os, sys
 KEYS = ["queue_id"] + os.environ["LOG_FACTS"].split() + ["rule", "action", "reply",
-        "dry_run", "stage", "elapsed_ms"]
+        "dry_run", "stage", "elapsed_ms", "time", "txn", "rcpts", "partial", "log_version"]
 # the facts every line has had since the start: a table that lost one fails here
 assert {"client_ip", "helo", "sender", "sender_domain", "from_domain", "trusted", "authenticated",
         "mx", "mx_detail", "spf", "helo_spf", "spf_detail", "dkim", "dkim_aligned",
         "dkim_detail"} <= set(KEYS), KEYS
 L = [json.loads(x) for x in sys.stdin.read().splitlines()]
+import re
 for d in L:
-    keys = [k for k in d if k not in ("rcpt", "error")]
+    keys = [k for k in d if k not in ("rcpt", "error", "rcpts_more")]
     assert keys == KEYS, keys
     assert list(d).index("rcpt") == KEYS.index("rule") if "rcpt" in d else True, list(d)
     assert isinstance(d["dry_run"], bool) and isinstance(d["elapsed_ms"], int), d
     assert d["elapsed_ms"] >= 0 and d["client_ip"] and d["helo"], d
+    # what mxguard replay reads (log_version 2)
+    assert d["log_version"] == 2 and re.fullmatch(r"[0-9a-f]{8}\.[0-9a-f]+", d["txn"]), d
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", d["time"]), d
+    assert isinstance(d["rcpts"], list) and d["partial"] == [], d
+    assert d["rcpt"] == d["rcpts"][-1] if "rcpt" in d else True, d
 '"$1"'
 print("ok")' 2>&1
 }
@@ -388,8 +394,12 @@ assert (r["rcpt"], r["rule"], r["action"], r["stage"]) == ("<x1@closed.test>", "
 assert r["reply"] == "550 5.1.1 recipient domain closed", r
 assert (m["rule"], m["action"], m["stage"], m["reply"]) == ("default", "accept", "eom", None), m
 assert "rcpt" not in m and m["queue_id"] == "'$qid'" and m["from_domain"] == "valid.test", m
-assert m["spf"] == "pass" and m["mx"] == "valid", m')" ok \
-	"JSON: one line for the refused recipient, one for the message (Postfix queue id $qid)"
+assert m["spf"] == "pass" and m["mx"] == "valid", m
+# both lines of the message: its id, and its recipients so far (the refused one too)
+assert r["txn"] == m["txn"], L
+assert r["rcpts"] == ["<a1@'$PF_RCPT_DOMAIN'>", "<x1@closed.test>"], r
+assert m["rcpts"] == ["<a1@'$PF_RCPT_DOMAIN'>", "<x1@closed.test>", "<a2@'$PF_RCPT_DOMAIN'>"], m')" ok \
+	"JSON: one line for the refused recipient, one for the message (Postfix queue id $qid), one txn, the recipients so far"
 # The refused recipient came last: the message must still reach the others.
 send m2@valid.test "$UNTRUSTED" "a3@$PF_RCPT_DOMAIN,x2@closed.test"
 t_expect_match "$OUT" $'\n<- +250 2\\.0\\.0 Ok: queued as ' "last recipient refused: the message is still accepted for the first"
