@@ -32,7 +32,7 @@ CC      ?= cc
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow
 STD      = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
-PKGS     = libcares opendkim libidn2 libpsl
+PKGS     = libcares opendkim libidn2 libpsl zlib
 SAN     ?=
 DEPFLAGS = -MMD -MP
 CPPFLAGS_ALL = -I. $(shell pkg-config --cflags $(PKGS) milter 2>/dev/null)

@@ -8,8 +8,8 @@
 #                                  (exit 1 if anything is)
 #
 # build: the compiler, pkg-config, the -dev libraries (libmilter, c-ares,
-#   libspf2, libopendkim, libidn2, libpsl, cmocka for the unit tests), the
-#   public suffix list.
+#   libspf2, libopendkim, libidn2, libpsl, zlib for `mxguard replay`'s .gz
+#   logs, cmocka for the unit tests), the public suffix list.
 # test: postfix, swaks, miltertest, a DNS server library (python3-dnslib),
 #   nsd (benchmarks), the independent signers/checkers (python3-dkim,
 #   python3-spf, opendkim), sendmail-cf (m4 only: the review tier builds a
@@ -32,7 +32,7 @@ set -euo pipefail
 
 build_pkgs=(
 	build-essential pkg-config
-	libmilter-dev libc-ares-dev libspf2-dev libopendkim-dev libidn2-dev libpsl-dev
+	libmilter-dev libc-ares-dev libspf2-dev libopendkim-dev libidn2-dev libpsl-dev zlib1g-dev
 	libcmocka-dev publicsuffix
 )
 test_pkgs=(

@@ -1,10 +1,11 @@
 /*
  * main.c - command line: the daemon (default), -n, -h, -V, and the
- * `check` subcommand.
+ * `check` and `replay` subcommands.
  *
  *   mxguard [-f] [-d] [-c FILE]     run the milter (-f: foreground, log to stderr; -d: debug lines)
  *   mxguard -n [-c FILE]            check the configuration and exit
  *   mxguard check --from ADDR --ip IP --helo NAME [...]   see check_cmd.c
+ *   mxguard replay [-c CANDIDATE] [--baseline CURRENT] [LOGFILE...]   see replay_cmd.c
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "milter/check_cmd.h"
 #include "milter/daemon.h"
+#include "milter/replay_cmd.h"
 
 /* usage - to stream; returns status */
 static int usage(FILE *out, int status)
@@ -24,6 +26,9 @@ static int usage(FILE *out, int status)
 		"                     [--auth USER] [--message FILE] [-c FILE]\n"
 		"                                        evaluate the policy once (check --help)\n"
 		"       mxguard check --facts            list the facts rules can test\n"
+		"       mxguard replay [-c CANDIDATE] [--baseline CURRENT] [--json] [--limit N] [LOGFILE...]\n"
+		"                                        what CANDIDATE would have decided on a JSON\n"
+		"                                        decision log (replay --help)\n"
 		"       mxguard -h | -V\n"
 		"  -c FILE  configuration (default %s)\n"
 		"  -f       stay in the foreground and log to stderr\n"
@@ -42,10 +47,12 @@ int main(int argc, char **argv)
 	bool foreground = false, test_only = false, debug = false;
 	int opt;
 
-	/* "check" may come first or after global options such as -c FILE */
+	/* "check" and "replay" may come first or after global options such as -c FILE */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "check") == 0)
 			return check_cmd_main(argc, argv, i, conf);
+		if (strcmp(argv[i], "replay") == 0)
+			return replay_cmd_main(argc, argv, i, conf);
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			conf = argv[++i];
 		else if (argv[i][0] != '-')

@@ -98,6 +98,14 @@ void checks_set_sender(struct checks *, const char *mail_from, bool authenticate
 void checks_set_rcpt(struct checks *, const char *rcpt);
 
 /*
+ * checks_parse_rcpt - rcpt and rcpt_domain from a RCPT TO argument, as
+ * checks_set_rcpt fills them (the known bits are the caller's). For
+ * `mxguard replay`, which rebuilds them from a decision line's "<a@b>":
+ * parsing what this made gives the same again.
+ */
+void checks_parse_rcpt(struct facts *f, const char *rcpt);
+
+/*
  * checks_rcpt_refused - the current recipient was refused (4xx/5xx): it
  * is not part of the message, so the rcpt facts go back to the previous
  * recipient (unknown when there was none). Without this, a rule on

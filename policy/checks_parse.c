@@ -66,6 +66,12 @@ void check_parse_rcpt(struct facts *f, const char *rcpt)
 	}
 }
 
+/* checks_parse_rcpt - see checks.h */
+void checks_parse_rcpt(struct facts *f, const char *rcpt)
+{
+	check_parse_rcpt(f, rcpt);
+}
+
 /* drop_comments - RFC 5322 comments (nested, escaped) become spaces; quoted strings are kept */
 static void drop_comments(char *s)
 {
