@@ -121,6 +121,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(UNIT_SUPPORT_OBJ) | build-tools
 	@mkdir -p $(dir $@)
 	$(LINK_ONE) $(filter %.c %.o,$^) $(TEST_LIBS)
 
+# Replay's unit test reads back what the decision log (milter/, no libmilter) writes.
+$(BUILD)/tests/test_replay: $(BUILD)/milter/decision_log.o $(BUILD)/milter/log.o
+
 # The drivers: one source each, the real resolver's objects, the core library.
 $(BUILD)/tests/spf_driver: tests/spf/spf_driver.c $(NET_OBJ) $(CORE_LIB) | build-tools
 	@mkdir -p $(dir $@)
