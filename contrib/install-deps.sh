@@ -16,7 +16,8 @@
 #   sendmail.cf from contrib/sendmail.mc), groff-base (man pages), unbound
 #   and ldnsutils (the dnssec tier's validating resolver and zone signer),
 #   opendmarc (the opendmarc tier's reference DMARC milter),
-#   postfix-policyd-spf-python (make bench: the peer stack's SPF policy);
+#   postfix-policyd-spf-python (make bench: the peer stack's SPF policy),
+#   jq (make bench: the yardstick of mxguard replay's speed);
 #   quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 #
 # The test packages bring services (postfix, nsd, opendkim, opendmarc) the tests never
@@ -45,8 +46,9 @@ test_pkgs=(
 	# dbconfig-no-thanks first, or apt picks its dbconfig-mysql alternative (a
 	# MariaDB client, and a database set-up that fails without a server)
 	dbconfig-no-thanks opendmarc
-	# make bench: the peer stack's SPF policy service (Postfix spawns it)
-	postfix-policyd-spf-python
+	# make bench: the peer stack's SPF policy service (Postfix spawns it), and
+	# jq, the yardstick of mxguard replay's speed
+	postfix-policyd-spf-python jq
 )
 # Tests point this elsewhere, so they never touch the machine's own.
 POLICY_RC_D=${MXGUARD_POLICY_RC_D:-/usr/sbin/policy-rc.d}

@@ -187,7 +187,7 @@ static int stage_class(enum rec_stage s)
 }
 
 /* compare_line - the log's line against what the reference would have written at its point */
-static void compare_line(struct replay *R, const struct walk *w, const struct walk_in *in, struct facts *f)
+static void compare_line(struct replay *R, struct walk *w, const struct walk_in *in, struct facts *f)
 {
 	const struct record *rec = &R->rec;
 	unsigned pos = real_pos(rec, in);

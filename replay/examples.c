@@ -76,7 +76,7 @@ static const char *field_text(const struct jl_field *f)
 
 /* example_make - see examples.h */
 struct rp_example *example_make(const struct config *candidate, const struct config *old_cfg, const char *old_rule,
-				const struct record *rec, const struct walk_in *in, const struct walk *w,
+				const struct record *rec, const struct walk_in *in, struct walk *w,
 				struct facts *f)
 {
 	struct rp_example *ex = calloc(1, sizeof *ex);

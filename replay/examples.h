@@ -22,7 +22,7 @@
  * NULL when out of memory.
  */
 struct rp_example *example_make(const struct config *candidate, const struct config *old_cfg, const char *old_rule,
-				const struct record *rec, const struct walk_in *in, const struct walk *w,
+				const struct record *rec, const struct walk_in *in, struct walk *w,
 				struct facts *f);
 
 /* example_fact_list - "spf, dkim": the names of the facts in mask, into buf; returns buf. */

@@ -310,10 +310,13 @@ static char *object(struct parser *P, char *p, struct jl_field *f, int depth)
 	}
 }
 
-/* literal - the word w at p? */
+/* literal - the word w at p? (byte by byte: a mismatch, the NUL at the end included, stops it) */
 static bool literal(const char *p, const char *w, size_t n)
 {
-	return strncmp(p, w, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != w[i])
+			return false;
+	return true;
 }
 
 /*

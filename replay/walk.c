@@ -28,11 +28,14 @@ static void upto_init(void)
 				upto[s] |= FBIT_OF(i);
 }
 
-/* set_rcpt - recipient i's facts current in f (or none: -1, or not listed) */
-static void set_rcpt(const struct walk_in *in, struct facts *f, int i)
+/* set_rcpt - recipient i's facts current in f (or none: -1, or not listed); parsed once per walk */
+static void set_rcpt(struct walk *w, const struct walk_in *in, struct facts *f, int i)
 {
 	if (i >= 0 && (unsigned)i < in->nrcpts) {
-		checks_parse_rcpt(f, in->rcpts[i]);
+		if (w->rcpt_parsed != in->rcpts[i]) {
+			checks_parse_rcpt(f, in->rcpts[i]);
+			w->rcpt_parsed = in->rcpts[i];
+		}
 		f->known |= FACT_RCPT;
 	} else {
 		f->known &= ~(fact_mask)FACT_RCPT;
@@ -143,7 +146,7 @@ static enum step recipients(struct state *S, int *kept)
 		if (i == n && !unlisted)
 			break;
 		S->f->known = (S->rf->logged & ~(fact_mask)FACT_RCPT) & upto[CHECK_STAGE_RCPT];
-		set_rcpt(in, S->f, r);
+		set_rcpt(S->w, in, S->f, r);
 		s = step(S, CHECK_STAGE_RCPT, 1 + i, r, &v);
 		if (s == STEP_STOP)
 			return s;
@@ -171,6 +174,7 @@ void walk_run(const struct config *cfg, const struct walk_in *in, struct facts *
 	w->asked = false;
 	w->last_rule = -1;
 	w->last_rcpt = -1;
+	w->rcpt_parsed = NULL;   /* a new line: its strings may lie where the last one's did */
 	/* MAIL FROM */
 	f->known = (rf->logged & ~(fact_mask)FACT_RCPT) & upto[CHECK_STAGE_MAIL];
 	switch (step(&S, CHECK_STAGE_MAIL, 0, -1, &v)) {
@@ -199,7 +203,7 @@ void walk_run(const struct config *cfg, const struct walk_in *in, struct facts *
 	}
 	/* the end of the message, with the last recipient it kept */
 	f->known = rf->logged & ~(fact_mask)FACT_RCPT;
-	set_rcpt(in, f, kept);
+	set_rcpt(w, in, f, kept);
 	if (step(&S, CHECK_STAGE_EOM, WALK_POS_END, kept, &v) == STEP_STOP)
 		return;
 	final(&S, &v, kept);
@@ -222,12 +226,11 @@ const struct walk_line *walk_last(const struct walk *w)
 }
 
 /* walk_reply - see walk.h */
-void walk_reply(const struct walk *w, const struct walk_in *in, const struct walk_line *l, struct facts *f,
+void walk_reply(struct walk *w, const struct walk_in *in, const struct walk_line *l, struct facts *f,
 		struct reply *r)
 {
-	(void)w;
 	f->known = l->known & ~(fact_mask)FACT_RCPT;
-	set_rcpt(in, f, l->rcpt_at);
+	set_rcpt(w, in, f, l->rcpt_at);
 	if (l->v.action == ACTION_NONE) {
 		memset(r, 0, sizeof *r);
 		return;
@@ -238,10 +241,10 @@ void walk_reply(const struct walk *w, const struct walk_in *in, const struct wal
 }
 
 /* walk_facts_at - see walk.h */
-void walk_facts_at(const struct walk *w, const struct walk_in *in, struct facts *f)
+void walk_facts_at(struct walk *w, const struct walk_in *in, struct facts *f)
 {
 	f->known = w->last_known & ~(fact_mask)FACT_RCPT;
-	set_rcpt(in, f, w->last_rcpt);
+	set_rcpt(w, in, f, w->last_rcpt);
 }
 
 /* walk_end_name - see walk.h */

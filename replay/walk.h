@@ -75,6 +75,7 @@ struct walk {
 	fact_mask last_known;
 	int last_rcpt;
 	long last_rule;          /* index in cfg's rules (rules_size: the default); -1 none or a pseudo-rule */
+	const char *rcpt_parsed; /* the recipient whose facts f holds (parsing one costs): walk_run resets it */
 	char name[DECIDE_NAME_MAX];
 };
 
@@ -96,11 +97,11 @@ const struct walk_line *walk_last(const struct walk *w);
  * walk_reply - line l's reply as the daemon would have sent and logged it
  * (f's facts set back to what was known then; "" for accept and discard).
  */
-void walk_reply(const struct walk *w, const struct walk_in *in, const struct walk_line *l, struct facts *f,
+void walk_reply(struct walk *w, const struct walk_in *in, const struct walk_line *l, struct facts *f,
 		struct reply *r);
 
 /* walk_facts_at - f's facts set back to what was known at the last point the rules were asked. */
-void walk_facts_at(const struct walk *w, const struct walk_in *in, struct facts *f);
+void walk_facts_at(struct walk *w, const struct walk_in *in, struct facts *f);
 
 /* walk_end_name - "refused at MAIL FROM", ... for reports. */
 const char *walk_end_name(enum walk_end e);

@@ -40,6 +40,8 @@
 #  5. tests/bench/chain.sh (how one message's lookup chains overlap) and
 #     tests/bench/lookups.sh (latency by lookup chain, sets and DNSBLs);
 #     BENCH_CHAIN=0 / BENCH_LOOKUPS=0 skip them.
+#  6. tests/bench/replay.sh: `mxguard replay`'s lines a second on a large
+#     JSON log, and jq's on the same file; BENCH_REPLAY=0 skips it.
 # Then tests/bench/report.py prints the summary table and the issue's
 # targets as computed values with met/missed (never asserted).
 set -uo pipefail
@@ -198,6 +200,7 @@ t_stop "$MEM_PID"
 # --- 5. the lookup-chain runs -----------------------------------------------------------
 [[ ${BENCH_CHAIN:-1} == 0 ]] || bash tests/bench/chain.sh || t_die "tests/bench/chain.sh failed"
 [[ ${BENCH_LOOKUPS:-1} == 0 ]] || bash tests/bench/lookups.sh || t_die "tests/bench/lookups.sh failed"
+[[ ${BENCH_REPLAY:-1} == 0 ]] || bash tests/bench/replay.sh || t_die "tests/bench/replay.sh failed"
 
 "$T_PY" tests/bench/report.py --results "$R" --mem "$W/mem.json" --sessions "$W/sessions.json" \
 	--cache "$W/cache.txt" --delay "$DELAY" --sessions-n "$S" || t_die "report.py failed"
