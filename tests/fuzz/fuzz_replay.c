@@ -1,9 +1,12 @@
 /*
- * fuzz_replay.c - libFuzzer harness for `mxguard replay`'s line reader
- * (replay/jsonline.h).
+ * fuzz_replay.c - libFuzzer harness for `mxguard replay`: its line reader
+ * (replay/jsonline.h), and everything after it (replay/engine.h: the
+ * decision keys and facts read back, each message decided again stage by
+ * stage under a configuration with rules on recipients, sets and a
+ * blocklist, compared and counted).
  *
- * Input: one log line as bytes (anything: the reader reads files anyone
- * may have written to). Promises checked:
+ * Input: log bytes (anything: replay reads files anyone may have written
+ * to). The reader's promises, on the whole input as one line:
  *   - jl_parse never reads or writes outside the line's len + 1 bytes
  *     (an exact heap copy: ASan sees one byte too far);
  *   - JL_OK: every key, string and array item lies inside the buffer,
@@ -13,11 +16,73 @@
  *     same fields (same keys, types, strings, items, number text);
  *   - a syslog prefix before the line changes nothing;
  *   - not JL_OK: an error text, and error_at within the line.
+ * The engine's, on the input cut into lines (as mxguard replay reads it):
+ *   - no crash, no leak (ASan), whatever the lines hold;
+ *   - the counts add up: every line is a decision line or skipped for one
+ *     reason; lines compared and reproduced, messages, the table of
+ *     actions and the changed ones never exceed what they count from.
  */
 #include <string.h>
 
+#include "conf/config.h"
+#include "replay/engine.h"
 #include "replay/jsonline.h"
 #include "tests/fuzz/fuzz.h"
+
+static const char fuzz_conf[] =
+	"trusted_networks = 198.51.100.0/24\n"
+	"dnsbl bl bl.test client_ip\n"
+	"rule watch rcpt_domain = watch.test reject dry_run\n"
+	"rule closed rcpt_domain = closed.test reject 550 5.1.1 \"%{rcpt} closed\"\n"
+	"rule null-mx mx = nullmx reject\n"
+	"rule listed dnsbl.bl = listed reject 550 5.7.1 \"%{dnsbl_detail.bl}\"\n"
+	"rule drop mx_addr in {203.0.113.0/24} or mx_host in {*.bad.test} reject\n"
+	"rule from from_header = multiple reject\n"
+	"rule dmarc dmarc = fail and dmarc_policy = reject quarantine\n"
+	"rule spf spf = fail and not (dkim = pass and dkim_aligned = yes) reject\n"
+	"default accept\n";
+
+/* engine - the input's lines through a fresh engine; the counts must add up */
+static void engine(const uint8_t *data, size_t size)
+{
+	static struct config *cfg;
+	char err[256];
+	struct replay *R;
+	const struct report *rp;
+	unsigned long skipped = 0, table = 0, n = 0;
+	size_t start = 0;
+
+	if (!cfg && !(cfg = config_load_string("fuzz.conf", fuzz_conf, err, sizeof err))) {
+		fprintf(stderr, "fuzz_replay: %s\n", err);
+		abort();
+	}
+	if (!(R = replay_new(&(struct replay_setup){ cfg, size & 1 ? cfg : NULL, 2 })))
+		return;
+	while (start < size) {
+		const uint8_t *nl = memchr(data + start, '\n', size - start);
+		size_t len = nl ? (size_t)(nl - (data + start)) : size - start;
+		char *line = fuzz_cstr(data + start, len);
+
+		if (line) {
+			FUZZ_CHECK(replay_line(R, line, len, "fuzz", ++n) == 0);
+			free(line);
+		}
+		start += len + 1;
+	}
+	FUZZ_CHECK(replay_finish(R) == 0);
+	rp = replay_report(R);
+	for (int k = 0; k < RP_SKIP_KINDS; k++)
+		skipped += rp->skipped[k];
+	for (int a = 0; a < RP_NLABELS; a++)
+		for (int b = 0; b < RP_NLABELS; b++)
+			table += rp->table[a][b];
+	FUZZ_CHECK(rp->lines == n && rp->lines == skipped + rp->decision_lines);
+	FUZZ_CHECK(rp->lines_same + rp->lines_reply_differs <= rp->lines_compared &&
+		   rp->lines_compared <= rp->decision_lines);
+	FUZZ_CHECK(rp->messages <= rp->decision_lines && rp->compared + rp->errors == rp->messages);
+	FUZZ_CHECK(table == rp->compared && rp->changed <= rp->compared && rp->undecided <= rp->compared);
+	replay_free(R);
+}
 
 /* utf8_ok - valid UTF-8 (RFC 3629), no NUL inside */
 static bool utf8_ok(const unsigned char *s)
@@ -156,6 +221,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!buf)
 		return 0;
+	engine(data, size);
 	/* the prefixed copy first: parsing rewrites buf in place */
 	pre = malloc(sizeof prefix + size);
 	if (pre) {
