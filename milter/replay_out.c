@@ -181,7 +181,7 @@ static void shadowers(FILE *out, const struct report *rp, const struct rp_rule *
 static void print_rules(FILE *out, const struct report *rp)
 {
 	fprintf(out, "\nrules of the candidate (decides: messages it writes a decision line for; true: messages it "
-		"holds for where the rules were last asked):\n");
+		"is true for, where it decides or where the rules were last asked):\n");
 	fprintf(out, "  %-20s %5s  %-20s %8s %8s\n", "rule", "line", "action", "decides", "true");
 	for (unsigned i = 0; i < rp->nrules; i++) {
 		const struct rp_rule *r = &rp->rule[i];

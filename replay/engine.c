@@ -268,10 +268,13 @@ static void rule_bits(struct replay *R, const struct walk_in *in, struct rp_mess
 		else if (t[i] == RULE_UNKNOWN && R->wc.end == WALK_UNDECIDED)
 			unknown[i / 64] |= (uint64_t)1 << (i % 64);
 	}
+out:
+	/* a rule that wrote a line was true there (at a recipient the last point may not see) */
+	for (unsigned w = 0; w < R->words; w++)
+		matched[w] |= lines_by[w];
 	/* the default "matches" where it decides */
 	if (m->decider == (long)n)
 		matched[n / 64] |= (uint64_t)1 << (n % 64);
-out:
 	if (t != truth)
 		free(t);
 }

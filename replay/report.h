@@ -71,7 +71,7 @@ struct rp_group {
 struct rp_rule {
 	struct rule_info info;
 	unsigned long decides;     /* messages it wrote a decision line for */
-	unsigned long matched;     /* messages it was true for, where the rules were last asked */
+	unsigned long matched;     /* messages it was true for: where it wrote a line, or where the rules were last asked */
 	unsigned long unknown;     /* messages it could not be told for (the log lacks a fact) */
 	unsigned long *shadowed;   /* [j]: messages it was true for that rule j (earlier) decided */
 };
