@@ -233,6 +233,7 @@ static void side_of_walk(struct replay *R, const struct walk *w, struct rp_side 
 	}
 	if (!l)
 		return;
+	s->at_mail = w->end == WALK_REFUSED_MAIL;
 	s->label = RP_LABEL(l->v.action, l->v.dry_run);
 	s->rule = l->v.action != ACTION_NONE ? rp_intern(&R->rp, l->v.rule_name) : NULL;
 	s->stage = l->stage;
@@ -340,9 +341,13 @@ static int process(struct replay *R)
 		m.old.rule = rec->action != ACTION_NONE ? rp_intern(&R->rp, rec->rule) : NULL;
 		m.old.stage = rec->stage;
 		m.old.refused = (p ? p->refused_old : 0) + (rec->rcpt ? 1 : 0);
+		m.old.at_mail = rec->stage == REC_MAIL && !rec->rcpt && !rec->dry_run &&
+				(rec->action == ACTION_REJECT || rec->action == ACTION_TEMPFAIL);
 	}
 	side_of_walk(R, &R->wc, &m.new);
-	m.changed = m.old.label != m.new.label || m.old.rule != m.new.rule || m.old.refused != m.new.refused;
+	/* a message refused at MAIL FROM on one side had no recipient judged: its count says nothing */
+	m.changed = m.old.label != m.new.label || m.old.rule != m.new.rule ||
+		    (!m.old.at_mail && !m.new.at_mail && m.old.refused != m.new.refused);
 	m.stage_only = !m.changed && stage_class(m.old.stage) != stage_class(m.new.stage);
 	if (m.changed && !m.error &&
 	    !(m.ex = example_make(R->s.candidate, R->s.baseline, m.old.rule, rec, &in, &R->wc, &R->fc)))

@@ -38,6 +38,7 @@ struct rp_side {
 	const char *rule;          /* the deciding rule's name, NULL when none */
 	enum rec_stage stage;
 	unsigned long refused;     /* recipients refused */
+	bool at_mail;              /* refused at MAIL FROM: no recipient was judged */
 	fact_mask needs;           /* RP_UNDECIDED: the facts the log lacks */
 };
 
@@ -51,7 +52,7 @@ struct rp_example {
 struct rp_message {
 	struct rp_side old, new;
 	bool error;                /* the log's line is an internal error (on_error): not compared */
-	bool changed;              /* label, rule or refused recipients differ */
+	bool changed;              /* label or rule differ, or (neither refused at MAIL FROM) refused recipients */
 	bool stage_only;           /* same decision, at another stage */
 	struct rp_example *ex;     /* changed: the example (rp_add takes it), else NULL */
 	/* the candidate's rules at the last point they were asked (bitsets of rules_size + 1 bits) */

@@ -360,6 +360,80 @@ static void test_cases_a_log_cannot_settle(void **state)
 	config_unref(nomx);
 }
 
+static void test_other_stage_same_decision(void **state)
+{
+	struct config *rcpt = load("rule nmx mx = nullmx reject\n" "default accept\n");
+	struct config *mail = load("reject_stage = mail\n" "rule nmx mx = nullmx reject\n" "default accept\n");
+	struct replay *rp;
+	const struct report *r;
+	static char text[2 * DECISION_LINE_MAX + 4];
+	size_t n;
+
+	(void)state;
+	memset(&F, 0, sizeof F);
+	snprintf(F.sender, sizeof F.sender, "a@n.test");
+	snprintf(F.sender_domain, sizeof F.sender_domain, "n.test");
+	F.mx = MX_NULLMX;
+	F.known = FACT_CLIENT | FACT_HELO | FACT_SENDER | FBIT(mx);
+	/* two recipients refused at RCPT; with reject_stage = mail the message is refused at MAIL FROM */
+	n = (size_t)snprintf(text, sizeof text, "%s\n", jline("3.1", "u@y.test\0", 1, 0, "u@y.test", "rcpt", "nmx",
+								 "reject", "550 5.7.1 rejected by policy (nmx)"));
+	snprintf(text + n, sizeof text - n, "%s\n", jline("3.1", "u@y.test\0v@y.test\0", 2, 0, "v@y.test", "rcpt",
+							   "nmx", "reject", "550 5.7.1 rejected by policy (nmx)"));
+	rp = replay_text(mail, NULL, text);
+	r = replay_report(rp);
+	assert_int_equal(r->messages, 1);
+	assert_int_equal(r->changed, 0);
+	assert_int_equal(r->stage_only, 1);
+	replay_free(rp);
+	/* and back: a log refused at MAIL FROM, replayed with reject_stage = rcpt */
+	snprintf(text, sizeof text, "%s\n", jline("4.1", NULL, 0, 0, NULL, "mail", "nmx", "reject",
+						  "550 5.7.1 rejected by policy (nmx)"));
+	rp = replay_text(rcpt, NULL, text);
+	r = replay_report(rp);
+	assert_int_equal(r->changed, 0);
+	assert_int_equal(r->stage_only, 1);
+	replay_free(rp);
+	rp = replay_text(mail, NULL, text);
+	r = replay_report(rp);
+	assert_int_equal(r->lines_same, 1);
+	assert_int_equal(r->stage_only, 0);
+	replay_free(rp);
+	config_unref(rcpt);
+	config_unref(mail);
+}
+
+static void test_silent_messages_closed(void **state)
+{
+	struct config *cfg = load("rule to-x rcpt_domain = x.test reject\n" "default accept\n");
+	struct replay *rp = replay_new(&(struct replay_setup){ cfg, NULL, 1 });
+	const char *first = "{\"sender\":\"<a@b.test>\",\"rule\":\"to-x\",\"action\":\"reject\",\"dry_run\":false,"
+			    "\"stage\":\"rcpt\",\"rcpt\":\"<u@x.test>\",\"rcpts\":[\"<u@x.test>\"],\"txn\":\"5.1\","
+			    "\"time\":\"2026-12-03T10:00:00.000Z\",\"log_version\":2}";
+	const char *later = "{\"sender\":\"<a@b.test>\",\"rule\":\"default\",\"action\":\"accept\",\"dry_run\":false,"
+			    "\"stage\":\"eom\",\"rcpts\":[\"<u@y.test>\"],\"txn\":\"6.%lu\","
+			    "\"time\":\"2026-12-03T12:00:00.000Z\",\"log_version\":2}";
+	char buf[512];
+
+	(void)state;
+	assert_non_null(rp);
+	/* a message whose last line is a refused recipient's stays open ... */
+	snprintf(buf, sizeof buf, "%s", first);
+	assert_int_equal(replay_line(rp, buf, strlen(buf), "t", 1), 0);
+	/* ... until the log has gone on for an hour without it (looked at every 65,536 lines) */
+	for (unsigned long i = 0; i < 65536; i++) {
+		snprintf(buf, sizeof buf, later, i);
+		assert_int_equal(replay_line(rp, buf, strlen(buf), "t", i + 2), 0);
+	}
+	assert_int_equal(replay_report(rp)->flushed, 1);
+	assert_int_equal(replay_report(rp)->messages, 65537);
+	assert_int_equal(replay_finish(rp), 0);
+	assert_int_equal(replay_report(rp)->messages, 65537);
+	assert_int_equal(replay_report(rp)->changed, 0);
+	replay_free(rp);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +444,8 @@ int main(void)
 		cmocka_unit_test(test_not_decision_lines),
 		cmocka_unit_test(test_golden_log),
 		cmocka_unit_test(test_cases_a_log_cannot_settle),
+		cmocka_unit_test(test_other_stage_same_decision),
+		cmocka_unit_test(test_silent_messages_closed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
