@@ -123,7 +123,8 @@ static void print_groups(FILE *out, const struct replay_run *run)
 		fprintf(out, "\nchanged decisions: none\n");
 		return;
 	}
-	fprintf(out, "\nchanged decisions: %lu (by the pair of rules, at most %u lines each)\n", rp->changed, run->limit);
+	fprintf(out, "\nchanged decisions: %lu (by the pair of rules, at most %u line%s each)\n", rp->changed, run->limit,
+		run->limit == 1 ? "" : "s");
 	for (unsigned i = 0; i < rp->ngroups; i++) {
 		const struct rp_group *g = &rp->group[i];
 
