@@ -174,6 +174,12 @@ replay -c "$W/no-such.conf" "$GOLD/log.jsonl"
 t_expect_eq "$RC" 78 "a candidate that cannot be loaded: exit 78"
 replay --frobnicate
 t_expect_eq "$RC" 64 "an unknown option: exit 64"
+replay --limit many
+t_expect_eq "$RC:$ERR" "64:mxguard replay: --limit many is not a number from 0 to 100000" "--limit must be a number: exit 64"
+replay --help
+t_expect_match "$RC:$OUT" '^0:usage: mxguard replay \[-c CANDIDATE\] \[--baseline CURRENT\] \[--json\] \[--limit N\] \[LOGFILE\.\.\.\]' \
+	"replay --help: its usage on stdout, exit 0"
+t_expect_match "$(./mxguard -h)" $'\n +mxguard replay \\[-c CANDIDATE\\]' "mxguard -h lists replay"
 replay -c "$HERE/logged.conf" <"$GOLD/log.jsonl"
 t_expect_match "$RC:$OUT" '^0:mxguard replay: candidate tests/replay/logged.conf against the log \(1 input, [0-9]+ lines\)' \
 	"the log on standard input"
