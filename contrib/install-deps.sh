@@ -17,6 +17,8 @@
 #   and ldnsutils (the dnssec tier's validating resolver and zone signer),
 #   opendmarc (the opendmarc tier's reference DMARC milter),
 #   postfix-policyd-spf-python (make bench: the peer stack's SPF policy);
+#   curl and prometheus (the metrics tier: a scrape, promtool check metrics
+#   and check rules);
 #   quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 #
 # The test packages bring services (postfix, nsd, opendkim, opendmarc) the tests never
@@ -47,6 +49,10 @@ test_pkgs=(
 	dbconfig-no-thanks opendmarc
 	# make bench: the peer stack's SPF policy service (Postfix spawns it)
 	postfix-policyd-spf-python
+	# metrics tier: curl scrapes the endpoint, promtool (package prometheus,
+	# ~100 MB: the Prometheus server comes with it, never started) checks the
+	# scrape's format and contrib/mxguard-alerts.yml
+	curl prometheus
 )
 # Tests point this elsewhere, so they never touch the machine's own.
 POLICY_RC_D=${MXGUARD_POLICY_RC_D:-/usr/sbin/policy-rc.d}
