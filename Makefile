@@ -119,6 +119,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(UNIT_SUPPORT_OBJ) | build-tools
 	@mkdir -p $(dir $@)
 	$(LINK_ONE) $(filter %.c %.o,$^) $(TEST_LIBS)
 
+# The Prometheus text writer is milter/ code without libmilter: its unit test links it.
+$(BUILD)/tests/test_metrics: $(BUILD)/milter/metrics_text.o
+
 # The drivers: one source each, the real resolver's objects, the core library.
 $(BUILD)/tests/spf_driver: tests/spf/spf_driver.c $(NET_OBJ) $(CORE_LIB) | build-tools
 	@mkdir -p $(dir $@)

@@ -214,9 +214,9 @@ int conf_check_metrics_listen(const char *in, char **out, char *why, size_t whyl
 		return -1;
 	}
 	if (v6 ? memcmp(raw, &in6addr_loopback, sizeof in6addr_loopback) != 0 : raw[0] != 127) {
-		snprintf(why, whylen, "%s is not a loopback address: the metrics endpoint has no authentication, "
-			 "so it listens on 127.0.0.0/8 or [::1] only (to scrape it from elsewhere, put a proxy "
-			 "with authentication in front of it)", host);
+		/* (apply_scalar's 200 bytes hold this with the longest IPv6 address) */
+		snprintf(why, whylen, "%s is not a loopback address: the endpoint has no authentication, so only "
+			 "127.0.0.0/8 and [::1] (a proxy in front of it can serve others)", host);
 		return -1;
 	}
 	*out = strdup(in);
