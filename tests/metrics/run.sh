@@ -232,6 +232,14 @@ t_expect_eq "$rc:$out" "0:" "promtool check metrics passes on the real scrape"
 leak=$(grep -E '(valid|nullmx|servfail|nosuch|slow|zen)\.test|192\.0\.2\.|@|example\.com' "$S3" | head -n 3)
 t_expect_eq "$leak" "" "no domain, address or sender appears in the scrape"
 t_expect_eq "$(val "$S3" mxguard_metrics_label_sets_dropped_total)" 0 "no label set dropped"
+# the docs name every family the scrape has
+families=$(awk '/^# TYPE / { print $3 }' "$S3")
+[[ $(wc -w <<<"$families") -ge 20 ]] || t_fail "the scrape has its metric families" "$families"
+for doc in README.md contrib/mxguard.conf.5; do
+	missing=()
+	for f in $families; do grep -q -- "$f" "$doc" || missing+=("$f"); done
+	t_expect_eq "${missing[*]-}" "" "$doc names every metric family"
+done
 
 # --- what the responder answers besides GET /metrics ------------------------------------
 code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")
