@@ -64,12 +64,15 @@ MPORT=$(t_free_port)
 SOCK="inet:$PORT@127.0.0.1"
 URL=http://127.0.0.1:$MPORT/metrics
 CONF=$WORK/mxguard.conf
-# write_conf [METRICS_LISTEN] - the tier's configuration (atomically: safe to SIGHUP after)
+# write_conf [METRICS_LISTEN] - the tier's configuration (atomically: safe to SIGHUP after).
+# dns_timeout leaves a busy machine's test DNS server time to answer; c-ares's
+# three tries (2 + 4 + 8 s) outlast it, so slow.test's MX query is first cut short
+# by the message's deadline (5 s), then ends as a timeout on the wire (14 s).
 write_conf() {
 	mxconf_write "$CONF" "$SOCK" \
 		"metrics_listen = ${1:-127.0.0.1:$MPORT}" \
-		"dns_timeout = 2s" \
-		"dns_try_timeout = 500ms" \
+		"dns_timeout = 5s" \
+		"dns_try_timeout = 2s" \
 		"trusted_networks = 10.9.0.0/16" <"$HERE/rules.conf"
 }
 write_conf || t_abort "write the configuration"
@@ -164,7 +167,7 @@ wait_val mxguard_connections_open 1 10 &&
 wait "$held" && t_ok "the held session is accepted" || t_fail "the held session is accepted"
 
 # everything settled: connections closed, and c-ares has given up slow.test's MX tries
-wait_val 'mxguard_dns_queries_total{type="MX",outcome="timeout"}' 1 15 ||
+wait_val 'mxguard_dns_queries_total{type="MX",outcome="timeout"}' 1 30 ||
 	t_fail "slow.test's MX query ends as a timeout" "$(grep 'outcome="timeout"' "$WORK/poll")"
 for ((i = 0; i < 100; i++)); do
 	scrape "$WORK/s3" && [[ $(val "$WORK/s3" mxguard_connections_open) == 0 ]] && break
@@ -202,14 +205,14 @@ expect 'mxguard_stage_duration_seconds_count{stage="mail"}' 8 "every MAIL FROM a
 expect 'mxguard_stage_duration_seconds_count{stage="rcpt"}' 8 "every RCPT answer timed"
 expect 'mxguard_stage_duration_seconds_count{stage="eom"}' 4 "the 4 messages that got to their end timed at eom"
 expect 'mxguard_stage_duration_seconds_count{stage="headers"}' 4 "... and at the end of their headers"
-# the timeout message waited for its 2 s deadline at MAIL FROM: at least one answer
-# above 1 s, and 2 s in the sum (lower bounds only: how fast is for make bench)
-le1=$(val "$S3" 'mxguard_stage_duration_seconds_bucket{stage="mail",le="1"}')
+# the timeout message waited for its 5 s deadline at MAIL FROM: at least one answer
+# above 2.5 s, and 5 s in the sum (lower bounds only: how fast is for make bench)
+le=$(val "$S3" 'mxguard_stage_duration_seconds_bucket{stage="mail",le="2.5"}')
 inf=$(val "$S3" 'mxguard_stage_duration_seconds_bucket{stage="mail",le="+Inf"}')
 sum=$(val "$S3" 'mxguard_stage_duration_seconds_sum{stage="mail"}')
-awk -v a="$le1" -v i="$inf" -v s="$sum" 'BEGIN { exit !(a <= 7 && i == 8 && s >= 2) }' &&
-	t_ok "the MAIL FROM that waited for the 2 s DNS deadline is above the 1 s bucket, in +Inf and the sum ($le1/$inf, $sum s)" ||
-	t_fail "the MAIL FROM that waited for the 2 s DNS deadline is above the 1 s bucket" "le=1: $le1, +Inf: $inf, sum: $sum"
+awk -v a="$le" -v i="$inf" -v s="$sum" 'BEGIN { exit !(a <= 7 && i == 8 && s >= 5) }' &&
+	t_ok "the MAIL FROM that waited for the 5 s DNS deadline is above the 2.5 s bucket, in +Inf and the sum ($le/$inf, $sum s)" ||
+	t_fail "the MAIL FROM that waited for the 5 s DNS deadline is above the 2.5 s bucket" "le=2.5: $le, +Inf: $inf, sum: $sum"
 expect 'mxguard_dns_lookups_expired_total' 1 "one lookup cut short by a message's deadline (slow.test's MX)"
 sf=$(val "$S3" 'mxguard_dns_queries_total{type="MX",outcome="servfail"}')
 [[ $sf =~ ^[0-9]+$ && $sf -ge 1 ]] && t_ok "servfail.test's MX query counted as servfail ($sf)" ||
