@@ -8,18 +8,21 @@
 # copied without its setgid bit so that LD_LIBRARY_PATH (libwrap.so.0) is
 # honoured.
 #
+# After the fetch the tier re-runs itself in a network namespace of its own
+# (unshare -n, only loopback up), so no packet of it can leave the machine.
+#
 # The sendmail.cf is made by the package's own m4 files from the lines of
 # contrib/sendmail.mc (the filter's socket rewritten to this run's mxguard
 # port) and a minimal mc of the tier's: one SMTP daemon on a free loopback
 # port, everything Sendmail accepts relayed (SMART_HOST [127.0.0.1]) to an
 # smtp-sink on another loopback port, rcpt.test a relay domain, every path
-# (queue, pid, aliases, service switch) in the temp dir, host names from
-# files only. Sendmail runs with -bD in a UTS and mount namespace of its
-# own (tests/sendmail/sendmail-ns.sh: host name with a domain, private
-# /etc/hosts, /etc/resolv.conf, /etc/mail, and a /dev/log read by
-# syslogd.py into the run's maillog), so none of its lookups leaves the
-# machine; it is stopped by PID, with any child left in that namespace,
-# also on failure.
+# (queue, pid, aliases, service switch) in the temp dir. Sendmail runs with
+# -bD in a UTS and mount namespace of its own (tests/sendmail/sendmail-ns.sh:
+# host name with a domain; private /etc/hosts, /etc/nsswitch.conf with
+# hosts from files only, /etc/resolv.conf, /etc/mail; a /dev/log read by
+# syslogd.py into the run's maillog). A testdns.py on 127.0.0.1:53, where
+# that resolv.conf points, logs every query: Sendmail must send none. It
+# is stopped by PID, with any child left in its namespace, also on failure.
 #
 # mxguard runs the shipped rules (conf/mxguard.conf) with testdns.py
 # serving tests/sendmail/zones.txt. Sendmail has no XCLIENT: mxguard sees
@@ -29,6 +32,7 @@
 # sender domain (5xx, with the recipient Sendmail puts in front of the
 # text), a SERVFAIL domain (4xx) and an SPF failure (5xx at end of data);
 # good senders delivered to the sink with mxguard's Authentication-Results;
+# a forged Authentication-Results removed through Sendmail's header index;
 # a trusted client not checked; each decision line carrying Sendmail's
 # queue id (the one in the 250 reply, or in Sendmail's own log line for a
 # refused recipient); with mxguard stopped, 451 4.3.2 at MAIL FROM (F=T).
@@ -48,14 +52,6 @@ RCPT_DOMAIN=rcpt.test
 # a Sendmail queue id: 8 letters and digits (time, sequence), then the PID
 QID_RE='[0-9A-Za-z]{8}[0-9]{5,7}'
 
-W=$(t_tmpdir)
-make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || t_abort "build mxguard" "$(tail -n 20 "$W/build.log")"
-for tool in swaks smtp-sink m4 unshare dpkg apt-get mknod; do
-	command -v "$tool" >/dev/null || t_abort "$tool is installed (make test-deps)"
-done
-[[ $(id -u) -eq 0 ]] || t_abort "the tier runs as root (unshare, a Sendmail daemon)"
-
-# --- 1. Sendmail: fetched once, unpacked, never installed ------------------
 # have_debs - true when the cache holds one .deb of each package
 have_debs() {
 	local p
@@ -63,22 +59,46 @@ have_debs() {
 		compgen -G "$DEBS/${p}_*.deb" >/dev/null || return 1
 	done
 }
-if ! have_debs; then
-	stage=$(t_tmpdir)
-	# apt's downloader drops to _apt, which must be able to write here
-	id _apt >/dev/null 2>&1 && chown _apt "$stage"
-	if ! (cd "$stage" && apt-get download "${PKGS[@]}") >"$W/download.log" 2>&1; then
-		# an old package list names versions the mirror no longer has
-		apt-get update -q >>"$W/download.log" 2>&1
-		(cd "$stage" && apt-get download "${PKGS[@]}") >>"$W/download.log" 2>&1 ||
-			t_abort "apt-get download ${PKGS[*]} (fetched, never installed: sendmail-bin conflicts with postfix)" \
-				"$(tail -n 15 "$W/download.log")"
+
+# --- 0. fetched once, never installed; then everything else in a network
+# namespace of the tier's own, where only loopback exists --------------------
+if [[ -z ${MXG_SENDMAIL_NETNS:-} ]]; then
+	[[ $(id -u) -eq 0 ]] || t_abort "the tier runs as root (unshare, a Sendmail daemon)"
+	for tool in apt-get unshare ip; do
+		command -v "$tool" >/dev/null || t_abort "$tool is installed (make test-deps)"
+	done
+	if ! have_debs; then
+		stage=$(t_tmpdir)
+		# apt's downloader drops to _apt, which must be able to write here
+		id _apt >/dev/null 2>&1 && chown _apt "$stage"
+		if ! (cd "$stage" && apt-get download "${PKGS[@]}") >"$stage/download.log" 2>&1; then
+			# an old package list names versions the mirror no longer has
+			apt-get update -q >>"$stage/download.log" 2>&1
+			(cd "$stage" && apt-get download "${PKGS[@]}") >>"$stage/download.log" 2>&1 ||
+				t_abort "apt-get download ${PKGS[*]} (fetched, never installed: sendmail-bin conflicts with postfix)" \
+					"$(tail -n 15 "$stage/download.log")"
+		fi
+		if ! { mkdir -p "$DEBS" && rm -f "$DEBS"/*.deb && mv "$stage"/*.deb "$DEBS"/; }; then
+			t_abort "keep the Sendmail packages in $DEBS"
+		fi
+		echo "fetched into $DEBS: $(cd "$DEBS" && echo *.deb)"
 	fi
-	if ! { mkdir -p "$DEBS" && rm -f "$DEBS"/*.deb && mv "$stage"/*.deb "$DEBS"/; }; then
-		t_abort "keep the Sendmail packages in $DEBS"
-	fi
-	echo "fetched into $DEBS: $(cd "$DEBS" && echo *.deb)"
+	unshare -n true 2>/dev/null || t_abort "unshare -n works (the tier runs in a network namespace of its own)"
+	t_cleanup   # an exec runs no EXIT trap
+	# shellcheck disable=SC2016 # "$0" is expanded by the inner bash
+	exec unshare -n env MXG_SENDMAIL_NETNS=1 bash -c 'ip link set lo up && exec bash "$0"' "$0"
 fi
+links=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')
+[[ $links == "lo " ]] || t_abort "only loopback in the tier's network namespace" "links: $links"
+t_ok "running in a network namespace of its own (loopback only)"
+
+W=$(t_tmpdir)
+make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || t_abort "build mxguard" "$(tail -n 20 "$W/build.log")"
+for tool in swaks smtp-sink m4 dpkg mknod; do
+	command -v "$tool" >/dev/null || t_abort "$tool is installed (make test-deps)"
+done
+
+# --- 1. Sendmail unpacked -------------------------------------------------------
 have_debs || t_abort "Sendmail packages in $DEBS"
 t_ok "Sendmail packages at hand in $DEBS: $(cd "$DEBS" && echo *.deb)"
 ROOT=$W/root
@@ -126,7 +146,9 @@ mkdir -p "$SD/queue" "$SD/etc/mail"
 chmod 700 "$SD/queue"
 install -m 0755 "$ROOT/usr/libexec/sendmail/sendmail" "$SD/sendmail"
 [[ -u $SD/sendmail || -g $SD/sendmail ]] && t_abort "the copied sendmail has no setuid/setgid bit"
-printf '127.0.0.1\tlocalhost\n127.0.0.1\t%s %s\n' "$SM_HOST" "${SM_HOST%%.*}" >"$SD/etc/hosts"
+printf '127.0.0.1\tlocalhost\n127.0.0.1\t%s %s\n::1\tlocalhost\n' "$SM_HOST" "${SM_HOST%%.*}" >"$SD/etc/hosts"
+[[ -f /etc/nsswitch.conf ]] || t_abort "/etc/nsswitch.conf is there (Sendmail gets a copy with hosts: files)"
+sed -E 's/^hosts:.*/hosts: files/' /etc/nsswitch.conf >"$SD/etc/nsswitch.conf"
 echo "nameserver 127.0.0.1" >"$SD/etc/resolv.conf"
 printf 'passwd\tfiles\nhosts\tfiles\naliases\tfiles\n' >"$SD/service.switch"
 printf 'postmaster:\troot\nMAILER-DAEMON:\tpostmaster\n' >"$SD/aliases"
@@ -180,6 +202,13 @@ t_expect_eq "$(grep -E '^(Xmxguard|O InputMailFilters)' "$SD/sendmail.cf" | tr '
 	"sendmail.cf: mxguard is the input filter, F=T, the snippet's timeouts"
 
 # --- 5. Sendmail in its own UTS and mount namespace ----------------------------
+# Its resolv.conf says 127.0.0.1: a testdns there (port 53 is free in this
+# network namespace) logs any query Sendmail might send, and knows no name.
+printf '$TTL 300\ntrap.invalid. SOA ns.trap.invalid. hostmaster.trap.invalid. 1 3600 600 86400 60\n' >"$W/trap.zone"
+: >"$W/trap.log"
+t_bg dns-trap "$T_PY" tests/dns/testdns.py --zones "$W/trap.zone" --addr 127.0.0.1 --port 53 \
+	--port-file "$W/trap.port" --log "$W/trap.log"
+t_wait_file "$W/trap.port" 10 || t_abort "a DNS trap listens on 127.0.0.1:53" "$(cat "$T_BASE/dns-trap.out")"
 t_bg syslogd "$T_PY" "$HERE/syslogd.py" "$SD/log.sock" "$SD/maillog"
 for ((i = 0; i < 100; i++)); do [[ -S $SD/log.sock ]] && break; sleep 0.05; done
 [[ -S $SD/log.sock ]] || t_abort "syslogd.py listens" "$(cat "$T_BASE/syslogd.out")"
@@ -367,6 +396,7 @@ t_expect_eq "$(sink_file "r$n@$RCPT_DOMAIN")" "" "mxguard down: nothing delivere
 # --- 9. Sendmail stopped by its PID, nothing of it left ----------------------------
 sm_stop
 t_expect_eq "$(sm_procs | tr '\n' ' ')" "" "Sendmail stopped: no process left in its namespace"
+t_expect_eq "$(cat "$W/trap.log")" "" "Sendmail sent no DNS query (host names from files, relay by address)"
 
 if [[ $T_FAIL -gt 0 ]]; then
 	echo "--- Sendmail's log (last 25 lines) ---"

@@ -15,11 +15,14 @@
 #   - the host name, HOSTNAME, has a domain: with a bare name Sendmail
 #     asks the resolver for its canonical name and sleeps 60 s when that
 #     fails;
-#   - /etc/hosts (HOSTNAME and localhost on 127.0.0.1), /etc/resolv.conf
-#     (nameserver 127.0.0.1 only) and /etc/mail (empty) are DIR's files,
-#     bind-mounted; /etc/hosts.allow and hosts.deny (libwrap) are empty.
-#     With the cf's service switch (hosts: files) no host name lookup
-#     leaves the machine, and none falls back to the machine's resolver;
+#   - /etc/hosts (HOSTNAME and localhost), /etc/nsswitch.conf (the
+#     machine's, "hosts: files"), /etc/resolv.conf (nameserver 127.0.0.1
+#     only) and /etc/mail (empty) are DIR's files, bind-mounted;
+#     /etc/hosts.allow and hosts.deny (libwrap) are empty. Sendmail's own
+#     service switch file does not cover everything: its own AAAA and the
+#     client's PTR go through glibc, which would ask the DNS. With hosts
+#     from files only, it asks nothing (run.sh checks this with a logging
+#     DNS server on 127.0.0.1:53 of the tier's network namespace);
 #   - /dev is a tmpfs with null, zero, full, random, urandom and a /dev/log
 #     that is LOGSOCK: Sendmail logs only through syslog(3), and the
 #     machine may have no /dev/log at all.
@@ -31,6 +34,7 @@ root=$1 dir=$2 host=$3 cf=$4 logsock=$5
 hostname "$host"
 mount --bind "$dir/etc/hosts" /etc/hosts
 mount --bind "$dir/etc/resolv.conf" /etc/resolv.conf
+mount --bind "$dir/etc/nsswitch.conf" /etc/nsswitch.conf
 : >"$dir/etc/empty"
 for f in /etc/hosts.allow /etc/hosts.deny; do
 	[[ -e $f ]] && mount --bind "$dir/etc/empty" "$f"
