@@ -35,7 +35,8 @@
 # a forged Authentication-Results removed through Sendmail's header index;
 # a trusted client not checked; each decision line carrying Sendmail's
 # queue id (the one in the 250 reply, or in Sendmail's own log line for a
-# refused recipient); with mxguard stopped, 451 4.3.2 at MAIL FROM (F=T).
+# refused recipient; two messages on one connection, two ids); with mxguard
+# stopped, 451 4.3.2 at MAIL FROM (F=T).
 # Prints "sendmail: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -86,7 +87,7 @@ if [[ -z ${MXG_SENDMAIL_NETNS:-} ]]; then
 	unshare -n true 2>/dev/null || t_abort "unshare -n works (the tier runs in a network namespace of its own)"
 	t_cleanup   # an exec runs no EXIT trap
 	# shellcheck disable=SC2016 # "$0" is expanded by the inner bash
-	exec unshare -n env MXG_SENDMAIL_NETNS=1 bash -c 'ip link set lo up && exec bash "$0"' "$0"
+	exec unshare -n env MXG_SENDMAIL_NETNS=1 bash -c 'ip link set lo up && exec bash "$0"' "$T_ROOT/$HERE/run.sh"
 fi
 links=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')
 [[ $links == "lo " ]] || t_abort "only loopback in the tier's network namespace" "links: $links"
@@ -204,6 +205,7 @@ t_expect_eq "$(grep -E '^(Xmxguard|O InputMailFilters)' "$SD/sendmail.cf" | tr '
 # --- 5. Sendmail in its own UTS and mount namespace ----------------------------
 # Its resolv.conf says 127.0.0.1: a testdns there (port 53 is free in this
 # network namespace) logs any query Sendmail might send, and knows no name.
+# shellcheck disable=SC2016 # $TTL is the zone file's
 printf '$TTL 300\ntrap.invalid. SOA ns.trap.invalid. hostmaster.trap.invalid. 1 3600 600 86400 60\n' >"$W/trap.zone"
 : >"$W/trap.log"
 t_bg dns-trap "$T_PY" tests/dns/testdns.py --zones "$W/trap.zone" --addr 127.0.0.1 --port 53 \
@@ -221,11 +223,10 @@ SM_NS=
 
 # sm_procs - the PIDs of every process in Sendmail's mount namespace
 sm_procs() {
-	local p
 	[[ -n $SM_NS ]] || return 0
-	for p in /proc/[0-9]*; do
-		[[ $(readlink "$p/ns/mnt" 2>/dev/null) == "$SM_NS" ]] && echo "${p#/proc/}"
-	done
+	# one find for all (a readlink per process takes seconds on a busy machine)
+	find /proc/[0-9]*/ns/mnt -maxdepth 0 -printf '%l %p\n' 2>/dev/null |
+		awk -v ns="$SM_NS" '$1 == ns { split($2, a, "/"); print a[3] }'
 }
 # sm_stop - stop the daemon by its PID, then any child of it still in its
 # namespace (a delivery child Sendmail detached), each by its PID
@@ -327,6 +328,37 @@ t_expect_match "$(logline "t$n@nullmx.test")" "client_ip=$TRUSTED .*trusted=yes 
 	"trusted client: decision line trusted=yes, rule=trusted"
 t_expect_eq "$(grep -c ' nullmx\.test\. ' "$DNS_LOG")" "$q0" "trusted client: no DNS lookup for its sender"
 accepted+=("r$n@$RCPT_DOMAIN")
+
+# Two messages on one connection: each gets its own queue id from Sendmail,
+# and each decision line the right one (not the first message's).
+n=$((n + 1))
+two=$("$T_PY" - "$SM_PORT" "$CLIENT" "m$n" "$RCPT_DOMAIN" <<'PY' 2>&1
+import smtplib, sys
+port, client, tag, rdom = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.sendmail.test",
+                 source_address=(client, 0), timeout=60)
+for i in (1, 2):
+    frm, to = "%s-%d@valid.test" % (tag, i), "%s-%d@%s" % (tag, i, rdom)
+    msg = "From: <%s>\r\nTo: <%s>\r\nSubject: two on one connection\r\n\r\nmessage %d\r\n" % (frm, to, i)
+    s.mail(frm)
+    s.rcpt(to)
+    code, text = s.data(msg)
+    print(code, text.decode())
+s.quit()
+PY
+)
+mapfile -t two_qid < <(sed -nE 's/^250 2\.0\.0 ([0-9A-Za-z]+) Message accepted for delivery$/\1/p' <<<"$two")
+t_expect_eq "${#two_qid[@]}" 2 "two messages on one connection: both accepted"
+for i in 1 2; do
+	t_expect_match "$(logline "m$n-$i@valid.test")" "^queue_id=${two_qid[i - 1]:-none} " \
+		"two messages on one connection: message $i's decision line has its own queue id ${two_qid[i - 1]:-}"
+	accepted+=("m$n-$i@$RCPT_DOMAIN")
+done
+if [[ ${two_qid[0]:-} != "${two_qid[1]:-}" ]]; then
+	t_ok "two messages on one connection: two different queue ids"
+else
+	t_fail "two messages on one connection: two different queue ids" "$two"
+fi
 
 # An Authentication-Results field claiming our authserv-id is forged: removed
 # through Sendmail's header index; another server's is kept.
