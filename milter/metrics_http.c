@@ -26,6 +26,7 @@
 #include "milter/log.h"
 #include "milter/metrics.h"
 #include "milter/metrics_http.h"
+#include "milter/metrics_req.h"
 #include "milter/metrics_text.h"
 
 /* After accept() fails for want of descriptors, the listener rests this long (no busy loop). */
@@ -181,32 +182,24 @@ static bool answer_metrics(struct client *c)
 	return ok;
 }
 
-/* answer_request - route the complete request in c->req */
+/* answer_request - the answer to what c->req holds so far; true when there is none yet or it is set */
 static bool answer_request(struct client *c)
 {
-	char *line_end = strpbrk(c->req, "\r\n"), *sp1, *sp2, *query;
-
-	*line_end = '\0';
-	sp1 = strchr(c->req, ' ');
-	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || sp1 == c->req || sp2 == sp1 + 1 || strchr(sp2 + 1, ' ') ||
-	    (strcmp(sp2 + 1, "HTTP/1.0") != 0 && strcmp(sp2 + 1, "HTTP/1.1") != 0))
-		return answer_error(c, "400 Bad Request", "");
-	*sp1 = *sp2 = '\0';
-	/* a query string changes nothing (Prometheus sends none) */
-	if ((query = strchr(sp1 + 1, '?')) != NULL)
-		*query = '\0';
-	if (strcmp(sp1 + 1, "/metrics") != 0)
+	switch (metrics_req_judge(c->req, c->req_len, METRICS_HTTP_REQUEST_MAX)) {
+	case METRICS_REQ_MORE:
+		return true;
+	case METRICS_REQ_METRICS:
+		return answer_metrics(c);
+	case METRICS_REQ_NOT_FOUND:
 		return answer_error(c, "404 Not Found", "");
-	if (strcmp(c->req, "GET") != 0)
+	case METRICS_REQ_METHOD:
 		return answer_error(c, "405 Method Not Allowed", "Allow: GET\r\n");
-	return answer_metrics(c);
-}
-
-/* request_complete - the headers ended (a blank line; bare LF tolerated) */
-static bool request_complete(const struct client *c)
-{
-	return strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n");
+	case METRICS_REQ_TOO_LARGE:
+		return answer_error(c, "431 Request Header Fields Too Large", "");
+	case METRICS_REQ_BAD:
+		break;
+	}
+	return answer_error(c, "400 Bad Request", "");
 }
 
 /* on_readable - read what came; answer once the request is whole */
@@ -222,19 +215,8 @@ static void on_readable(struct client *c)
 	}
 	c->req_len += (size_t)n;
 	c->req[c->req_len] = '\0';
-	/* a NUL byte ends the text early: such a request is no HTTP we answer */
-	if (strlen(c->req) != c->req_len) {
-		if (!answer_error(c, "400 Bad Request", ""))
-			close_client(c);
-		return;
-	}
-	if (request_complete(c)) {
-		if (!answer_request(c))
-			close_client(c);
-	} else if (c->req_len == METRICS_HTTP_REQUEST_MAX) {
-		if (!answer_error(c, "431 Request Header Fields Too Large", ""))
-			close_client(c);
-	}
+	if (!answer_request(c))
+		close_client(c);
 }
 
 /* on_writable - send more; close when all is sent */
