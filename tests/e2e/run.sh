@@ -125,12 +125,16 @@ for c in "${cases[@]}"; do
 	line=$(logline "$from")
 	t_expect_match "$line" " mx=$mx .* rule=$rule action=$action " "$dom: decision log mx=$mx rule=$rule action=$action"
 	if [[ $dom == timeout.test ]]; then
-		bound=$((DNS_TIMEOUT_MS + 1500))
-		((MS < bound)) && t_ok "timeout.test: 4xx after $MS ms, within dns_timeout + 1.5 s" ||
+		# The deadline, not c-ares's own retries, ends the wait. The bounds leave room for a
+		# busy machine (a late timer, a slow Postfix): they catch a wait that is not cut, not
+		# a slow one - speed is make bench's business.
+		bound=$((3 * DNS_TIMEOUT_MS + 2000))
+		((MS < bound)) && t_ok "timeout.test: 4xx after $MS ms, the wait was cut (bound $bound ms)" ||
 			t_fail "timeout.test: 4xx after $MS ms, bound $bound ms"
 		el=$(sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p' <<<"$line")
-		((${el:-99999} <= DNS_TIMEOUT_MS + 200)) && t_ok "timeout.test: logged elapsed_ms=$el <= dns_timeout" ||
-			t_fail "timeout.test: logged elapsed_ms=$el > dns_timeout"
+		((${el:-99999} >= DNS_TIMEOUT_MS && ${el:-99999} <= DNS_TIMEOUT_MS + 1000)) &&
+			t_ok "timeout.test: logged elapsed_ms=$el: the wait ended at dns_timeout" ||
+			t_fail "timeout.test: logged elapsed_ms=$el, not at dns_timeout ($DNS_TIMEOUT_MS ms)"
 	fi
 done
 
