@@ -27,7 +27,8 @@
 #                         it; disrupt: something must)
 #   fl_drain_postfix [S]  wait until Postfix's queue is empty and the sink
 #                         holds every accepted message
-#   fl_verify             verify.py's checks, counted in this shell
+#   fl_checks CMD...      a Python judge's "ok/FAIL" lines counted in this shell
+#   fl_verify             verify.py's checks (fl_checks)
 #
 # Sets: CONF MPORT MXG_PID MXG_LOG MXG_LOGS FL_OUT FL_PHASES FL_DNS_PORT,
 # and DNS_PORT DNS_LOG for mxconf_write. The sender network is 192.0.2.0/24:
@@ -206,16 +207,24 @@ fl_drain_postfix() {
 	return 1
 }
 
-# fl_verify - verify.py's check lines as this shell's checks; its figures printed
-fl_verify() {
-	local st what detail
+# fl_checks CMD... - a Python judge's check lines as this shell's checks
+# ("ok<TAB>what", "FAIL<TAB>what<TAB>detail"); its "#" figure lines printed
+fl_checks() {
+	local st what detail f0=$T_FAIL
 	while IFS=$'\t' read -r st what detail; do
 		case $st in
 		ok) t_ok "$what" ;;
 		FAIL) t_fail "$what" "$detail" ;;
 		'#'*) echo "       ${st}${what:+ $what}" ;;
-		*) t_fail "verify.py: unexpected output" "$st $what $detail" ;;
+		*) t_fail "$(basename "$2"): unexpected output" "$st $what $detail" ;;
 		esac
-	done < <("$T_PY" "$T_ROOT/tests/faults/verify.py" --client "$FL_OUT" --sink "$PF_SINK_DIR" \
-		--authserv "$FL_AUTHSERV" --phases "$FL_PHASES" --mxlog "${MXG_LOGS[@]}" 2>&1)
+	done < <("$@" 2>&1)
+	# its exit status too: a judge that died quietly must not pass
+	wait $! || ((T_FAIL > f0)) || t_fail "$(basename "$2") exited non-zero without a failed check"
+}
+
+# fl_verify - verify.py on the client's results, the sink, the phases and mxguard's logs
+fl_verify() {
+	fl_checks "$T_PY" "$T_ROOT/tests/faults/verify.py" --client "$FL_OUT" --sink "$PF_SINK_DIR" \
+		--authserv "$FL_AUTHSERV" --phases "$FL_PHASES" --mxlog "${MXG_LOGS[@]}"
 }
