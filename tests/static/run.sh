@@ -5,7 +5,7 @@
 #   tests/static/run.sh lint fuzz        just these parts
 #   FUZZ_TIME=60 tests/static/run.sh fuzz    fuzz longer (default 5 s each)
 #   FUZZ_SEED=N                          fixed libFuzzer seed (default: random)
-#   SAN_TIERS="milter e2e"               tiers the daemon part runs (default milter e2e auth)
+#   SAN_TIERS="milter e2e"               tiers the daemon part runs (default milter e2e auth faults)
 #
 # Parts:
 #   lint      cppcheck over policy/ conf/ milter/ and the C under tests/ (make lint)
@@ -13,7 +13,7 @@
 #             and the DNS cache's thread test with ThreadSanitizer (build/tsan)
 #             in build/asan, no recovery: any report fails it (make san-bins);
 #             deliberate leaks are listed, with reasons, in lsan.supp
-#   daemon    the milter, e2e and auth tiers (SAN_TIERS) with MXG_BIN pointing
+#   daemon    the milter, e2e, auth and faults tiers (SAN_TIERS), MXG_BIN pointing
 #             at build/asan/mxguard (through a wrapper that notes each run: a
 #             tier that never started the daemon with -f fails); every
 #             sanitizer report of the daemon and of `mxguard check` fails it
@@ -103,7 +103,7 @@ part_sanitize() {
 
 # part_daemon - other tiers against the ASan+UBSan daemon; any sanitizer report fails
 part_daemon() {
-	local out reports wrap t log line n=0 runs tiers=${SAN_TIERS:-milter e2e auth}
+	local out reports wrap t t0 log line n=0 runs tiers=${SAN_TIERS:-milter e2e auth faults}
 	if ! out=$(make --no-print-directory -s -j"$JOBS" san-bins 2>&1); then
 		t_fail "daemon: build of build/asan failed" "$(tail -n 20 <<<"$out")"
 		return
@@ -117,6 +117,7 @@ part_daemon() {
 	chmod 755 "$wrap"
 	for t in $tiers; do
 		log=$(t_tmpdir)/$t.log
+		t0=$SECONDS
 		TIER=$t MXG_BIN=$wrap ASAN_OPTIONS=log_path=$reports/asan:detect_leaks=1 \
 			LSAN_OPTIONS=suppressions=$ROOT/tests/static/lsan.supp \
 			UBSAN_OPTIONS=log_path=$reports/ubsan:print_stacktrace=1 \
@@ -130,7 +131,7 @@ $(tail -n 20 "$log")"
 			continue
 		fi
 		# the tier's own verdict is its business (it runs on its own too); shown for reference
-		echo "       tier $t against build/asan/mxguard ($runs daemon runs): $line"
+		echo "       tier $t against build/asan/mxguard ($runs daemon runs, $((SECONDS - t0)) s): $line"
 		n=$((n + 1))
 	done
 	[[ $n -gt 0 ]] || return
