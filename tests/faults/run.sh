@@ -15,7 +15,7 @@
 #   sigterm     SIGTERM (drain, clean exit 0), down 1 s, restarted (attempts
 #               fail: retried)
 #   dns-down    testdns.py killed for 3 s (refused), restarted on its port
-#   dns-silent  testdns.py SIGSTOPped for 3 s (no answers: dns_timeout), SIGCONT
+#   dns-silent  testdns.py SIGSTOPped for 5 s (no answers: dns_timeout), SIGCONT
 # Then the client finishes (at least FAULTS_MESSAGES messages), and
 # tests/faults/verify.py checks: every good message accepted once and in
 # the sink exactly once, every null-MX one refused with 550 5.7.27 and in
@@ -35,7 +35,11 @@ cd "$(dirname "$0")/../.." || exit 1
 FAULTS_MESSAGES=${FAULTS_MESSAGES:-1000}
 FAULTS_SPACING=${FAULTS_SPACING:-120}
 FAULTS_CONCURRENCY=${FAULTS_CONCURRENCY:-10}
-OUTAGE_S=3
+# The DNS outages must outlast what the cache still answers (FL_TTL, 2 s) and,
+# for a silent server, a query's deadline too (dns_timeout = 2s): a query
+# sent just before the TTL ran out must time out before the server is back.
+DOWN_S=$((FL_TTL + 1))
+SILENT_S=$((FL_TTL + 2 + 1))
 
 chmod 755 "$T_BASE"
 W=$(t_tmpdir)
@@ -129,7 +133,7 @@ settle 40
 # --- the DNS server gone (refused), then back on its port -----------------------------
 next_fault dns-down disrupt
 fl_dns_kill
-sleep "$OUTAGE_S"
+sleep "$DOWN_S"
 fl_dns_start || t_abort "dns-down: testdns restarts on port $FL_DNS_PORT" "$(tail -n 5 "$W/testdns.err")"
 settle 40
 
@@ -137,7 +141,7 @@ settle 40
 next_fault dns-silent disrupt
 t_on_cleanup "kill -CONT $DNS_PID"
 kill -STOP "$DNS_PID"
-sleep "$OUTAGE_S"
+sleep "$SILENT_S"
 kill -CONT "$DNS_PID"
 settle 40
 
