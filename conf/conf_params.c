@@ -82,6 +82,7 @@ static const struct conf_param params[] = {
 	P("socket_group",       PT_STRING,   socket_group,       NULL, .check = conf_check_name, .optional = true),
 	P("user",               PT_STRING,   user,               NULL, .check = conf_check_name, .optional = true),
 	P("pidfile",            PT_STRING,   pidfile,            NULL, .check = conf_check_path, .optional = true),
+	P("milter_timeout",     PT_DURATION, milter_timeout_ms,  "10m", .min = 1000, .max = 7200000),
 	P("log_format",         PT_ENUM,     log_format,         "text", .choices = log_formats),
 	P("syslog_facility",    PT_FACILITY, syslog_facility,    "mail", .choices = facilities),
 	P("dry_run",            PT_BOOL,     dry_run,            "no", .min = 0),

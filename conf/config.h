@@ -43,6 +43,7 @@ struct config {
 	char *socket_group;            /* unix socket group, NULL = primary group of user */
 	char *user;                    /* drop to this user after binding when root; NULL = stay */
 	char *pidfile;                 /* NULL = none */
+	unsigned milter_timeout_ms;    /* how long a session may wait for the MTA's next packet; default 10 min */
 	enum log_format log_format;    /* default LOG_TEXT */
 	char *syslog_facility;         /* default "mail" */
 	int syslog_facility_code;      /* the same as <syslog.h> LOG_MAIL, LOG_LOCAL0, ... for openlog() */

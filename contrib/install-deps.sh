@@ -13,7 +13,10 @@
 # test: postfix, swaks, miltertest, a DNS server library (python3-dnslib),
 #   nsd (benchmarks), the independent signers/checkers (python3-dkim,
 #   python3-spf, opendkim), sendmail-cf (m4 only: the review tier builds a
-#   sendmail.cf from contrib/sendmail.mc), groff-base (man pages), unbound
+#   sendmail.cf from contrib/sendmail.mc), m4 (the sendmail tier builds its
+#   sendmail.cf with the m4 files of the Sendmail packages it fetches with
+#   apt-get download: never installed, sendmail-bin conflicts with postfix),
+#   groff-base (man pages), unbound
 #   and ldnsutils (the dnssec tier's validating resolver and zone signer),
 #   opendmarc (the opendmarc tier's reference DMARC milter),
 #   postfix-policyd-spf-python (make bench: the peer stack's SPF policy);
@@ -37,7 +40,7 @@ build_pkgs=(
 )
 test_pkgs=(
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
-	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace sendmail-cf nsd
+	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace sendmail-cf m4 nsd
 	clang libclang-rt-14-dev groff-base
 	# dnssec tier: a validating resolver (unbound) and a zone signer (ldns-keygen, ldns-signzone)
 	unbound ldnsutils

@@ -33,7 +33,30 @@ enum {
 struct check_args {
 	const char *conf, *from, *ip, *helo, *rcpt, *auth, *message;
 	int list_facts;
+	int help;
 };
+
+/* check_usage - what `mxguard check` takes, to stream */
+static void check_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mxguard check --from ADDR --ip IP --helo NAME [--rcpt ADDR]\n"
+		"                     [--auth USER] [--message FILE|-] [-c FILE]\n"
+		"       mxguard check --facts\n"
+		"Evaluate the policy once, as the daemon would for one message, with live DNS\n"
+		"(no cache), and print every fact, the lookups and the decision.\n"
+		"  --from ADDR     MAIL FROM (<> for the null sender)\n"
+		"  --ip IP         the client's address (IPv4 or IPv6)\n"
+		"  --helo NAME     the HELO/EHLO name\n"
+		"  --rcpt ADDR     a recipient (the decision is then the one at RCPT)\n"
+		"  --auth USER     the client authenticated as USER (SMTP AUTH)\n"
+		"  --message FILE  a whole message (- for stdin): DKIM, DMARC, From and the end-of-data rules\n"
+		"  --facts         list the facts rules can test (kind, stage, values) and exit\n"
+		"  -c FILE         configuration (--config)\n"
+		"Exit status: 0 accept (a dry-run verdict too), 1 reject, 2 tempfail, 3 discard,\n"
+		"4 quarantine; 64 usage, 66 unreadable message, 70 internal error, 78 bad\n"
+		"configuration. See mxguard(8).\n");
+}
 
 /* parse_args - long options after "check"; 0 or EXIT_USAGE */
 static int parse_args(int argc, char **argv, struct check_args *a)
@@ -63,7 +86,8 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		case 'M': a->message = optarg; break;
 		case 'L': a->list_facts = 1; break;
 		case 'c': a->conf = optarg; break;
-		default: return EXIT_USAGE;
+		case 'h': a->help = 1; return 0;
+		default: check_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -236,6 +260,10 @@ int check_cmd_main(int argc, char **argv, int at, const char *conf)
 
 	if ((rc = parse_args(argc - at, argv + at, &a)) != 0)
 		return rc;
+	if (a.help) {
+		check_usage(stdout);
+		return 0;
+	}
 	if (a.list_facts)
 		return list_facts();
 	if (parse_ip(a.ip, &ss) < 0) {

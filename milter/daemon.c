@@ -41,6 +41,7 @@ struct daemon_state {
 	const char *path;          /* configuration file */
 	bool foreground;
 	char *socket;              /* the spec we listen on (fixed until restart) */
+	unsigned milter_timeout_s; /* what smfi_settimeout was given (likewise) */
 	int milter_status;         /* smfi_main's result */
 	atomic_bool milter_ended;  /* smfi_main returned (asked to, or by itself) */
 };
@@ -130,6 +131,9 @@ static void reload(void *arg)
 			 nc->socket ? nc->socket : "(none)", d->socket);
 	if (old && (!same_str(old->user, nc->user) || !same_str(old->pidfile, nc->pidfile)))
 		log_warn("user and pidfile changes need a restart");
+	if (d->milter_timeout_s != nc->milter_timeout_ms / 1000)
+		log_warn("milter_timeout changed: needs a restart; sessions still time out after %u s",
+			 d->milter_timeout_s);
 	if (!d->foreground && old && old->syslog_facility_code != nc->syslog_facility_code) {
 		log_close();
 		log_open("mxguard", nc->syslog_facility_code, false);
@@ -242,6 +246,12 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 	}
 	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
 		fprintf(stderr, "mxguard: smfi_register failed\n");
+		return -1;
+	}
+	/* a silent MTA must not keep a session (and, mid-packet, a worker thread) for libmilter's 7,210 s */
+	d->milter_timeout_s = cfg->milter_timeout_ms / 1000;
+	if (smfi_settimeout((int)d->milter_timeout_s) == MI_FAILURE) {
+		fprintf(stderr, "mxguard: smfi_settimeout failed\n");
 		return -1;
 	}
 	if (cfg->pidfile && pidfile_lock(cfg->pidfile, err, sizeof err) < 0) {

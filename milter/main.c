@@ -22,13 +22,15 @@ static int usage(FILE *out, int status)
 		"       mxguard -n [-c FILE]             check the configuration and exit\n"
 		"       mxguard check --from ADDR --ip IP --helo NAME [--rcpt ADDR]\n"
 		"                     [--auth USER] [--message FILE] [-c FILE]\n"
+		"                                        evaluate the policy once (check --help)\n"
 		"       mxguard check --facts            list the facts rules can test\n"
-		"                                        evaluate the policy once\n"
 		"       mxguard -h | -V\n"
 		"  -c FILE  configuration (default %s)\n"
 		"  -f       stay in the foreground and log to stderr\n"
 		"  -d       also log debug lines\n"
-		"  -n       parse the configuration, print \"configuration OK\" or the errors\n",
+		"  -n       parse the configuration, print \"configuration OK\" or the errors\n"
+		"Manual pages: mxguard(8) (the daemon, check, signals, exit codes) and\n"
+		"mxguard.conf(5) (every setting, the rules and the facts).\n",
 		MXGUARD_CONF_PATH);
 	return status;
 }

@@ -131,19 +131,10 @@ static void pass_domains(const struct dkim_state *s, struct facts *f)
 	memset(set, 0, sizeof *set);
 	for (size_t i = 0; i < n; i++) {
 		char d[FACT_NAME_MAX];
-		bool dup = false;
 
-		if (sig[i].result != DKIMR_PASS || address_domain(sig[i].domain, d, sizeof d, NULL, 0) < 0)
-			continue;
-		for (unsigned k = 0; k < set->count && !dup; k++)
-			dup = strcmp(set->name[k], d) == 0;
-		if (dup)
-			continue;
-		if (set->count >= FACT_SET_NAMES) {
-			set->partial = true;
+		if (sig[i].result == DKIMR_PASS && address_domain(sig[i].domain, d, sizeof d, NULL, 0) == 0 &&
+		    !facts_set_add_name(set, d))
 			break;
-		}
-		memcpy(set->name[set->count++], d, sizeof d);
 	}
 }
 

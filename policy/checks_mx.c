@@ -6,7 +6,7 @@
  * needed; the resolver asks their shared queries once per message.
  *
  * State: one heap struct mx_check per message, owned by the
- * orchestrator's slot and freed by mx_release (after mx_check_abandon,
+ * orchestrator's slot and freed by mx_release (after mx_check_release,
  * so a late answer never touches freed memory).
  */
 #include <stdio.h>
@@ -114,7 +114,7 @@ static void mx_authres(const void *state, const struct facts *f, struct authres_
 /* mx_release - detach lookups, then free */
 static void mx_release(void *state)
 {
-	mx_check_abandon(state);
+	mx_check_release(state);
 	free(state);
 }
 

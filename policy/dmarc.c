@@ -507,7 +507,8 @@ static void identifiers(struct eval *e, struct found *fd, const struct dmarc_inp
 		consider(t, a, "spf", in->spf_domain);
 	}
 	for (unsigned i = 0; in->dkim_pass && i < in->dkim_pass->count; i++)
-		consider(t, aligned(e, fd, in->dkim_pass->name[i], r->strict_dkim), "dkim", in->dkim_pass->name[i]);
+		consider(t, aligned(e, fd, facts_set_name(in->dkim_pass, i), r->strict_dkim), "dkim",
+			 facts_set_name(in->dkim_pass, i));
 	if (in->dkim == DKIMR_TEMPERROR) {
 		/* which signature failed is not known: any d= that would align keeps it open */
 		if (!in->header_d)

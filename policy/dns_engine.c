@@ -435,13 +435,15 @@ void dns_engine_shutdown(void)
 	stop_all(idle);
 }
 
-struct dns_job *dns_engine_job_new(const char *name, int type, void *user)
+struct dns_job *dns_engine_job_new(const char *name, const char *cache_key, int type, void *user)
 {
-	struct dns_job *j = calloc(1, sizeof *j);
+	size_t n = strlen(name) + 1, k = strlen(cache_key) + 1;
+	struct dns_job *j = calloc(1, sizeof *j + n + k);
 
 	if (!j)
 		return NULL;
-	snprintf(j->name, sizeof j->name, "%s", name);
+	memcpy(j->name, name, n);
+	j->cache_key = memcpy(j->name + n, cache_key, k);
 	j->type = type;
 	j->user = user;
 	return j;

@@ -46,14 +46,14 @@ struct dns_job {
 	struct dns_inbox *inbox;       /* NULL once the resolver forsook it */
 	void *user;                    /* the resolver's query */
 	int type;
-	char name[DNS_NAME_BUF];       /* asked as given */
 	bool cache_owner;              /* hand the outcome to the shared cache under cache_key */
-	char cache_key[DNS_NAME_BUF];
 	bool finished;
 	/* the outcome: c-ares's status (RCODE mapped as ares_query would) and the raw answer */
 	int ares_status;
 	unsigned char *answer;
 	int answer_len;
+	const char *cache_key;         /* in the job's own allocation, after name */
+	char name[];                   /* asked as given; sized to fit (a job waits as long as its lookup) */
 };
 
 /* dns_engine_acquire - the engine for these options (made and started when new); NULL with err. */
@@ -65,8 +65,8 @@ void dns_engine_release(struct dns_engine *);
 /* dns_engine_shutdown - stop and free every engine nobody uses (resolver_library_cleanup). */
 void dns_engine_shutdown(void);
 
-/* dns_engine_job_new - a job for name/type, NULL when out of memory. */
-struct dns_job *dns_engine_job_new(const char *name, int type, void *user);
+/* dns_engine_job_new - a job for name/type, its outcome kept in the cache under cache_key (copied); NULL when out of memory. */
+struct dns_job *dns_engine_job_new(const char *name, const char *cache_key, int type, void *user);
 void dns_engine_job_free(struct dns_job *);
 
 /* dns_engine_submit - send it; it comes back finished through inbox (every job does, once). */

@@ -127,7 +127,7 @@ void dnsbl_check_add_addrs(struct dnsbl_check *c, const struct fact_address_set 
 	if (set->partial)
 		c->flags |= DNSBL_INCOMPLETE;
 	for (unsigned i = 0; i < set->count && i < FACT_SET_ADDRS; i++)
-		dnsbl_check_add_sockaddr(c, (const struct sockaddr *)&set->addr[i]);
+		dnsbl_check_add_sockaddr(c, &set->addr[i].sa);
 }
 
 /* dnsbl_check_add_domains - see dnsbl.h */
@@ -136,7 +136,7 @@ void dnsbl_check_add_domains(struct dnsbl_check *c, const struct fact_domain_set
 	if (set->partial)
 		c->flags |= DNSBL_INCOMPLETE;
 	for (unsigned i = 0; i < set->count && i < FACT_SET_NAMES; i++)
-		dnsbl_check_add_domain(c, set->name[i]);
+		dnsbl_check_add_domain(c, facts_set_name(set, i));
 }
 
 /* dnsbl_check_incomplete - see dnsbl.h */

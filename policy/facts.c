@@ -175,16 +175,63 @@ bool facts_set_partial(const struct facts *f, enum fact_id id)
 	return false;
 }
 
-/* addr_key - the bytes an address sorts by: 4 for IPv4, 16 for IPv6, with its family first */
-static size_t addr_key(const struct sockaddr_storage *ss, unsigned char key[17])
+/* facts_set_name - see facts.h */
+const char *facts_set_name(const struct fact_domain_set *s, unsigned i)
 {
-	if (ss->ss_family == AF_INET) {
+	return s->text + (i ? s->end[i - 1] : 0);
+}
+
+/* facts_set_add_name - see facts.h */
+bool facts_set_add_name(struct fact_domain_set *s, const char *name)
+{
+	size_t used = s->count ? s->end[s->count - 1] : 0, n = strlen(name) + 1;
+
+	for (unsigned i = 0; i < s->count; i++)
+		if (strcmp(facts_set_name(s, i), name) == 0)
+			return true;
+	if (s->count == FACT_SET_NAMES || n > sizeof s->text - used) {
+		s->partial = true;
+		return false;
+	}
+	memcpy(s->text + used, name, n);
+	s->end[s->count++] = (uint16_t)(used + n);
+	return true;
+}
+
+/* facts_set_add_addr - see facts.h */
+bool facts_set_add_addr(struct fact_address_set *s, int family, const void *raw)
+{
+	union fact_sockaddr a;
+
+	memset(&a, 0, sizeof a);
+	if (family == AF_INET) {
+		a.in.sin_family = AF_INET;
+		memcpy(&a.in.sin_addr, raw, 4);
+	} else {
+		a.in6.sin6_family = AF_INET6;
+		memcpy(&a.in6.sin6_addr, raw, 16);
+	}
+	for (unsigned k = 0; k < s->count; k++)
+		if (memcmp(&s->addr[k], &a, sizeof a) == 0)
+			return true;
+	if (s->count == FACT_SET_ADDRS) {
+		s->partial = true;
+		return false;
+	}
+	s->addr[s->count++] = a;
+	return true;
+}
+
+/* addr_key - the bytes an address sorts by: 4 for IPv4, 16 for IPv6, with its family first */
+static size_t addr_key(const union fact_sockaddr *a, unsigned char key[17])
+{
+	if (a->sa.sa_family == AF_INET) {
 		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		memcpy(key + 1, &a->in.sin_addr, 4);
 		return 5;
 	}
-	key[0] = ss->ss_family == AF_INET6 ? 6 : 9;
-	memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	key[0] = a->sa.sa_family == AF_INET6 ? 6 : 9;
+	memcpy(key + 1, &a->in6.sin6_addr, 16);
 	return 17;
 }
 
@@ -206,13 +253,13 @@ void facts_addrs_sort(struct fact_address_set *set)
 }
 
 /* sockaddr_text - presentation form of an IPv4 or IPv6 address, "" otherwise */
-static void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+static void sockaddr_text(const union fact_sockaddr *a, char *buf, size_t len)
 {
-	const void *raw = ss->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
-			: ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+	const void *raw = a->sa.sa_family == AF_INET ? (const void *)&a->in.sin_addr
+			: a->sa.sa_family == AF_INET6 ? (const void *)&a->in6.sin6_addr
 			: NULL;
 
-	if (!raw || !inet_ntop(ss->ss_family, raw, buf, (socklen_t)len))
+	if (!raw || !inet_ntop(a->sa.sa_family, raw, buf, (socklen_t)len))
 		buf[0] = '\0';
 }
 
@@ -242,7 +289,7 @@ static void member_text(const struct facts *f, enum fact_id id, unsigned i, char
 		snprintf(buf, len, "%.*s", (int)d->size, (const char *)p);
 		break;
 	case FACT_KIND_DOMAIN_SET:
-		snprintf(buf, len, "%.*s", FACT_NAME_MAX, ((const struct fact_domain_set *)p)->name[i]);
+		snprintf(buf, len, "%.*s", FACT_NAME_MAX, facts_set_name(p, i));
 		break;
 	case FACT_KIND_ADDRESS_SET:
 		sockaddr_text(&((const struct fact_address_set *)p)->addr[i], buf, len);

@@ -127,16 +127,31 @@ struct fact_address {
  * were found than it holds): "x in {...}" is then true only when a member
  * it has matches, and otherwise unknown rather than false, so a DNS error
  * never turns into "not listed".
+ *
+ * Sets are kept small because every message waiting on DNS holds one
+ * struct facts (1,000 such sessions must fit in well under 50 MB): names
+ * are packed one after another in text (at least 8 of the longest, 253
+ * octets, fit; 32 short ones), addresses take 28 bytes, not a 128-byte
+ * sockaddr_storage. Write them with facts_set_add_name/_add_addr, which
+ * keep members distinct and make a set that is full partial.
  */
+#define FACT_SET_TEXT   2048  /* octets of packed names, NULs included */
 struct fact_domain_set {
 	unsigned count;
 	bool partial;
-	fact_domain_t name[FACT_SET_NAMES];
+	uint16_t end[FACT_SET_NAMES];   /* member i: text + (i ? end[i - 1] : 0), NUL-terminated */
+	char text[FACT_SET_TEXT];
+};
+/* An IPv4 or IPv6 address (family AF_INET or AF_INET6), nothing bigger. */
+union fact_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
 };
 struct fact_address_set {
 	unsigned count;
 	bool partial;
-	struct sockaddr_storage addr[FACT_SET_ADDRS];
+	union fact_sockaddr addr[FACT_SET_ADDRS];
 };
 
 /* Fact ids: FID_mx, ...; FACT_COUNT of them, in table order. */
@@ -260,6 +275,22 @@ unsigned facts_set_count(const struct facts *f, enum fact_id id);
  * same for the same answers whatever order they arrived in.
  */
 void facts_addrs_sort(struct fact_address_set *set);
+
+/* facts_set_name - member i (< count) of a set of names */
+const char *facts_set_name(const struct fact_domain_set *s, unsigned i);
+
+/*
+ * facts_set_add_name - add name (lower case, as the check made it) unless
+ * already there. Returns false, and marks the set partial, when it does
+ * not fit (FACT_SET_NAMES members or FACT_SET_TEXT octets).
+ */
+bool facts_set_add_name(struct fact_domain_set *s, const char *name);
+
+/*
+ * facts_set_add_addr - add an address of family AF_INET (raw: 4 octets) or
+ * AF_INET6 (16) unless already there; false, and partial, when full.
+ */
+bool facts_set_add_addr(struct fact_address_set *s, int family, const void *raw);
 
 /* facts_set_partial - may members of set fact id be missing? (false for any other fact) */
 bool facts_set_partial(const struct facts *f, enum fact_id id);

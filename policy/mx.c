@@ -77,12 +77,26 @@ static const char *unusable_host(const char *host)
 	return NULL;
 }
 
-/* add_target - append a distinct exchange; false when it was already there */
+/* alloc_targets - room for n exchanges (n >= 1); false, with a temperror, when out of memory */
+static bool alloc_targets(struct mx_check *c, unsigned n)
+{
+	c->target = calloc(n, sizeof *c->target);
+	if (!c->target) {
+		finish(c, MX_TEMPERROR, "out of memory judging the MX of %s", c->domain);
+		return false;
+	}
+	c->cap = n;
+	return true;
+}
+
+/* add_target - append a distinct exchange; false when it was already there or there is no room */
 static bool add_target(struct mx_check *c, const struct dns_mx *mx)
 {
 	for (unsigned i = 0; i < c->ntargets; i++)
 		if (strcmp(c->target[i].host, mx->host) == 0)
 			return false;
+	if (c->ntargets == c->cap)
+		return false;
 	struct mx_target *tg = &c->target[c->ntargets++];
 	memcpy(tg->host, mx->host, sizeof(tg->host));
 	tg->pref = mx->pref;
@@ -181,25 +195,7 @@ static void finalize(struct mx_check *c)
 /* keep_addr - add a to the check's address set once; a set that is full becomes partial */
 static void keep_addr(struct mx_check *c, const struct dns_addr *a)
 {
-	struct fact_address_set *s = &c->addrs;
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof ss);
-	if (a->family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, a->addr, 4);
-	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a->addr, 16);
-	}
-	for (unsigned k = 0; k < s->count; k++)
-		if (memcmp(&s->addr[k], &ss, sizeof ss) == 0)
-			return;
-	if (s->count == FACT_SET_ADDRS) {
-		s->partial = true;
-		return;
-	}
-	s->addr[s->count++] = ss;
+	facts_set_add_addr(&c->addrs, a->family, a->addr);
 }
 
 /* on_addrs - an A or AAAA answer for target i: keep its addresses; the first usable one decides */
@@ -292,6 +288,12 @@ static void on_mx_records(struct mx_check *c, const unsigned char *ans, int len)
 		return;
 	}
 	c->null_ignored = nnull > 0;
+	/* at least 1: every exchange may have been a name too long to keep */
+	unsigned want = (unsigned)(n - nnull) < max ? (unsigned)(n - nnull) : max;
+	if (!alloc_targets(c, want ? want : 1)) {
+		free(mx);
+		return;
+	}
 	for (int i = 0; i < n && c->ntargets < max; i++)
 		if (mx[i].host[0] != '\0')
 			add_target(c, &mx[i]);
@@ -322,6 +324,8 @@ static void on_mx(struct mx_check *c, enum dns_status st, const unsigned char *a
 	case DNS_NODATA:
 		c->mx_answered = true;
 		c->implicit = true;
+		if (!alloc_targets(c, 1))
+			break;
 		c->ntargets = 1;
 		memcpy(c->target[0].host, c->domain, sizeof(c->domain));
 		if (c->opt.hosts_only) {
@@ -429,8 +433,8 @@ void mx_check_facts(const struct mx_check *c, struct facts *f)
 void mx_check_hosts(const struct mx_check *c, struct fact_domain_set *hosts)
 {
 	memset(hosts, 0, sizeof *hosts);
-	for (unsigned i = 0; i < c->ntargets && hosts->count < FACT_SET_NAMES; i++)
-		snprintf(hosts->name[hosts->count++], sizeof hosts->name[0], "%s", c->target[i].host);
+	for (unsigned i = 0; i < c->ntargets; i++)
+		facts_set_add_name(hosts, c->target[i].host);
 	/* no MX answer (a failure, the deadline): exchanges may be missing; a check that needed no DNS has none */
 	hosts->partial = !c->mx_answered && c->result != MX_SKIPPED && c->result != MX_LITERAL &&
 			 c->result != MX_INVALID;
@@ -479,6 +483,15 @@ void mx_check_addrs(const struct mx_check *c, struct fact_address_set *addrs)
 	facts_addrs_sort(addrs);
 	if (c->q.outstanding > 0 || !c->decided || !c->opt.all_addresses)
 		addrs->partial = true;
+}
+
+/* mx_check_release - see mx.h */
+void mx_check_release(struct mx_check *c)
+{
+	mx_check_abandon(c);
+	free(c->target);
+	c->target = NULL;
+	c->ntargets = c->cap = 0;
 }
 
 /* mx_check_abandon - detach lookups in flight so the check can be freed */

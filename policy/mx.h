@@ -7,7 +7,7 @@
  *   ... start other lookups, do other work ...
  *   resolver_wait(res, mx_check_done, &mx);      (also drives the others)
  *   mx_check_facts(&mx, facts);                  (result + detail)
- *   mx_check_abandon(&mx);                       (before freeing or reusing mx)
+ *   mx_check_release(&mx);                       (before freeing or reusing mx)
  *
  * Classes: "<>" gives skipped, an address literal literal, a bad domain
  * invalid (address.h reasons) - all without any DNS. Otherwise: MX of the
@@ -34,12 +34,15 @@
  * most preferred exchange that is unusable while a backup works (still
  * valid; said when its answers were in when the backup decided).
  *
- * Lifetime: the check owns no heap memory of its own, but its lookups in
- * flight (policy/lookups.h) point back at it. mx_check_abandon() detaches
- * them, so late answers are dropped without touching the check; call it before the check's memory is freed or reused
- * (including before starting a new check in the same memory). It is
- * harmless on a finished check. resolver_cancel_all() or resolver_free()
- * before freeing the check works too.
+ * Lifetime: the check owns one heap array, its exchanges (allocated at the
+ * MX answer, as many as it will judge: a session waiting on DNS holds a few
+ * hundred bytes, not MX_TARGETS_MAX of them), and its lookups in flight
+ * (policy/lookups.h) point back at it. mx_check_release() detaches them,
+ * so late answers are dropped without touching the check, and frees the
+ * array: call it before the check's memory is freed or reused (including
+ * before starting a new check in the same memory). mx_check_abandon()
+ * only detaches: the check stays readable (mx_check_facts, _hosts,
+ * _explain) until released.
  */
 #ifndef MXGUARD_MX_H
 #define MXGUARD_MX_H
@@ -102,7 +105,8 @@ struct mx_check {
 	unsigned mx_total;             /* MX records in the answer */
 	unsigned ntargets;
 	struct lookups q;              /* lookups in flight */
-	struct mx_target target[MX_TARGETS_MAX];
+	struct mx_target *target;      /* ntargets of them (capacity cap); owned, freed by mx_check_release */
+	unsigned cap;
 };
 
 /*
@@ -153,7 +157,10 @@ void mx_check_explain(const struct mx_check *c, char *buf, size_t len);
  */
 void mx_check_addrs(const struct mx_check *c, struct fact_address_set *addrs);
 
-/* mx_check_abandon - detach lookups in flight; the check stays readable and may then be freed. */
+/* mx_check_abandon - detach lookups in flight; the check stays readable. */
 void mx_check_abandon(struct mx_check *c);
+
+/* mx_check_release - abandon, then free what the check owns; its memory may then be freed or reused. */
+void mx_check_release(struct mx_check *c);
 
 #endif

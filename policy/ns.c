@@ -165,12 +165,12 @@ static void addr_end(struct ns_check *c, unsigned total_names)
 		c->addr_result = NSR_TEMPERROR;
 		say(c->addr_detail, "more than %d name server addresses: ns_addr is incomplete",
 		    FACT_SET_ADDRS);
-	} else if (c->naddrs == 0) {
+	} else if (c->addrs.count == 0) {
 		c->addr_result = NSR_NONE;
 		say(c->addr_detail, "no name server of %.120s has an address", c->walk[c->step]);
 	} else {
 		c->addr_result = NSR_FOUND;
-		say(c->addr_detail, "%u addresses of %u name servers of %.120s", c->naddrs, c->nhosts,
+		say(c->addr_detail, "%u addresses of %u name servers of %.120s", c->addrs.count, c->nhosts,
 		    c->walk[c->step]);
 	}
 }
@@ -297,26 +297,8 @@ static void on_walk(struct ns_check *c, enum dns_status st, const unsigned char 
 /* add_addr - a distinct address into the set; remembers when one did not fit */
 static void add_addr(struct ns_check *c, const struct dns_addr *a)
 {
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof ss);
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, a->addr, 4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, a->addr, 16);
-	}
-	for (unsigned i = 0; i < c->naddrs; i++)
-		if (memcmp(&c->addr[i], &ss, sizeof ss) == 0)
-			return;
-	if (c->naddrs == FACT_SET_ADDRS) {
+	if (!facts_set_add_addr(&c->addrs, a->family, a->addr))
 		c->addrs_dropped = true;
-		return;
-	}
-	c->addr[c->naddrs++] = ss;
 }
 
 /* on_addrs - an A or AAAA answer for name server i */
@@ -423,16 +405,15 @@ bool ns_check_done(void *arg)
 void ns_check_hosts(const struct ns_check *c, struct fact_domain_set *hosts)
 {
 	memset(hosts, 0, sizeof *hosts);
-	for (unsigned i = 0; i < c->nhosts && hosts->count < FACT_SET_NAMES; i++)
-		snprintf(hosts->name[hosts->count++], sizeof hosts->name[0], "%s", c->host[i]);
+	for (unsigned i = 0; i < c->nhosts; i++)
+		facts_set_add_name(hosts, c->host[i]);
 }
 
 /* ns_check_addrs - the distinct addresses found so far */
 void ns_check_addrs(const struct ns_check *c, struct fact_address_set *addrs)
 {
-	memset(addrs, 0, sizeof *addrs);
-	for (unsigned i = 0; i < c->naddrs && i < FACT_SET_ADDRS; i++)
-		addrs->addr[addrs->count++] = c->addr[i];
+	*addrs = c->addrs;
+	addrs->partial = false;
 	facts_addrs_sort(addrs);
 }
 

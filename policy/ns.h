@@ -93,9 +93,8 @@ struct ns_check {
 	unsigned nwalk, step;
 	unsigned nhosts, unusable;
 	char host[FACT_SET_NAMES][DNS_HOST_BUF];
-	unsigned naddrs;
 	bool addrs_dropped;                 /* an address did not fit the set */
-	struct sockaddr_storage addr[FACT_SET_ADDRS];
+	struct fact_address_set addrs;      /* the distinct addresses found (its partial flag unused) */
 	enum dns_status addr_temp;          /* first temporary failure of an address lookup */
 	char addr_temp_host[DNS_HOST_BUF];
 	struct lookups q;              /* lookups in flight */

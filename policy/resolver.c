@@ -151,7 +151,7 @@ static void job_done(struct resolver *r, struct dns_job *job)
 /* resolver_wire_query - hand q's question about name to the process's DNS engine (dns_engine.h) */
 void resolver_wire_query(struct resolver *r, struct rquery *q, const char *name)
 {
-	struct dns_job *job = dns_engine_job_new(name, q->type, q);
+	struct dns_job *job = dns_engine_job_new(name, q->hop_key, q->type, q);
 
 	if (!job) {
 		if (q->cache_owner)
@@ -162,7 +162,6 @@ void resolver_wire_query(struct resolver *r, struct rquery *q, const char *name)
 	}
 	/* the engine tells the cache, even if this message has ended by then */
 	job->cache_owner = q->cache_owner;
-	memcpy(job->cache_key, q->hop_key, sizeof job->cache_key);
 	q->cache_owner = false;
 	q->job = job;
 	/* joinable while out; job_done takes it off */
@@ -204,6 +203,8 @@ static void finish(struct resolver *r, struct rquery *q)
 	r->pending--;
 	q->cb(q->arg, q->status, q->answer, q->answer_len);
 	free(q->answer);
+	free(q->key);
+	free(q->hop_key);
 	free(q);
 }
 
@@ -337,6 +338,10 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	if (!r || !name || !cb)
 		return -1;
 	q = calloc(1, sizeof(*q));
+	if (q && !(q->key = resolver_share_key_dup(name))) {
+		free(q);
+		q = NULL;
+	}
 	if (!q)
 		return -1;
 	q->r = r;
@@ -344,7 +349,6 @@ int resolver_query(struct resolver *r, const char *name, int type,
 	q->arg = arg;
 	q->type = type;
 	q->ad_chain = true;
-	resolver_share_key(name, q->key, sizeof q->key);
 	r->pending++;
 	if (r->mode == MODE_CANCELLING) {
 		q->status = DNS_ERROR;

@@ -11,6 +11,7 @@
  * out, freed once resolver_record_outcome() has made its own.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +25,12 @@ void resolver_send(struct resolver *r, struct rquery *q, const char *name)
 	unsigned char *ans;
 	int len;
 
-	resolver_share_key(name, q->hop_key, sizeof q->hop_key);
+	free(q->hop_key);
+	q->hop_key = resolver_share_key_dup(name);
+	if (!q->hop_key) {
+		resolver_record_outcome(q, DNS_ERROR, NULL, 0);
+		return;
+	}
 	q->cw.wake_fd = r->wake_fd;
 	switch (r->wake_fd < 0 ? DNS_CACHE_OFF : dns_cache_get(q->hop_key, q->type, &q->cw, &st, &ans, &len)) {
 	case DNS_CACHE_HIT:
@@ -67,7 +73,7 @@ void resolver_cache_collect(struct resolver *r)
 		*pp = q->cnext;
 		q->cnext = NULL;
 		if (again) {
-			memcpy(name, q->hop_key, sizeof name);
+			snprintf(name, sizeof name, "%s", q->hop_key);   /* resolver_send replaces hop_key */
 			resolver_send(r, q, name);
 		} else {
 			resolver_record_outcome(q, st, ans, len);

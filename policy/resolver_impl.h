@@ -51,12 +51,12 @@ struct rquery {
 	bool ad_chain;                /* every answer so far (CNAME hops) had AD; cleared in the copy otherwise */
 	struct dns_job *job;          /* with the engine while on the wire; NULL otherwise */
 	char follow_name[DNS_NAME_BUF];
-	char key[DNS_NAME_BUF];       /* the asked name in lower case without trailing dot; "" = unshared */
+	char *key;                    /* the asked name in lower case without trailing dot; "" = unshared (owned) */
 	struct rquery *joined;        /* identical queries waiting for this one's outcome */
 	struct rquery *next;          /* completion queue, joined list or wire list link */
 	bool on_wire;                 /* in the resolver's wire list */
 	/* the shared cache (policy/dns_cache.h), for the name of this hop */
-	char hop_key[DNS_NAME_BUF];   /* the name asked now, lower case without the trailing dot */
+	char *hop_key;                /* the name asked now, lower case without the trailing dot (owned; NULL before the first hop) */
 	bool cache_owner;             /* this query must end the cache's lookup (put or abandon) */
 	struct dns_cache_waiter cw;   /* waiting for another resolver's lookup */
 	struct rquery *cnext;         /* in the resolver's list of queries waiting on the cache */
@@ -106,6 +106,8 @@ void resolver_cache_fail_waiters(struct resolver *r, enum dns_status status);
 /* resolver_share.c */
 /* resolver_share_key - name as a sharing key: lower case, no trailing dot; "" when it does not fit */
 void resolver_share_key(const char *name, char *key, size_t cap);
+/* resolver_share_key_dup - the same, malloc'ed to size (the caller frees it); NULL when out of memory */
+char *resolver_share_key_dup(const char *name);
 /* resolver_share_lookup - q answered from a kept answer or joined to an identical query out: true; else false */
 bool resolver_share_lookup(struct resolver *r, struct rquery *q);
 /* resolver_share_wire_add - q goes out: identical queries may join it until resolver_share_wire_remove */

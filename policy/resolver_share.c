@@ -20,6 +20,17 @@
 
 #include "policy/resolver_impl.h"
 
+/* resolver_share_key_dup - see resolver_impl.h (a query holds two keys while it waits: keep them small) */
+char *resolver_share_key_dup(const char *name)
+{
+	size_t n = strlen(name) + 1;
+	char *key = malloc(n < DNS_NAME_BUF ? n : DNS_NAME_BUF);
+
+	if (key)
+		resolver_share_key(name, key, n < DNS_NAME_BUF ? n : DNS_NAME_BUF);
+	return key;
+}
+
 /* resolver_share_key - name as a sharing key: lower case, no trailing dot; "" when it does not fit */
 void resolver_share_key(const char *name, char *key, size_t cap)
 {

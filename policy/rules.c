@@ -70,13 +70,12 @@ static bool test_member(const struct cond *c, const struct facts *f, unsigned i)
 	case FACT_KIND_ADDRESS:
 		return netlist_contains(c->nets, (const struct sockaddr *)&((const struct fact_address *)p)->sa);
 	case FACT_KIND_ADDRESS_SET:
-		return netlist_contains(c->nets,
-					(const struct sockaddr *)&((const struct fact_address_set *)p)->addr[i]);
+		return netlist_contains(c->nets, &((const struct fact_address_set *)p)->addr[i].sa);
 	case FACT_KIND_DOMAIN:
 	case FACT_KIND_MAILBOX:
 		return namelist_match(c->names, p);
 	case FACT_KIND_DOMAIN_SET:
-		return namelist_match(c->names, ((const struct fact_domain_set *)p)->name[i]);
+		return namelist_match(c->names, facts_set_name((const struct fact_domain_set *)p, i));
 	case FACT_KIND_ENUM:
 	case FACT_KIND_TEXT:
 		break;

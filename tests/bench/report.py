@@ -208,6 +208,9 @@ def main():
               "%d threads, %.1f KB per session (target < 50 MB)  %s" % (
                   sess["sessions"], mb, sess["rss_idle_kb"] / 1024.0, sess["threads_peak"],
                   sess["per_session_kb"], word(mb < 50)))
+        if "stacks_kb" in sess:
+            print("      resident: thread stacks %.1f MB, malloc heaps %.1f MB, the rest %.1f MB" % (
+                sess["stacks_kb"] / 1024.0, sess["heap_kb"] / 1024.0, sess["other_kb"] / 1024.0))
     return 0
 
 

@@ -27,5 +27,5 @@ mxconf_write "$W/mxguard.conf" "$port" "dns_servers = 127.0.0.1:$DNS_PORT" "dns_
 	"authserv_id = mxguard.bench" <conf/mxguard.conf || t_die "cannot write mxguard.conf"
 t_mxguard_start "$W/mxguard.conf" "$port" || t_die "mxguard did not start: $(cat "$MXG_LOG")"
 sleep 0.5
-"$T_PY" tests/bench/sessions.py "$port" "$MXG_PID" "$COUNT" "$OUT" || t_die "sessions did not all wait"
+"$T_PY" tests/bench/sessions.py "$port" "$MXG_PID" "$COUNT" "$OUT" "$DNS_LOG" || t_die "sessions did not all wait"
 t_alive "$MXG_PID" || t_die "mxguard died: $(tail -n 5 "$MXG_LOG")"

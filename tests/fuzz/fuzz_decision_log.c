@@ -147,15 +147,23 @@ static void worst_case(void)
 		case FACT_KIND_ADDRESS:
 			FILL(((struct fact_address *)p)->text);
 			break;
-		case FACT_KIND_DOMAIN_SET:
-			((struct fact_domain_set *)p)->count = FACT_SET_NAMES;
-			for (unsigned k = 0; k < FACT_SET_NAMES; k++)
-				FILL(((struct fact_domain_set *)p)->name[k]);
+		case FACT_KIND_DOMAIN_SET: {
+			/* as many of the longest names as the set holds, all 0xff but the first octet */
+			char name[FACT_NAME_MAX];
+
+			FILL(name);
+			for (unsigned k = 0; k < FACT_SET_NAMES; k++) {
+				name[0] = (char)('a' + k % 26);
+				name[1] = (char)('a' + k / 26);
+				if (!facts_set_add_name((struct fact_domain_set *)p, name))
+					break;
+			}
 			break;
+		}
 		case FACT_KIND_ADDRESS_SET:
 			((struct fact_address_set *)p)->count = FACT_SET_ADDRS;
 			for (unsigned k = 0; k < FACT_SET_ADDRS; k++) {
-				struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&((struct fact_address_set *)p)->addr[k];
+				struct sockaddr_in6 *a6 = &((struct fact_address_set *)p)->addr[k].in6;
 				a6->sin6_family = AF_INET6;
 				memset(&a6->sin6_addr, 0xab, sizeof a6->sin6_addr);
 			}
@@ -213,9 +221,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (fact_table[i].kind != FACT_KIND_DOMAIN_SET)
 			continue;
-		set->count = fuzz_byte(&in) % 4;
-		for (unsigned k = 0; k < set->count; k++)
-			fuzz_str(&in, set->name[k], sizeof(set->name[k]));
+		unsigned n = fuzz_byte(&in) % 4;
+
+		memset(set, 0, sizeof *set);
+		for (unsigned k = 0; k < n; k++) {
+			char name[FACT_NAME_MAX];
+
+			fuzz_str(&in, name, sizeof name);
+			facts_set_add_name(set, name);
+		}
 	}
 	fuzz_str(&in, queue_id, sizeof(queue_id));
 	fuzz_str(&in, rcpt, sizeof(rcpt));

@@ -263,8 +263,25 @@ STPORT=$(t_free_port)
 	printf 'socket = inet:%s@127.0.0.1\ndns_servers = 127.0.0.1:%s\ndns_timeout = 2s\n' "$STPORT" "$DNS_PORT"
 	printf 'dnsbl_selftest = yes\ndnsbl zen zen.test client_ip\ndnsbl dbl dbl.test 127.0.1.[2..99] mx_host\n'
 	printf 'dnsbl broken nowhere.test client_ip\n'
+	printf 'milter_timeout = 2s\n'
 } >"$WORK/selftest.conf"
 if t_mxguard_start "$WORK/selftest.conf" "$STPORT"; then
+	# milter_timeout (smfi_settimeout): an MTA that goes silent in the middle of a
+	# packet loses the session after 2 s, not libmilter's default 7,210 s
+	out=$("$T_PY" - "$STPORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\x00\x00\x00\x40O\x00\x00")   # a 64-octet packet, 3 octets of it sent
+s.settimeout(60)
+t0 = time.monotonic()
+try:
+    data = s.recv(100)
+    print("closed" if data == b"" else "answered %r" % data, round(time.monotonic() - t0))
+except socket.timeout:
+    print("still open after 60 s")
+PY
+)
+	t_expect_match "$out" '^closed ' "milter_timeout = 2s: a session whose MTA goes silent mid-packet is closed (got: $out)"
 	t_wait_grep -F 'dnsbl broken: self-test' "$MXG_LOG" 10 >/dev/null
 	t_expect_match "$(cat "$MXG_LOG")" 'dnsbl zen: self-test passed' "dnsbl self-test: an address list that answers as RFC 5782 says passes"
 	t_expect_match "$(cat "$MXG_LOG")" 'dnsbl dbl: self-test passed' "dnsbl self-test: a domain list (test/invalid) passes"
@@ -374,6 +391,9 @@ t_expect_eq "$?" 78 "check: unreadable config exits 78"
 printf 'socket = inet:1@127.0.0.1\nrule broken mx = nosuchvalue reject\n' >"$WORK/bad.conf"
 out=$("$MXG_BIN" -n -c "$WORK/bad.conf" 2>&1); rc=$?
 t_expect_match "$rc:$out" "^1:$WORK/bad.conf:2: " "-n reports FILE:LINE and exits 1"
+printf 'socket = inet:1@127.0.0.1\n\nmilter_timeout = 0s\n' >"$WORK/bad.conf"
+out=$(./mxguard -n -c "$WORK/bad.conf" 2>&1); rc=$?
+t_expect_match "$rc:$out" "^1:$WORK/bad.conf:3: .*milter_timeout" "-n refuses milter_timeout = 0s with its line"
 
 # --- SIGHUP reload: reload -------------------------------------------------------
 use_rules reload

@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 		struct job *j = &jobs[i];
 		if (j->mx) {
 			printf("%s %s ms=%ld %s\n", j->spec, facts_mx_name(j->mx->result), end, j->mx->detail);
-			mx_check_abandon(j->mx);
+			mx_check_release(j->mx);
 			free(j->mx);
 			continue;
 		}

@@ -41,6 +41,12 @@ t_expect_match "$rc:$out" '^0:usage: mxguard .*mxguard -n .*mxguard check --from
 	"-h prints the usage on stdout, exit 0"
 out=$(./mxguard -Z 2>&1 >/dev/null); rc=$?
 t_expect_match "$rc:$out" '^64:.*usage: mxguard' "an unknown option: usage on stderr, exit 64"
+t_expect_match "$(./mxguard -h 2>/dev/null)" 'mxguard\(8\).*mxguard\.conf\(5\)' "-h names the man pages"
+out=$(./mxguard check --help 2>/dev/null); rc=$?
+t_expect_match "$rc:$out" '^0:usage: mxguard check --from ADDR .*--message FILE.*Exit status' \
+	"check --help prints the check usage on stdout, exit 0"
+out=$(./mxguard check --nosuch 2>&1 >/dev/null); rc=$?
+t_expect_match "$rc:$out" '^64:.*usage: mxguard check' "check with an unknown option: its usage on stderr, exit 64"
 
 # --- 2. make deps installs nothing when all is there --------------------------
 STUB=$W/stub

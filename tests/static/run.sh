@@ -146,7 +146,7 @@ $(tail -n 20 "$log")"
 
 # fuzz_one - one harness: seeds, then FUZZ_TIME seconds of mutation
 fuzz_one() {
-	local bin=$1 name corpus work out rc seed_arg=() crash keep runs
+	local bin=$1 name corpus work out rc seed_arg=() crash keep runs cov
 	name=$(basename "$bin")
 	corpus=tests/fuzz/corpus/${name#fuzz_}
 	if [[ ! -d $corpus ]] || [[ -z $(ls -A "$corpus") ]]; then
@@ -166,8 +166,10 @@ fuzz_one() {
 		-artifact_prefix="$work/art/" "$work/new" "$ROOT/$corpus" 2>&1 </dev/null)
 	rc=$?
 	runs=$(sed -nE 's/^stat::number_of_executed_units: ([0-9]+)/\1/p' <<<"$out")
+	# coverage at the end: libFuzzer's last status line ("#N DONE cov: C ft: F corp: ...")
+	cov=$(grep -E '^#[0-9]+.*cov: ' <<<"$out" | tail -n 1 | sed -nE 's/.*cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+).*/\1 edges, \2 features, corpus \3/p')
 	if [[ $rc -eq 0 && -d $work/art && -z $(ls -A "$work/art") ]]; then
-		t_ok "fuzz: $name (${runs:-?} inputs in ${FUZZ_TIME}s, $(ls "$corpus" | wc -l) seeds)"
+		t_ok "fuzz: $name (${runs:-?} inputs in ${FUZZ_TIME}s, $(ls "$corpus" | wc -l) seeds; ${cov:-coverage not reported})"
 		return
 	fi
 	keep=build/fuzz/crashes

@@ -113,7 +113,7 @@ static void test_pass_by_dkim(void **state)
 	assert_true(f->known & FBIT(spf));
 	assert_int_equal(f->dkim, DKIMR_PASS);
 	assert_int_equal(f->dkim_domain.count, 1);
-	assert_string_equal(f->dkim_domain.name[0], "example.com");
+	assert_string_equal(facts_set_name(&f->dkim_domain, 0), "example.com");
 	h = ar();
 	assert_non_null(strstr(h, "; dmarc=pass (p=reject dis=none) header.from=mail.example.com "
 				   "policy.dmarc=reject"));

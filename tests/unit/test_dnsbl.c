@@ -749,11 +749,11 @@ static void check_domains_mixed(void **state)
 
 	(void)state;
 	memset(&hosts, 0, sizeof hosts);
-	hosts.count = 4;
-	strcpy(hosts.name[0], "mx1.example.org");
-	strcpy(hosts.name[1], "mx2.example.org");
-	strcpy(hosts.name[2], "MX3.example.org.");
-	strcpy(hosts.name[3], "mx1.example.org");        /* duplicate */
+	/* what the set holds is normalised again and asked once each */
+	assert_true(facts_set_add_name(&hosts, "mx1.example.org"));
+	assert_true(facts_set_add_name(&hosts, "mx2.example.org"));
+	assert_true(facts_set_add_name(&hosts, "MX3.example.org."));
+	assert_true(facts_set_add_name(&hosts, "MX1.example.org"));   /* the same host */
 	add("mx1.example.org." ZONE, DNS_NXDOMAIN, NULL);
 	add("mx2.example.org." ZONE, DNS_OK, "A 127.0.0.20");
 	add("mx3.example.org." ZONE, DNS_OK, "A 127.0.0.11");
@@ -801,10 +801,10 @@ static void check_domains_mixed(void **state)
 	struct fact_address_set addrs;
 	memset(&addrs, 0, sizeof addrs);
 	addrs.count = 2;
-	((struct sockaddr_in *)&addrs.addr[0])->sin_family = AF_INET;
-	inet_pton(AF_INET, "198.51.100.7", &((struct sockaddr_in *)&addrs.addr[0])->sin_addr);
-	((struct sockaddr_in6 *)&addrs.addr[1])->sin6_family = AF_INET6;
-	inet_pton(AF_INET6, "2001:db8::7", &((struct sockaddr_in6 *)&addrs.addr[1])->sin6_addr);
+	addrs.addr[0].in.sin_family = AF_INET;
+	inet_pton(AF_INET, "198.51.100.7", &addrs.addr[0].in.sin_addr);
+	addrs.addr[1].in6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::7", &addrs.addr[1].in6.sin6_addr);
 	add("7.100.51.198." ZONE, DNS_OK, "A 127.0.0.9");
 	dnsbl_check_init(&chk, res, &spec);
 	assert_true(dnsbl_check_add_domain(&chk, "mx2.example.org"));
@@ -854,7 +854,7 @@ static void check_bounded(void **state)
 	memset(&addrs, 0, sizeof addrs);
 	addrs.count = 40;
 	for (unsigned i = 0; i < addrs.count; i++) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&addrs.addr[i];
+		struct sockaddr_in *sin = &addrs.addr[i].in;
 		sin->sin_family = AF_INET;
 		sin->sin_addr.s_addr = htonl(0xc6336400u + i);   /* 198.51.100.i */
 	}

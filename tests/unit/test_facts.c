@@ -143,6 +143,85 @@ static void test_stage(void **state)
 	assert_int_equal(facts_stage(FACT_CLIENT), CHECK_STAGE_CONNECT);
 }
 
+/* test_name_set - names packed in order, once each; full by count or by octets: partial */
+static void test_name_set(void **state)
+{
+	struct fact_domain_set s;
+	char name[FACT_NAME_MAX];
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	assert_true(facts_set_add_name(&s, "mx1.example.org"));
+	assert_true(facts_set_add_name(&s, "mx2.example.org"));
+	assert_true(facts_set_add_name(&s, "mx1.example.org"));     /* already there */
+	assert_int_equal(s.count, 2);
+	assert_string_equal(facts_set_name(&s, 0), "mx1.example.org");
+	assert_string_equal(facts_set_name(&s, 1), "mx2.example.org");
+	assert_false(s.partial);
+
+	/* FACT_SET_NAMES short names fit; one more does not */
+	memset(&s, 0, sizeof s);
+	for (unsigned i = 0; i < FACT_SET_NAMES; i++) {
+		snprintf(name, sizeof name, "mx%u.example.org", i);
+		assert_true(facts_set_add_name(&s, name));
+	}
+	assert_false(facts_set_add_name(&s, "one-more.example.org"));
+	assert_int_equal(s.count, FACT_SET_NAMES);
+	assert_true(s.partial);
+	assert_string_equal(facts_set_name(&s, FACT_SET_NAMES - 1), "mx31.example.org");
+
+	/* the longest names (253 octets): at least 8 fit, then the set is partial and intact */
+	memset(&s, 0, sizeof s);
+	unsigned n = 0;
+	for (;;) {
+		memset(name, 'a' + (int)(n % 26), 253);
+		name[253] = '\0';
+		name[63] = name[127] = name[191] = '.';
+		name[0] = (char)('0' + n % 10);
+		name[1] = (char)('0' + n / 10);
+		if (!facts_set_add_name(&s, name))
+			break;
+		n++;
+	}
+	assert_true(n >= 8);
+	assert_int_equal(s.count, n);
+	assert_true(s.partial);
+	assert_int_equal(strlen(facts_set_name(&s, n - 1)), 253);
+	assert_int_equal(facts_set_name(&s, n - 1)[0], (char)('0' + (n - 1) % 10));
+}
+
+/* test_address_set - IPv4 and IPv6 kept once each; full: partial; sorted by family then octets */
+static void test_address_set_add(void **state)
+{
+	struct fact_address_set s;
+	unsigned char v4[4] = { 192, 0, 2, 1 }, v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	char buf[FACT_RENDER_MAX];
+	struct facts f;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	assert_true(facts_set_add_addr(&s, AF_INET6, v6));
+	assert_true(facts_set_add_addr(&s, AF_INET, v4));
+	assert_true(facts_set_add_addr(&s, AF_INET, v4));
+	assert_int_equal(s.count, 2);
+	facts_addrs_sort(&s);
+	assert_int_equal(s.addr[0].sa.sa_family, AF_INET);
+	memset(&f, 0, sizeof f);
+	f.mx_addr = s;
+	f.known = FBIT(mx_addr);
+	assert_string_equal(facts_render(&f, FID_mx_addr, -1, buf, sizeof buf), "192.0.2.1,2001:db8::");
+
+	memset(&s, 0, sizeof s);
+	for (unsigned i = 0; i < FACT_SET_ADDRS; i++) {
+		v4[3] = (unsigned char)i;
+		assert_true(facts_set_add_addr(&s, AF_INET, v4));
+	}
+	v4[2] = 3;
+	assert_false(facts_set_add_addr(&s, AF_INET, v4));
+	assert_true(s.partial);
+	assert_int_equal(s.count, FACT_SET_ADDRS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +230,8 @@ int main(void)
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_skip),
 		cmocka_unit_test(test_stage),
+		cmocka_unit_test(test_name_set),
+		cmocka_unit_test(test_address_set_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

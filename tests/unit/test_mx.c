@@ -45,7 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	mx_check_abandon(&chk);
+	mx_check_release(&chk);
 	resolver_free(res);
 	netlist_free(bogus);
 	fake_dns_reset();
@@ -61,7 +61,7 @@ static void add(const char *name, int type, enum dns_status st, const char *spec
 /* run - check domain to the end; returns the result */
 static enum mx_result run(const char *domain)
 {
-	mx_check_abandon(&chk);          /* mx.h: before reusing the memory of a check */
+	mx_check_release(&chk);          /* mx.h: before reusing the memory of a check */
 	mx_check_start(&chk, res, domain, &opts);
 	assert_true(resolver_wait(res, mx_check_done, &chk));
 	assert_true(mx_check_done(&chk));
@@ -265,7 +265,7 @@ static void many_mx_bounded(void **state)
 		memset(&f, 0, sizeof(f));
 		mx_check_hosts(&chk, &f.mx_host);
 		assert_int_equal(f.mx_host.count, MX_TARGETS_MAX);   /* the hard cap, and the set holds it all */
-		assert_string_equal(f.mx_host.name[MX_TARGETS_MAX - 1], "mx32.example.org");
+		assert_string_equal(facts_set_name(&f.mx_host, MX_TARGETS_MAX - 1), "mx32.example.org");
 	}
 }
 
@@ -486,13 +486,13 @@ static void hosts_only_at_the_mx_answer(void **state)
 	(void)state;
 	add("example.org", MX, DNS_OK, "MX 10 mx1.example.org; MX 20 mx2.example.org");
 	opts.hosts_only = true;
-	mx_check_abandon(&chk);
+	mx_check_release(&chk);
 	mx_check_start(&chk, res, "example.org", &opts);
 	assert_true(resolver_wait(res, mx_check_done, &chk));
 	assert_string_equal(hosts(), "mx1.example.org,mx2.example.org");
 	assert_int_equal(fake_dns_total(), 1);
 	add("implicit.example", MX, DNS_NODATA, NULL);
-	mx_check_abandon(&chk);
+	mx_check_release(&chk);
 	mx_check_start(&chk, res, "implicit.example", &opts);
 	assert_true(resolver_wait(res, mx_check_done, &chk));
 	assert_string_equal(hosts(), "implicit.example");
@@ -592,6 +592,7 @@ static void abandon_then_free(void **state)
 	mx_check_abandon(c);
 	assert_true(mx_check_done(c));
 	assert_int_equal(c->result, MX_TEMPERROR);
+	mx_check_release(c);
 	memset(c, 0xa5, sizeof(*c));
 	free(c);
 	assert_true(resolver_wait(res, NULL, NULL));
@@ -604,7 +605,7 @@ static void abandon_then_free(void **state)
 	assert_true(resolver_wait(res, mx_check_done, c));
 	assert_int_equal(c->result, MX_VALID);
 	assert_true(resolver_pending(res) > 0);
-	mx_check_abandon(c);
+	mx_check_release(c);
 	free(c);
 	assert_true(resolver_wait(res, NULL, NULL));
 	assert_int_equal(resolver_pending(res), 0);

@@ -412,7 +412,7 @@ static void many_addresses_bounded(void **state)
 	add("ns2.dns.example", AAAA, DNS_NODATA, NULL);
 	assert_int_equal(run("example.org"), NSR_FOUND);
 	assert_int_equal(chk->addr_result, NSR_FOUND);
-	assert_int_equal(chk->naddrs, 40);
+	assert_int_equal(chk->addrs.count, 40);
 
 	spec[0] = '\0';
 	for (int i = 1; i <= 40; i++) {
@@ -422,7 +422,7 @@ static void many_addresses_bounded(void **state)
 	}
 	add("ns2.dns.example", AAAA, DNS_OK, spec);
 	assert_int_equal(run("example.org"), NSR_FOUND);
-	assert_int_equal(chk->naddrs, FACT_SET_ADDRS);
+	assert_int_equal(chk->addrs.count, FACT_SET_ADDRS);
 	assert_int_equal(chk->addr_result, NSR_TEMPERROR);
 	has(chk->addr_detail, "ns_addr is incomplete");
 	struct facts f;
@@ -551,7 +551,7 @@ static void hostile_fuzz(void **state)
 		enum ns_result r = run("example.org");
 		assert_true(r == NSR_FOUND || r == NSR_NONE || r == NSR_TEMPERROR);
 		assert_true(chk->nhosts <= 2);
-		assert_true(chk->naddrs == 0);   /* every name server is NXDOMAIN: nothing to match */
+		assert_true(chk->addrs.count == 0);   /* every name server is NXDOMAIN: nothing to match */
 	}
 }
 

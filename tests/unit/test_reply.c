@@ -135,9 +135,13 @@ static void test_length_limit(void **state)
 	/* one set fact alone, longer than a reply: still cut with "..." */
 	t = tmpl("550", "5.7.1", "%{mx_host}");
 	f.known |= FBIT(mx_host);
-	f.mx_host.count = FACT_SET_NAMES;
-	for (unsigned i = 0; i < FACT_SET_NAMES; i++)
-		snprintf(f.mx_host.name[i], sizeof f.mx_host.name[i], "mx%02u.a-rather-long-provider-name.example", i);
+	memset(&f.mx_host, 0, sizeof f.mx_host);
+	for (unsigned i = 0; i < FACT_SET_NAMES; i++) {
+		char name[FACT_NAME_MAX];
+
+		snprintf(name, sizeof name, "mx%02u.a-rather-long-provider-name.example", i);
+		assert_true(facts_set_add_name(&f.mx_host, name));
+	}
 	reply_format(&v, &f, &r);
 	assert_int_equal(strlen(r.text), REPLY_TEXT_MAX);
 	assert_string_equal(r.text + REPLY_TEXT_MAX - 3, "...");

@@ -153,7 +153,7 @@ static void set_hosts(struct facts *f, int n, const char *const *names)
 {
 	memset(&f->mx_host, 0, sizeof f->mx_host);
 	for (int i = 0; i < n; i++)
-		snprintf(f->mx_host.name[f->mx_host.count++], sizeof f->mx_host.name[0], "%s", names[i]);
+		assert_true(facts_set_add_name(&f->mx_host, names[i]));
 	f->known |= FBIT(mx_host);
 }
 
@@ -197,18 +197,23 @@ static void test_set_facts(void **state)
 	config_unref(c);
 }
 
+/* set_add_ip - one member (IPv4 or IPv6 text) into an address set */
+static void set_add_ip(struct fact_address_set *set, const char *ip)
+{
+	unsigned char raw[16];
+
+	if (inet_pton(AF_INET, ip, raw) == 1)
+		assert_true(facts_set_add_addr(set, AF_INET, raw));
+	else if (inet_pton(AF_INET6, ip, raw) == 1)
+		assert_true(facts_set_add_addr(set, AF_INET6, raw));
+	else
+		fail_msg("bad address %s", ip);
+}
+
 /* add_addr - one member of mx_addr */
 static void add_addr(struct facts *f, const char *ip)
 {
-	struct sockaddr_storage *ss = &f->mx_addr.addr[f->mx_addr.count++];
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)ss)->sin_addr) == 1)
-		ss->ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
-		ss->ss_family = AF_INET6;
-	else
-		fail_msg("bad address %s", ip);
+	set_add_ip(&f->mx_addr, ip);
 	f->known |= FBIT(mx_addr);
 }
 
@@ -245,18 +250,8 @@ static void test_address_set(void **state)
 static void set_addrs(struct facts *f, int n, const char *const *ips)
 {
 	memset(&f->ns_addr, 0, sizeof f->ns_addr);
-	for (int i = 0; i < n; i++) {
-		struct sockaddr_storage *ss = &f->ns_addr.addr[f->ns_addr.count++];
-		if (strchr(ips[i], ':')) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-			s6->sin6_family = AF_INET6;
-			assert_int_equal(inet_pton(AF_INET6, ips[i], &s6->sin6_addr), 1);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-			s4->sin_family = AF_INET;
-			assert_int_equal(inet_pton(AF_INET, ips[i], &s4->sin_addr), 1);
-		}
-	}
+	for (int i = 0; i < n; i++)
+		set_add_ip(&f->ns_addr, ips[i]);
 	f->known |= FBIT(ns_addr);
 }
 
