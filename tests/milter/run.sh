@@ -392,7 +392,7 @@ printf 'socket = inet:1@127.0.0.1\nrule broken mx = nosuchvalue reject\n' >"$WOR
 out=$("$MXG_BIN" -n -c "$WORK/bad.conf" 2>&1); rc=$?
 t_expect_match "$rc:$out" "^1:$WORK/bad.conf:2: " "-n reports FILE:LINE and exits 1"
 printf 'socket = inet:1@127.0.0.1\n\nmilter_timeout = 0s\n' >"$WORK/bad.conf"
-out=$(./mxguard -n -c "$WORK/bad.conf" 2>&1); rc=$?
+out=$("$MXG_BIN" -n -c "$WORK/bad.conf" 2>&1); rc=$?
 t_expect_match "$rc:$out" "^1:$WORK/bad.conf:3: .*milter_timeout" "-n refuses milter_timeout = 0s with its line"
 
 # --- SIGHUP reload: reload -------------------------------------------------------
