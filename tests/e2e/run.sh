@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # e2e/run.sh - end to end: a private Postfix with smtpd_milters pointing at
-# the real ./mxguard, testdns.py serving tests/e2e/zones.txt, real clients
+# the real mxguard ($MXG_BIN), testdns.py serving tests/e2e/zones.txt, real clients
 # (swaks, smtp-source, a Python SMTPUTF8 client). Asserts the exact SMTP
 # reply per MX class, what reached the sink, the decision log line, the
 # DNS deadline, SIGHUP reload under traffic, a refused bad reload, trusted
@@ -17,7 +17,7 @@ DNS_TIMEOUT_MS=2000
 UNTRUSTED=192.0.2.5        # XCLIENT address: checked
 TRUSTED=198.51.100.20      # XCLIENT address inside trusted_networks
 
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_abort "build failed"
+t_mxguard_build "$T_BASE/build.log" || t_abort "build failed" "$(tail -n 20 "$T_BASE/build.log")"
 W=$(t_tmpdir)
 CONF=$W/mxguard.conf
 MPORT=$(t_free_port)
@@ -47,7 +47,7 @@ default accept
 EOF
 }
 write_conf accept
-out=$(./mxguard -n -c "$CONF" 2>&1)
+out=$("$MXG_BIN" -n -c "$CONF" 2>&1)
 t_expect_eq "$out" "configuration OK" "mxguard -n accepts the e2e configuration"
 t_mxguard_start "$CONF" "$MPORT" || t_abort "mxguard did not start"
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
