@@ -87,6 +87,7 @@ static const struct conf_param params[] = {
 	P("syslog_facility",    PT_FACILITY, syslog_facility,    "mail", .choices = facilities),
 	P("dry_run",            PT_BOOL,     dry_run,            "no", .min = 0),
 	P("on_error",           PT_ENUM,     on_error,           "tempfail", .choices = on_errors),
+	P("metrics_listen",     PT_STRING,   metrics_listen,     NULL, .check = conf_check_metrics_listen, .optional = true),
 	P("dns_servers",        PT_STRING,   dns_servers,        NULL, .check = conf_check_servers, .optional = true),
 	P("dns_timeout",        PT_DURATION, dns_timeout_ms,     "8s", .min = 100, .max = 25000),
 	P("dns_try_timeout",    PT_DURATION, dns_try_timeout_ms, "1s", .min = 50, .max = 10000),

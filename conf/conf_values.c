@@ -5,6 +5,7 @@
  * only when out of memory), or -1 with a reason in why.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,58 @@ int conf_check_servers(const char *in, char **out, char *why, size_t whylen)
 	}
 	*out = buf;
 	return 0;
+}
+
+/*
+ * conf_check_metrics_listen - loopback only, and no opt-in for anything
+ * else: the endpoint answers anyone who can connect, without
+ * authentication or TLS, and a listener on a public address is a leak
+ * waiting to happen. An operator who wants it scraped from elsewhere puts
+ * a proxy with authentication (or an SSH tunnel) in front of it.
+ */
+int conf_check_metrics_listen(const char *in, char **out, char *why, size_t whylen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *h = in, *port;
+	unsigned char raw[16];
+	size_t hlen;
+	bool v6 = in[0] == '[';
+
+	if (v6) {
+		const char *close = strchr(in, ']');
+		if (!close || close[1] != ':')
+			goto bad;
+		h = in + 1;
+		hlen = (size_t)(close - h);
+		port = close + 2;
+	} else {
+		const char *colon = strchr(in, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			goto bad;
+		hlen = (size_t)(colon - in);
+		port = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof host)
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, raw) != 1)
+		goto bad;
+	if (!check_port(port, strlen(port))) {
+		snprintf(why, whylen, "bad port \"%.20s\" (expected 1..65535)", port);
+		return -1;
+	}
+	if (v6 ? memcmp(raw, &in6addr_loopback, sizeof in6addr_loopback) != 0 : raw[0] != 127) {
+		/* (apply_scalar's 200 bytes hold this with the longest IPv6 address) */
+		snprintf(why, whylen, "%s is not a loopback address: the endpoint has no authentication, so only "
+			 "127.0.0.0/8 and [::1] (a proxy in front of it can serve others)", host);
+		return -1;
+	}
+	*out = strdup(in);
+	return 0;
+bad:
+	snprintf(why, whylen, "expected a loopback address and a port, 127.0.0.1:9894 or [::1]:9894, got \"%.80s\"", in);
+	return -1;
 }
 
 /* conf_check_name - a user or group name, or a numeric id */

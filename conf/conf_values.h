@@ -24,6 +24,14 @@ int conf_check_socket(const char *in, char **out, char *why, size_t whylen);
  */
 int conf_check_servers(const char *in, char **out, char *why, size_t whylen);
 
+/*
+ * conf_check_metrics_listen - where the metrics endpoint listens: an
+ * IPv4 loopback address (127.0.0.0/8) or [::1], and a port:
+ * "127.0.0.1:9894", "[::1]:9894". Any other address is refused: the
+ * endpoint has no authentication (see milter/metrics_http.h).
+ */
+int conf_check_metrics_listen(const char *in, char **out, char *why, size_t whylen);
+
 /* conf_check_name - a user or group name (or numeric id); not looked up here. */
 int conf_check_name(const char *in, char **out, char *why, size_t whylen);
 

@@ -49,6 +49,7 @@ struct config {
 	int syslog_facility_code;      /* the same as <syslog.h> LOG_MAIL, LOG_LOCAL0, ... for openlog() */
 	bool dry_run;                  /* global: log what would happen, accept everything */
 	enum action on_error;          /* internal error outcome: ACTION_TEMPFAIL (default) or ACTION_ACCEPT */
+	char *metrics_listen;          /* Prometheus endpoint "127.0.0.1:PORT" / "[::1]:PORT"; NULL = off (restart to change) */
 
 	/* DNS */
 	char *dns_servers;             /* "host[:port],..." for c-ares; NULL = system resolver */

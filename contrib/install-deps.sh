@@ -13,11 +13,16 @@
 # test: postfix, swaks, miltertest, a DNS server library (python3-dnslib),
 #   nsd (benchmarks), the independent signers/checkers (python3-dkim,
 #   python3-spf, opendkim), sendmail-cf (m4 only: the review tier builds a
-#   sendmail.cf from contrib/sendmail.mc), groff-base (man pages), unbound
+#   sendmail.cf from contrib/sendmail.mc), m4 (the sendmail tier builds its
+#   sendmail.cf with the m4 files of the Sendmail packages it fetches with
+#   apt-get download: never installed, sendmail-bin conflicts with postfix),
+#   groff-base (man pages), unbound
 #   and ldnsutils (the dnssec tier's validating resolver and zone signer),
 #   opendmarc (the opendmarc tier's reference DMARC milter),
 #   postfix-policyd-spf-python (make bench: the peer stack's SPF policy),
 #   jq (make bench: the yardstick of mxguard replay's speed);
+#   curl and prometheus (the metrics tier: a scrape, promtool check metrics
+#   and check rules);
 #   quality tier: cppcheck, clang with libFuzzer and the sanitizer runtimes.
 #
 # The test packages bring services (postfix, nsd, opendkim, opendmarc) the tests never
@@ -38,7 +43,7 @@ build_pkgs=(
 )
 test_pkgs=(
 	postfix swaks miltertest python3 python3-dnslib python3-dkim python3-spf python3-yaml
-	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace sendmail-cf nsd
+	opendkim opendkim-tools dnsutils procps iproute2 cppcheck strace sendmail-cf m4 nsd
 	clang libclang-rt-14-dev groff-base
 	# dnssec tier: a validating resolver (unbound) and a zone signer (ldns-keygen, ldns-signzone)
 	unbound ldnsutils
@@ -49,6 +54,10 @@ test_pkgs=(
 	# make bench: the peer stack's SPF policy service (Postfix spawns it), and
 	# jq, the yardstick of mxguard replay's speed
 	postfix-policyd-spf-python jq
+	# metrics tier: curl scrapes the endpoint, promtool (package prometheus,
+	# ~100 MB: the Prometheus server comes with it, never started) checks the
+	# scrape's format and contrib/mxguard-alerts.yml
+	curl prometheus
 )
 # Tests point this elsewhere, so they never touch the machine's own.
 POLICY_RC_D=${MXGUARD_POLICY_RC_D:-/usr/sbin/policy-rc.d}

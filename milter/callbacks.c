@@ -6,17 +6,21 @@
  * one place, msg_end(), from end-of-message, abort, a new MAIL FROM and
  * close alike. An internal error (out of memory, no resolver) becomes
  * the configured on_error outcome with a logged line, never a crash.
+ * The callbacks that do work (MAIL, RCPT, end of headers, end of message)
+ * report how long their answer took to metrics_stage().
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
 #include "milter/callbacks.h"
 #include "milter/context.h"
 #include "milter/log.h"
+#include "milter/metrics.h"
 #include "milter/quarantine.h"
 #include "milter/snapshot.h"
 #include "policy/checks.h"
@@ -213,7 +217,9 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	const char *auth;
 	sfsistat rc;
 	struct msg *m;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!c || !c->connected)
 		return internal_error(ctx, NULL, NULL, "mail", "no connection state (out of memory)");
 	m = msg_begin(c);
@@ -228,8 +234,10 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	log_debug("MAIL FROM %s helo=%s auth=%s", argv && argv[0] ? argv[0] : "",
 		  c->have_helo ? c->helo : "-", auth && *auth ? auth : "-");
 	if (checks_advance(m->ck, CHECK_STAGE_MAIL) < 0)
-		return internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
-	rc = envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL);
+		rc = internal_error(ctx, m, NULL, "mail", checks_error(m->ck));
+	else
+		rc = envelope_decision(ctx, m, CHECK_STAGE_MAIL, NULL);
+	metrics_stage(CHECK_STAGE_MAIL, &t0);
 	/* when each stage is answered: a slow message's time is ours, or between the callbacks */
 	log_debug("MAIL FROM answered at %ld ms", msg_elapsed_ms(m));
 	return rc;
@@ -242,7 +250,9 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	const char *rcpt = argv && argv[0] ? argv[0] : "";
 	struct msg *m = c ? c->msg : NULL;
 	sfsistat rc;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!m)
 		return internal_error(ctx, NULL, rcpt, "rcpt", "recipient without a message");
 	note_queue_id(ctx, m);
@@ -254,6 +264,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	else
 		rc = envelope_decision(ctx, m, CHECK_STAGE_RCPT, checks_facts(m->ck)->rcpt);
 	log_debug("RCPT TO %s answered at %ld ms", rcpt, msg_elapsed_ms(m));
+	metrics_stage(CHECK_STAGE_RCPT, &t0);
 	/* a refused recipient is not part of the message: end of message must not judge it */
 	if (rc != SMFIS_CONTINUE)
 		checks_rcpt_refused(m->ck);
@@ -325,10 +336,15 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	struct conn *c = get_conn(ctx);
+	sfsistat rc = SMFIS_CONTINUE;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (c && c->msg && checks_advance(c->msg->ck, CHECK_STAGE_HEADERS) < 0)
-		return internal_error(ctx, c->msg, NULL, "headers", checks_error(c->msg->ck));
-	return SMFIS_CONTINUE;
+		rc = internal_error(ctx, c->msg, NULL, "headers", checks_error(c->msg->ck));
+	if (c && c->msg)
+		metrics_stage(CHECK_STAGE_HEADERS, &t0);
+	return rc;
 }
 
 /* cb_body - feed the body to checks that read it; skip the rest when none does */
@@ -430,7 +446,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct verdict v;
 	struct reply r;
 	sfsistat rc;
+	struct timespec t0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!m)
 		return internal_error(ctx, NULL, NULL, "eom", "end of message without a message");
 	note_queue_id(ctx, m);
@@ -442,6 +460,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	else
 		rc = final_action(ctx, m, &v, &r);
 	msg_end(c, "eom");
+	metrics_stage(CHECK_STAGE_EOM, &t0);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "milter/context.h"
 #include "milter/decision_log.h"
 #include "milter/log.h"
+#include "milter/metrics.h"
 #include "milter/snapshot.h"
 #include "policy/dnsbl.h"
 #include "policy/resolver.h"
@@ -29,6 +30,7 @@ struct conn *conn_new(void)
 		return NULL;
 	c->addr.ss_family = AF_UNSPEC;
 	atomic_fetch_add(&active, 1);
+	metrics_connection();
 	return c;
 }
 
@@ -141,6 +143,7 @@ struct msg *msg_begin(struct conn *c)
 		return NULL;
 	}
 	c->msg = m;
+	metrics_message();
 	return m;
 }
 
@@ -153,6 +156,7 @@ void msg_end(struct conn *c, const char *stage)
 		return;
 	if (!m->logged && m->rcpt_lines == 0)
 		msg_log(m, NULL, NULL, NULL, stage, NULL);
+	metrics_facts(checks_facts(m->ck));
 	checks_free(m->ck);
 	config_unref(m->cfg);
 	free(m->subject);
@@ -251,6 +255,7 @@ void msg_log(struct msg *m, const struct verdict *v, const char *reply, const ch
 	d.nrcpts = m->nrcpts;
 	d.rcpts_more = m->rcpts_more;
 	decision_log(m->cfg->log_format, &d);
+	metrics_decision(d.action, d.rule, d.dry_run, rcpt != NULL);
 	warn_unusable(m);
 	if (rcpt)
 		m->rcpt_lines++;

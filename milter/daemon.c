@@ -4,8 +4,10 @@
  * Threads: the main thread waits for signals (signals.c explains why it
  * must be the main one); smfi_main runs on its own thread; libmilter
  * starts one thread per MTA connection; SIGHUP reloads run on the
- * signals worker. The only shared state is the snapshot pointer
- * (snapshot.c) and the connection count (context.c).
+ * signals worker; the metrics endpoint, when metrics_listen is set, has
+ * a thread of its own (metrics_http.c). The only shared state is the
+ * snapshot pointer (snapshot.c), the connection count (context.c) and
+ * the metrics' atomic counters (metrics.c).
  */
 #include <grp.h>
 #include <pthread.h>
@@ -25,6 +27,8 @@
 #include "milter/context.h"
 #include "milter/daemon.h"
 #include "milter/log.h"
+#include "milter/metrics.h"
+#include "milter/metrics_http.h"
 #include "milter/pidfile.h"
 #include "milter/signals.h"
 #include "milter/snapshot.h"
@@ -41,6 +45,7 @@ struct daemon_state {
 	const char *path;          /* configuration file */
 	bool foreground;
 	char *socket;              /* the spec we listen on (fixed until restart) */
+	char *metrics_listen;      /* where the metrics endpoint listens, NULL when off (likewise) */
 	unsigned milter_timeout_s; /* what smfi_settimeout was given (likewise) */
 	int milter_status;         /* smfi_main's result */
 	atomic_bool milter_ended;  /* smfi_main returned (asked to, or by itself) */
@@ -123,12 +128,17 @@ static void reload(void *arg)
 	}
 	if (!nc) {
 		log_err("reload failed: %s; keeping previous configuration", err);
+		metrics_reload(false);
 		return;
 	}
 	old = snapshot_get();
 	if (!same_str(d->socket, nc->socket))
 		log_warn("socket changed to %s: needs a restart; still listening on %s",
 			 nc->socket ? nc->socket : "(none)", d->socket);
+	if (!same_str(d->metrics_listen, nc->metrics_listen))
+		log_warn("metrics_listen changed to %s: needs a restart; metrics still %s%s",
+			 nc->metrics_listen ? nc->metrics_listen : "(none)",
+			 d->metrics_listen ? "on " : "off", d->metrics_listen ? d->metrics_listen : "");
 	if (old && (!same_str(old->user, nc->user) || !same_str(old->pidfile, nc->pidfile)))
 		log_warn("user and pidfile changes need a restart");
 	if (d->milter_timeout_s != nc->milter_timeout_ms / 1000)
@@ -147,6 +157,7 @@ static void reload(void *arg)
 		cache_log(log_debug, "at reload");
 	config_unref(old);
 	snapshot_set(nc);
+	metrics_reload(true);
 	log_info("reloaded configuration from %s", d->path);
 }
 
@@ -262,6 +273,11 @@ static int start_up(struct daemon_state *d, struct config *cfg)
 		fprintf(stderr, "mxguard: %s\n", err);
 		return -1;
 	}
+	/* bound now, as root and before detaching; its thread starts once signals are blocked */
+	if (cfg->metrics_listen && metrics_http_open(cfg->metrics_listen, err, sizeof err) < 0) {
+		fprintf(stderr, "mxguard: %s\n", err);
+		return -1;
+	}
 	if (!d->foreground && daemon(0, 0) < 0) {
 		perror("mxguard: daemon");
 		return -1;
@@ -300,23 +316,30 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 		return 1;
 	}
 	log_set_debug(debug);
+	metrics_init();
 	if (start_up(&d, cfg) < 0) {
+		metrics_http_stop();
 		config_unref(cfg);
 		pidfile_remove();
 		return 1;
 	}
 	d.socket = strdup(cfg->socket);
+	d.metrics_listen = cfg->metrics_listen ? strdup(cfg->metrics_listen) : NULL;
 	snapshot_set(cfg);
-	if (!d.socket || signals_block() < 0 ||
-	    pthread_create(&tid, NULL, milter_thread, &d) != 0) {
-		log_err("cannot start the milter thread");
+	if (!d.socket || (cfg->metrics_listen && !d.metrics_listen) || signals_block() < 0 ||
+	    metrics_http_start(err, sizeof err) < 0 || pthread_create(&tid, NULL, milter_thread, &d) != 0) {
+		log_err("cannot start the milter or metrics thread");
+		metrics_http_stop();
 		snapshot_clear();
 		pidfile_remove();
 		free(d.socket);
+		free(d.metrics_listen);
 		return 1;
 	}
 	log_info("mxguard %s started: listening on %s, configuration %s", MXGUARD_VERSION,
 		 d.socket, conf_path);
+	if (d.metrics_listen)
+		log_info("metrics on http://%s/metrics", d.metrics_listen);
 	if (cfg->dnsbl_selftest)
 		selftest_lists(cfg);
 	sig = signals_run(reload, &d);
@@ -331,6 +354,7 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	}
 	smfi_stop();
 	pthread_join(tid, NULL);
+	metrics_http_stop();
 	cache_log(log_info, "at stop");
 	log_info("stopped");
 	snapshot_clear();
@@ -339,7 +363,9 @@ int daemon_run(const char *conf_path, bool foreground, bool debug)
 	/* the DNS engine tells the cache what it finishes: it stops first */
 	resolver_library_cleanup();
 	dns_cache_shutdown();
+	metrics_free();
 	free(d.socket);
+	free(d.metrics_listen);
 	log_close();
 	/* an unasked-for stop is a failure, so a supervisor (Restart=on-failure) restarts us */
 	return d.milter_status == MI_SUCCESS && !stopped_by_itself ? 0 : 1;

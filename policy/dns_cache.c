@@ -37,6 +37,8 @@ struct entry {
 	int answer_len;
 	uint64_t expires_ms;
 	unsigned failures;                 /* failures in a row, for the backoff */
+	bool suspect;                      /* a failure while the servers answered nothing (see last_answer_ms) */
+	uint64_t stored_ms;                /* when the outcome was put */
 	struct dns_cache_waiter *waiters;
 	size_t bytes;
 };
@@ -54,6 +56,16 @@ static atomic_bool enabled;
 static atomic_size_t shard_limit;     /* max_bytes / DNS_CACHE_SHARDS */
 static atomic_uint max_ttl = DEFAULT_MAX_TTL;
 static atomic_ulong n_hits, n_neg_hits, n_misses, n_joins, n_evictions;
+/*
+ * When the name servers last answered anything (an answer, NXDOMAIN,
+ * NODATA). A failure put while they have answered nothing for
+ * DNS_CACHE_SILENT_MS is suspect: more likely the local resolver was down
+ * (c-ares reports a refused connection and a SERVFAIL alike) than the
+ * name's own servers. Once they answer again, a suspect failure is not
+ * served and its backoff starts over - otherwise a resolver outage would
+ * keep busy domains tempfailed for up to DNS_CACHE_FAIL_MAX_S after it.
+ */
+static _Atomic uint64_t last_answer_ms;
 
 /* now_ms - CLOCK_MONOTONIC in milliseconds */
 static uint64_t now_ms(void)
@@ -321,6 +333,7 @@ void dns_cache_shutdown(void)
 	atomic_store(&n_misses, 0);
 	atomic_store(&n_joins, 0);
 	atomic_store(&n_evictions, 0);
+	atomic_store(&last_answer_ms, 0);
 }
 
 enum dns_cache_result dns_cache_get(const char *key, int type, struct dns_cache_waiter *w,
@@ -339,6 +352,10 @@ enum dns_cache_result dns_cache_get(const char *key, int type, struct dns_cache_
 	s = shard_of(hash);
 	pthread_mutex_lock(&s->mu);
 	e = find(s, hash, key, type);
+	if (e && e->valid && e->suspect && atomic_load(&last_answer_ms) >= e->stored_ms) {
+		drop_answer(s, e);                  /* the servers are back: ask again */
+		e->failures = 0;
+	}
 	if (e && e->valid && now_ms() < e->expires_ms) {
 		if (copy_out(e->answer, e->answer_len, answer)) {
 			*status = e->status;
@@ -381,9 +398,12 @@ void dns_cache_put(const char *key, int type, enum dns_status status, const unsi
 	struct entry *e;
 	unsigned long ttl;
 	bool failure = status == DNS_SERVFAIL || status == DNS_TIMEOUT;
+	uint64_t now = now_ms();
 
 	if (!shards)
 		return;
+	if (status == DNS_OK || status == DNS_NXDOMAIN || status == DNS_NODATA)
+		atomic_store(&last_answer_ms, now);
 	s = shard_of(hash);
 	pthread_mutex_lock(&s->mu);
 	e = find(s, hash, key, type);
@@ -407,7 +427,9 @@ void dns_cache_put(const char *key, int type, enum dns_status status, const unsi
 		e->answer_len = e->answer ? answer_len : 0;
 		e->status = status;
 		e->valid = true;
-		e->expires_ms = now_ms() + (uint64_t)ttl * 1000u;
+		e->stored_ms = now;
+		e->suspect = failure && now - atomic_load(&last_answer_ms) > DNS_CACHE_SILENT_MS;
+		e->expires_ms = now + (uint64_t)ttl * 1000u;
 		e->bytes += (size_t)e->answer_len;
 		s->bytes += (size_t)e->answer_len;
 		lru_front(s, e);

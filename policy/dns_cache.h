@@ -14,6 +14,11 @@
  *                        failure in a row up to 300 s (RFC 9520 §3.2), so
  *                        a dead domain costs one deadline, not one per
  *                        message
+ *                        - unless the name servers had answered nothing
+ *                        for DNS_CACHE_SILENT_MS before it (the local
+ *                        resolver down, not the domain): such a failure
+ *                        is dropped, its backoff reset, as soon as they
+ *                        answer anything again
  *   anything else        (DNS_ERROR, DNS_BADNAME, an answer with TC set,
  *                        a malformed one): nothing
  * Every TTL is capped by max_ttl_s; a TTL of 0 keeps nothing. When the
@@ -52,6 +57,7 @@
 #define DNS_CACHE_SHARDS 16
 #define DNS_CACHE_FAIL_MIN_S 1
 #define DNS_CACHE_FAIL_MAX_S 300
+#define DNS_CACHE_SILENT_MS 1000
 
 struct dns_cache_options {
 	bool enabled;

@@ -7,7 +7,8 @@
  * written to wake it), sends each with the AD bit and a query ID no other
  * job of the channel has in flight, drives the sockets, and moves each
  * finished job to its resolver's inbox (or frees it, when forsaken). The
- * shared cache hears every outcome of a lookup it is waiting for from here.
+ * shared cache hears every outcome of a lookup it is waiting for from here,
+ * and policy/dns_stats.h counts every job's outcome and time (no logging).
  */
 #include <arpa/nameser.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 
 #include "policy/dns_cache.h"
 #include "policy/dns_engine.h"
+#include "policy/dns_stats.h"
 
 struct dns_engine {
 	struct dns_engine *next;            /* the registry */
@@ -91,10 +93,12 @@ enum dns_status dns_engine_status(int st)
 static void finish(struct dns_engine *e, struct dns_job *job, int st, const unsigned char *abuf, int alen)
 {
 	bool drop;
+	/* the channel's own end says nothing about the name */
+	bool cancelled = st == ARES_ECANCELLED || st == ARES_EDESTRUCTION;
 
+	dns_stats_query_done(job->type, dns_engine_status(st), cancelled, histogram_elapsed_us(&job->submitted));
 	if (job->cache_owner) {
-		/* the channel's own end says nothing about the name */
-		if (st == ARES_ECANCELLED || st == ARES_EDESTRUCTION || st == ARES_ENOMEM)
+		if (cancelled || st == ARES_ENOMEM)
 			dns_cache_abandon(job->cache_key, job->type);
 		else
 			dns_cache_put(job->cache_key, job->type, dns_engine_status(st), abuf, alen);
@@ -459,6 +463,7 @@ void dns_engine_job_free(struct dns_job *j)
 
 void dns_engine_submit(struct dns_engine *e, struct dns_job *job, struct dns_inbox *inbox)
 {
+	clock_gettime(CLOCK_MONOTONIC, &job->submitted);
 	pthread_mutex_lock(&e->mu);
 	job->inbox = inbox;
 	job->next = NULL;

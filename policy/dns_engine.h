@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "policy/dns_parse.h"
 #include "policy/resolver.h"
@@ -48,6 +49,7 @@ struct dns_job {
 	int type;
 	bool cache_owner;              /* hand the outcome to the shared cache under cache_key */
 	bool finished;
+	struct timespec submitted;     /* CLOCK_MONOTONIC, for the answer-time histogram (dns_stats.h) */
 	/* the outcome: c-ares's status (RCODE mapped as ares_query would) and the raw answer */
 	int ares_status;
 	unsigned char *answer;

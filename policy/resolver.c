@@ -45,6 +45,7 @@
 #include <ares.h>
 
 #include "policy/dns_parse.h"
+#include "policy/dns_stats.h"
 #include "policy/resolver_impl.h"
 
 #define RESOLVER_CNAME_MAX 8
@@ -245,6 +246,7 @@ static void expire(struct resolver *r)
 
 	if (saved == MODE_CANCELLING)
 		return;
+	dns_stats_expired(r->pending);
 	r->mode = MODE_EXPIRING;
 	forsake_wire(r, DNS_TIMEOUT);
 	resolver_cache_fail_waiters(r, DNS_TIMEOUT);

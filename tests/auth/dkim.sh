@@ -107,11 +107,14 @@ dkim_case dkim-short-key "$f" "$(bad_log permerror)" \
 	"; dkim=permerror [^;]*$D header\.s=short "
 
 signed dkim-key-timeout rsa2048.private slow dkim.test; f=$F
-t0=$(date +%s%N)
 dkim_case dkim-key-timeout "$f" "dkim=temperror dkim_aligned=no .*$ACCEPT" \
 	"; dkim=temperror [^;]*$D header\.s=slow "
-el=$((($(date +%s%N) - t0) / 1000000))
-auth_assert "dkim-key-timeout: bounded by dns_timeout 2s (${el} ms)" test "$el" -lt 6000
+# The key never comes: the message waited for it until the deadline the
+# headers started (dns_timeout 2s), then went on - no timing upper bound,
+# which a busy machine can always exceed; that it ended is the bound.
+el=$(auth_logline dkim-key-timeout@dkim.test 192.0.2.5 | sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p' | tail -n 1)
+auth_assert "dkim-key-timeout: waited for the key until dns_timeout (2 s) passed (elapsed_ms=${el:-none})" \
+	test "${el:-0}" -ge 2000
 
 auth_msg "$W/dkim-unsigned.eml" dkim-unsigned alice@dkim.test
 dkim_case dkim-unsigned "$W/dkim-unsigned.eml" "dkim=none dkim_aligned=no .*$ACCEPT" '; dkim=none; dmarc=none header\.from=dkim\.test$'

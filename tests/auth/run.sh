@@ -28,7 +28,7 @@ chmod 755 "$T_BASE"
 W=$(t_tmpdir)
 chmod 755 "$W"
 
-make --no-print-directory -s mxguard >"$W/build.log" 2>&1 || t_abort "build mxguard" "$(tail -n 20 "$W/build.log")"
+t_mxguard_build "$W/build.log" || t_abort "build mxguard" "$(tail -n 20 "$W/build.log")"
 
 # --- DKIM keys, made now --------------------------------------------------
 for k in rsa2048:2048 rsa1024:1024 short:512; do
@@ -76,7 +76,7 @@ write_conf() {
 			"trusted_networks = 10.99.0.0/16" "authserv_id = $AUTHSERV" "$@"
 }
 write_conf
-out=$(./mxguard -n -c "$CONF" 2>&1) || t_abort "mxguard -n accepts the tier's configuration" "$out"
+out=$("$MXG_BIN" -n -c "$CONF" 2>&1) || t_abort "mxguard -n accepts the tier's configuration" "$out"
 t_mxguard_start "$CONF" "$MPORT" || t_abort "mxguard starts" "$(cat "$MXG_LOG" 2>/dev/null)"
 
 # --- the opendkim milter, signing for dkim.test ----------------------------------------

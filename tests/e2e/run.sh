@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # e2e/run.sh - end to end: a private Postfix with smtpd_milters pointing at
-# the real ./mxguard, testdns.py serving tests/e2e/zones.txt, real clients
+# the real mxguard ($MXG_BIN), testdns.py serving tests/e2e/zones.txt, real clients
 # (swaks, smtp-source, a Python SMTPUTF8 client). Asserts the exact SMTP
 # reply per MX class, what reached the sink, the decision log line, the
 # DNS deadline, SIGHUP reload under traffic, a refused bad reload, trusted
@@ -17,7 +17,7 @@ DNS_TIMEOUT_MS=2000
 UNTRUSTED=192.0.2.5        # XCLIENT address: checked
 TRUSTED=198.51.100.20      # XCLIENT address inside trusted_networks
 
-[[ -x ./mxguard ]] || make --no-print-directory -s mxguard >/dev/null || t_abort "build failed"
+t_mxguard_build "$T_BASE/build.log" || t_abort "build failed" "$(tail -n 20 "$T_BASE/build.log")"
 W=$(t_tmpdir)
 CONF=$W/mxguard.conf
 MPORT=$(t_free_port)
@@ -47,7 +47,7 @@ default accept
 EOF
 }
 write_conf accept
-out=$(./mxguard -n -c "$CONF" 2>&1)
+out=$("$MXG_BIN" -n -c "$CONF" 2>&1)
 t_expect_eq "$out" "configuration OK" "mxguard -n accepts the e2e configuration"
 t_mxguard_start "$CONF" "$MPORT" || t_abort "mxguard did not start"
 pf_setup "$W/pf" "inet:127.0.0.1:$MPORT"
@@ -125,12 +125,16 @@ for c in "${cases[@]}"; do
 	line=$(logline "$from")
 	t_expect_match "$line" " mx=$mx .* rule=$rule action=$action " "$dom: decision log mx=$mx rule=$rule action=$action"
 	if [[ $dom == timeout.test ]]; then
-		bound=$((DNS_TIMEOUT_MS + 1500))
-		((MS < bound)) && t_ok "timeout.test: 4xx after $MS ms, within dns_timeout + 1.5 s" ||
+		# The deadline, not c-ares's own retries, ends the wait. The bounds leave room for a
+		# busy machine (a late timer, a slow Postfix): they catch a wait that is not cut, not
+		# a slow one - speed is make bench's business.
+		bound=$((3 * DNS_TIMEOUT_MS + 2000))
+		((MS < bound)) && t_ok "timeout.test: 4xx after $MS ms, the wait was cut (bound $bound ms)" ||
 			t_fail "timeout.test: 4xx after $MS ms, bound $bound ms"
 		el=$(sed -nE 's/.* elapsed_ms=([0-9]+).*/\1/p' <<<"$line")
-		((${el:-99999} <= DNS_TIMEOUT_MS + 200)) && t_ok "timeout.test: logged elapsed_ms=$el <= dns_timeout" ||
-			t_fail "timeout.test: logged elapsed_ms=$el > dns_timeout"
+		((${el:-99999} >= DNS_TIMEOUT_MS && ${el:-99999} <= DNS_TIMEOUT_MS + 1000)) &&
+			t_ok "timeout.test: logged elapsed_ms=$el: the wait ended at dns_timeout" ||
+			t_fail "timeout.test: logged elapsed_ms=$el, not at dns_timeout ($DNS_TIMEOUT_MS ms)"
 	fi
 done
 

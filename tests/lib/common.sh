@@ -35,14 +35,22 @@
 #                            testdns.py on a free port; sets DNS_PORT DNS_PID
 #                            DNS_LOG (query log) DNS_ERR (its stderr)
 #   t_mxguard_start CONF [PORT]
-#                            ./mxguard -f [$MXG_FLAGS] -c CONF, stderr to MXG_LOG; waits
+#                            $MXG_BIN -f [$MXG_FLAGS] -c CONF, stderr to MXG_LOG; waits
 #                            for its inet socket (PORT, or read from CONF);
 #                            sets MXG_PID MXG_LOG
+#   t_mxguard_build          make ./mxguard, unless MXG_BIN came from the
+#                            environment (then it must be executable)
+#
+# MXG_BIN: the daemon the tiers run (t_mxguard_start, `-n`, `check`); default
+# ./mxguard of this tree. tests/static/run.sh sets it to the ASan+UBSan build
+# (build/asan/mxguard) to run tiers against that.
 #
 # The assertion counters live in this shell: call the t_expect_* helpers
 # from the script itself, not from a $(...) or a pipeline subshell.
 
 T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+T_MXG_BIN_GIVEN=${MXG_BIN:+1}
+MXG_BIN=${MXG_BIN:-$T_ROOT/mxguard}
 T_PY=/usr/bin/python3
 T_PASS=0
 T_FAIL=0
@@ -268,6 +276,16 @@ t_dns_start() {
 	return 0
 }
 
+# t_mxguard_build - ./mxguard up to date, or the given MXG_BIN usable; output in FILE
+t_mxguard_build() {
+	local log=${1:-/dev/null}
+	if [[ -n $T_MXG_BIN_GIVEN ]]; then
+		[[ -x $MXG_BIN ]] || { echo "MXG_BIN=$MXG_BIN is not an executable" >"$log"; return 1; }
+		return 0
+	fi
+	make -C "$T_ROOT" --no-print-directory -s mxguard >"$log" 2>&1
+}
+
 # t_conf_port - the port of an "inet:PORT@host" socket line in a config.
 t_conf_port() {
 	sed -nE 's/.*inet6?:([0-9]+)@.*/\1/p' "$1" | head -n 1
@@ -284,7 +302,7 @@ t_mxguard_start() {
 	d=$(t_tmpdir)
 	MXG_LOG=$d/mxguard.log
 	# shellcheck disable=SC2086 # MXG_FLAGS (e.g. -d for debug lines) is words on purpose
-	setsid "$T_ROOT/mxguard" -f ${MXG_FLAGS:-} -c "$conf" </dev/null >"$d/stdout" 2>"$MXG_LOG" &
+	setsid "$MXG_BIN" -f ${MXG_FLAGS:-} -c "$conf" </dev/null >"$d/stdout" 2>"$MXG_LOG" &
 	MXG_PID=$!
 	MXG_PORT=$port
 	echo "$MXG_PID mxguard" >>"$T_BASE/.pids"

@@ -1,5 +1,6 @@
 -- session.lua - one SMTP transaction against a running mxguard, as an MTA
--- would drive it. Parameters come as miltertest -D globals (strings):
+-- would drive it (the metrics tier drives it too). Parameters come as
+-- miltertest -D globals (strings):
 --   sock        libmilter socket spec, e.g. inet:12345@127.0.0.1   (required)
 --   ip, helo, from, rcpt                                            (required)
 --   qid         queue id sent as macro {i} with MAIL FROM

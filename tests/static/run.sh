@@ -5,7 +5,7 @@
 #   tests/static/run.sh lint fuzz        just these parts
 #   FUZZ_TIME=60 tests/static/run.sh fuzz    fuzz longer (default 5 s each)
 #   FUZZ_SEED=N                          fixed libFuzzer seed (default: random)
-#   SAN_TIERS="milter e2e dkim"          tiers the daemon part runs (default milter)
+#   SAN_TIERS="milter e2e"               tiers the daemon part runs (default milter e2e auth faults)
 #
 # Parts:
 #   lint      cppcheck over policy/ conf/ milter/ and the C under tests/ (make lint)
@@ -13,9 +13,12 @@
 #             and the DNS cache's thread test with ThreadSanitizer (build/tsan)
 #             in build/asan, no recovery: any report fails it (make san-bins);
 #             deliberate leaks are listed, with reasons, in lsan.supp
-#   daemon    the milter tier (SAN_TIERS) run from a tree whose ./mxguard is
-#             build/asan/mxguard; every sanitizer report of the daemon and of
-#             `mxguard check` fails it (the tier's own result is only shown)
+#   daemon    the milter, e2e, auth and faults tiers (SAN_TIERS), MXG_BIN pointing
+#             at build/asan/mxguard (through a wrapper that notes each run: a
+#             tier that never started the daemon with -f fails); every
+#             sanitizer report of the daemon and of `mxguard check` fails it
+#             (the tier's own result is only shown). A tier listed here runs
+#             every mxguard it starts as "$MXG_BIN" (tests/lib/common.sh).
 #   fuzz      every tests/fuzz/fuzz_*.c harness, built with clang + libFuzzer +
 #             ASan+UBSan in build/fuzz, first over its committed seed corpus
 #             tests/fuzz/corpus/NAME/, then mutating for FUZZ_TIME seconds
@@ -100,40 +103,43 @@ part_sanitize() {
 
 # part_daemon - other tiers against the ASan+UBSan daemon; any sanitizer report fails
 part_daemon() {
-	local out farm reports t log line f n=0
+	local out reports wrap t t0 log line n=0 runs tiers=${SAN_TIERS:-milter e2e auth faults}
 	if ! out=$(make --no-print-directory -s -j"$JOBS" san-bins 2>&1); then
 		t_fail "daemon: build of build/asan failed" "$(tail -n 20 <<<"$out")"
 		return
 	fi
-	# A tree whose ./mxguard is the sanitized build: the tier scripts run it from there.
-	farm=$(t_tmpdir)/tree
+	# Written to by the daemon after it dropped to "nobody" (the milter tier's unix socket daemon)
 	reports=$(t_tmpdir)
-	mkdir -p "$farm"
-	for f in "$ROOT"/*; do
-		[[ $(basename "$f") == mxguard ]] || ln -s "$f" "$farm/$(basename "$f")"
-	done
-	ln -s "$ROOT/build/asan/mxguard" "$farm/mxguard"
-	for t in ${SAN_TIERS:-milter}; do
+	chmod 1777 "$reports"
+	# MXG_BIN for the tiers: notes each run, then is the sanitized daemon (same PID)
+	wrap=$reports/mxguard-asan
+	printf '#!/bin/sh\necho "$*" >>"%s/runs.$TIER"\nexec "%s" "$@"\n' "$reports" "$ROOT/build/asan/mxguard" >"$wrap"
+	chmod 755 "$wrap"
+	for t in $tiers; do
 		log=$(t_tmpdir)/$t.log
-		(cd "$farm" && ASAN_OPTIONS=log_path=$reports/asan:detect_leaks=1 \
+		t0=$SECONDS
+		TIER=$t MXG_BIN=$wrap ASAN_OPTIONS=log_path=$reports/asan:detect_leaks=1 \
 			LSAN_OPTIONS=suppressions=$ROOT/tests/static/lsan.supp \
 			UBSAN_OPTIONS=log_path=$reports/ubsan:print_stacktrace=1 \
-			bash "tests/$t/run.sh" >"$log" 2>&1 </dev/null)
+			bash "tests/$t/run.sh" >"$log" 2>&1 </dev/null
 		line=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-		if [[ -z $line ]]; then
-			t_fail "daemon: tier $t did not run against the sanitized daemon" "$(tail -n 20 "$log")"
+		runs=$(grep -c -- ' *-f ' "$reports/runs.$t" 2>/dev/null)
+		if [[ -z $line || ${runs:-0} -eq 0 ]]; then
+			t_fail "daemon: tier $t ran the sanitized daemon (MXG_BIN)" \
+				"daemon runs: ${runs:-0}; result line: ${line:-none}
+$(tail -n 20 "$log")"
 			continue
 		fi
 		# the tier's own verdict is its business (it runs on its own too); shown for reference
-		echo "       tier $t against build/asan/mxguard: $line"
+		echo "       tier $t against build/asan/mxguard ($runs daemon runs, $((SECONDS - t0)) s): $line"
 		n=$((n + 1))
 	done
 	[[ $n -gt 0 ]] || return
-	out=$(grep -l -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$reports"/* 2>/dev/null)
+	out=$(grep -l -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$reports"/asan* "$reports"/ubsan* 2>/dev/null)
 	if [[ -z $out ]]; then
-		t_ok "daemon: no sanitizer report from mxguard during tier(s) ${SAN_TIERS:-milter}"
+		t_ok "daemon: no sanitizer report from mxguard during tier(s) $tiers"
 	else
-		t_fail "daemon: sanitizer reports during tier(s) ${SAN_TIERS:-milter}" \
+		t_fail "daemon: sanitizer reports during tier(s) $tiers" \
 			"$(for f in $out; do echo "== $f"; grep -E -A20 'ERROR|runtime error' "$f" | head -n 25; done)"
 	fi
 }

@@ -166,6 +166,46 @@ static void test_failure_backoff(void **state)
 	assert_int_equal(st, DNS_TIMEOUT);
 }
 
+/*
+ * test_resolver_outage - a failure while the servers answered nothing for a
+ * second is the resolver's, not the name's: served while they stay silent,
+ * dropped (its backoff reset) once they answer anything; a failure while
+ * they answer others keeps its backoff.
+ */
+static void test_resolver_outage(void **state)
+{
+	enum dns_status st;
+	int l, len = build("up.example", ns_t_a, 0, "/300 A 192.0.2.1");
+
+	(void)state;
+	own_and_put("up.example", ns_t_a, DNS_OK, pkt, len);
+	own_and_put("dead.example", ns_t_mx, DNS_SERVFAIL, NULL, 0);   /* others answer: the domain's */
+	len = build("other.example", ns_t_a, 0, "/300 A 192.0.2.2");
+	own_and_put("other.example", ns_t_a, DNS_OK, pkt, len);
+	assert_int_equal(get("dead.example", ns_t_mx, &st, &l), DNS_CACHE_HIT);
+	assert_int_equal(st, DNS_SERVFAIL);
+
+	usleep((DNS_CACHE_SILENT_MS + 100) * 1000);                  /* nothing answered for a while */
+	own_and_put("dead2.example", ns_t_mx, DNS_SERVFAIL, NULL, 0);
+	len = build("other2.example", ns_t_a, 0, "/300 A 192.0.2.4");
+	own_and_put("other2.example", ns_t_a, DNS_OK, pkt, len);
+	assert_int_equal(get("dead2.example", ns_t_mx, &st, &l), DNS_CACHE_OWN);   /* back: asked again */
+	dns_cache_abandon("dead2.example", ns_t_mx);
+	usleep((DNS_CACHE_SILENT_MS + 100) * 1000);
+	own_and_put("busy.example", ns_t_mx, DNS_TIMEOUT, NULL, 0);
+	assert_int_equal(get("busy.example", ns_t_mx, &st, &l), DNS_CACHE_HIT);
+	/* the servers answer again: the failure is not served, the name is asked at once */
+	len = build("back.example", ns_t_a, 0, "/300 A 192.0.2.3");
+	own_and_put("back.example", ns_t_a, DNS_OK, pkt, len);
+	assert_int_equal(get("busy.example", ns_t_mx, &st, &l), DNS_CACHE_OWN);
+	/* ... and a failure now starts the backoff over: 1 s, not 2 */
+	dns_cache_put("busy.example", ns_t_mx, DNS_SERVFAIL, NULL, 0);
+	assert_int_equal(get("busy.example", ns_t_mx, &st, &l), DNS_CACHE_HIT);
+	usleep(1100 * 1000);
+	assert_int_equal(get("busy.example", ns_t_mx, &st, &l), DNS_CACHE_OWN);
+	dns_cache_abandon("busy.example", ns_t_mx);
+}
+
 static void test_eviction_lru(void **state)
 {
 	char name[64];
@@ -408,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ttls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_lru, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_across_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandon_hands_over, setup, teardown),
