@@ -12,6 +12,7 @@
 
 #include "milter/decision_log.h"
 #include "milter/log.h"
+#include "policy/utf8.h"
 
 struct out {
 	char *buf;
@@ -72,38 +73,6 @@ static void text_value(struct out *o, const char *v)
 	put(o, "\"", 1);
 }
 
-/* utf8_len - length of a valid UTF-8 sequence at p, 0 when invalid */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are invalid */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* json_string - a JSON string literal; invalid UTF-8 becomes U+FFFD */
 static void json_string(struct out *o, const char *v)
 {
@@ -112,7 +81,7 @@ static void json_string(struct out *o, const char *v)
 
 	put(o, "\"", 1);
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = utf8_seq_len(p);
 
 		if (n == 0) {
 			puts_(o, "\\ufffd");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "milter/metrics_text.h"
+#include "policy/utf8.h"
 
 /* mtext_free - back to empty */
 void mtext_free(struct mtext *t)
@@ -66,38 +67,6 @@ void mtext_family(struct mtext *t, const char *name, const char *type, const cha
 	mtext_put(t, "\n", 1);
 }
 
-/* utf8_len - length of a valid UTF-8 sequence at p (1 for ASCII), 0 when invalid */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* escape_value - one label value, escaped, appended at buf[*len]; false when cap is too small */
 static bool escape_value(char *buf, size_t cap, size_t *len, const char *value)
 {
@@ -106,7 +75,7 @@ static bool escape_value(char *buf, size_t cap, size_t *len, const char *value)
 	while (*p) {
 		char tmp[4];
 		const char *out = tmp;
-		size_t n = utf8_len(p), adv = n ? n : 1;
+		size_t n = utf8_seq_len(p), adv = n ? n : 1;
 
 		if (n == 0) {
 			out = "\xef\xbf\xbd";   /* U+FFFD */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "policy/utf8.h"
 #include "replay/jsonline.h"
 
 struct parser {
@@ -35,35 +36,6 @@ static char *ws(char *p)
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	return p;
-}
-
-/* utf8_len - length of the valid UTF-8 sequence at p (RFC 3629), 0 when invalid; stops at a NUL */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 /* hex4 - the value of 4 hex digits at p, -1 when they are not */
@@ -167,7 +139,7 @@ static char *string(struct parser *P, char *p, const char **s)
 			return fail(P, JL_BROKEN, p, c ? "a control character in a string" : "the line ends inside a string");
 		if (c < 0x80) {
 			p++;
-		} else if ((n = utf8_len((const unsigned char *)p)) != 0) {
+		} else if ((n = utf8_seq_len((const unsigned char *)p)) != 0) {
 			p += n;
 		} else {
 			return fail(P, JL_BAD_UTF8, p, "bytes that are not UTF-8 in a string");
@@ -187,7 +159,7 @@ static char *string(struct parser *P, char *p, const char **s)
 			return fail(P, JL_BROKEN, p, c ? "a control character in a string" : "the line ends inside a string");
 		} else if (c < 0x80) {
 			*w++ = *p++;
-		} else if ((n = utf8_len((const unsigned char *)p)) != 0) {
+		} else if ((n = utf8_seq_len((const unsigned char *)p)) != 0) {
 			memmove(w, p, n);
 			w += n;
 			p += n;
