@@ -134,7 +134,8 @@ hostile() {
 		# invalid UTF-8 in a value; a NUL byte; binary garbage
 		printf '{"queue_id":"\xff\xfe","action":"accept","stage":"eom"}\n'
 		printf '{"queue_id":"a\0b","action":"accept","stage":"eom"}\n'
-		head -c 2000 /dev/urandom | tr -d '\n'; echo
+		# (fixed bytes: random ones starting with "{" once made a line invalid_utf8 instead of not_json)
+		"$T_PY" -c 'import random, sys; r = random.Random(20261203); b = bytes(r.randrange(256) for _ in range(2000)).replace(b"\n", b""); sys.stdout.buffer.write(b"\x01" + b + b"\n")'
 		# longer than the reader takes (4 MiB), and long but valid JSON of another program
 		head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' 'x'; echo
 		printf '{"msg":"%s"}\n' "$(head -c 100000 /dev/zero | tr '\0' 'y')"
